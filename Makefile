@@ -1,0 +1,171 @@
+# feedgate: build, test, demo, bench.
+#
+#   make            build the XDP object, its skeleton, libfeedgate and feedgate
+#   make demo       veth demo in two namespaces (installs missing packages first)
+#   make test       unit, BPF_PROG_TEST_RUN and veth integration tests
+#   make bench      benchmarks, writes bench/RESULTS.md
+#   make deps       install the Debian packages that are missing
+#   make format / make lint / make vmlinux / make clean
+#
+# Sources are picked up by wildcard so that a new module is a new file:
+#   bpf/*.bpf.c          -> build/<name>.bpf.o and build/<name>.skel.h
+#   user/lib/*.c         -> build/libfeedgate.a and build/libfeedgate.so
+#   user/*.c             -> build/feedgate
+#   tests/unit/test_*.c  -> build/tests/unit/test_*   (CUnit)
+#   tests/prog/test_*.c  -> build/tests/prog/test_*   (BPF_PROG_TEST_RUN, CUnit)
+# Files named *_avx2.c, *_sse42.c, *_avx512.c get the matching -m flags.
+# Areas with more to build add a fragment: tests/*.mk, bench/*.mk.
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+BUILD ?= build
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+PREFIX ?= /usr/local
+
+V ?= 0
+ifeq ($(V),0)
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+else
+Q :=
+msg =
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -pthread
+CFLAGS += -Iinclude -Iuser/lib -Iuser -I$(BUILD)
+LDLIBS += -lxdp -lbpf -lelf -lz -lpcap -luring -lpthread -lm
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
+	-Ivmlinux -Iinclude -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+CMD_SRCS := $(wildcard user/*.c)
+CMD_OBJS := $(patsubst user/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS))
+LIB_A := $(BUILD)/libfeedgate.a
+LIB_SO := $(BUILD)/libfeedgate.so
+FEEDGATE := $(BUILD)/feedgate
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard tests/prog/test_*.c)
+PROG_BINS := $(patsubst tests/prog/%.c,$(BUILD)/tests/prog/%,$(PROG_SRCS))
+TEST_BINS := $(UNIT_BINS) $(PROG_BINS)
+
+DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libelf-dev zlib1g-dev \
+	libpcap-dev liburing-dev libcunit1-dev pkg-config iproute2 ethtool tcpdump tshark \
+	python3 python3-scapy gnuplot-nox cppcheck clang-format clang-tidy libclang-rt-dev
+
+.PHONY: all deps test test-build demo bench format lint vmlinux clean install
+.DEFAULT_GOAL := all
+
+all: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO)
+
+.SECONDARY: $(BPF_OBJS)
+
+# --- BPF ---------------------------------------------------------------------
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/fg_maps.h vmlinux/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# --- user space --------------------------------------------------------------
+$(BUILD)/lib/%.o: user/lib/%.c $(SKELS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SIMD_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/lib/%_sse42.o: SIMD_FLAGS = -msse4.2 -mpopcnt
+$(BUILD)/lib/%_avx2.o: SIMD_FLAGS = -mavx2 -mbmi -mbmi2 -mpopcnt
+$(BUILD)/lib/%_avx512.o: SIMD_FLAGS = -mavx512f -mavx512bw -mavx512vl -mbmi -mbmi2 -mpopcnt
+
+$(BUILD)/cmd/%.o: user/%.c $(SKELS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libfeedgate.so.0 $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(FEEDGATE): $(CMD_OBJS) $(LIB_A)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests -------------------------------------------------------------------
+$(BUILD)/tests/%: tests/%.c tests/fg_cunit.h $(LIB_A) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests -DFG_SRCDIR='"$(CURDIR)"' -o $@ $< $(LIB_A) $(LDLIBS) -lcunit
+
+test-build: all $(TEST_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)FEEDGATE=$(CURDIR)/$(FEEDGATE) BUILD=$(CURDIR)/$(BUILD) tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)FEEDGATE=$(CURDIR)/$(FEEDGATE) tests/demo.sh
+
+# Each bench/*.mk fragment adds its target as a prerequisite of bench.
+bench: all
+	@echo "  BENCH    done: bench/RESULTS.md"
+
+# --- housekeeping ------------------------------------------------------------
+deps:
+	$(Q)missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+			{ echo "feedgate: make deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	fi
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
+	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+FORMAT_SRCS = $(shell find bpf user include tests bench -name '*.[ch]' 2>/dev/null)
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+lint: $(SKELS)
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
+	$(Q)cppcheck -q --error-exitcode=1 --inline-suppr --std=c11 \
+		--enable=warning,performance,portability \
+		--suppress=missingIncludeSystem --suppress=unknownMacro \
+		-D__x86_64__ -Iinclude -Iuser/lib -Iuser -I$(BUILD) user tests bench
+	@echo "  LINT     clean"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/feedgate
+	install -m 0755 $(FEEDGATE) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libfeedgate.so.0
+	ln -sf libfeedgate.so.0 $(DESTDIR)$(PREFIX)/lib/libfeedgate.so
+	install -m 0644 include/feedgate/*.h $(DESTDIR)$(PREFIX)/include/feedgate/
+	-install -m 0644 include/feedgate.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf $(BUILD)
+
+$(BUILD):
+	$(Q)mkdir -p $(BUILD)/lib $(BUILD)/cmd
+
+-include $(wildcard tests/*.mk bench/*.mk)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One function per subcommand (do_<cmd>), each in its own cmd_*.c file.
+ * argv[0] is the subcommand name; the return value is the exit status.
+ */
+#ifndef FG_COMMANDS_H
+#define FG_COMMANDS_H
+
+int do_attach(int argc, char **argv);
+int do_detach(int argc, char **argv);
+int do_rule(int argc, char **argv);
+int do_stats(int argc, char **argv);
+
+#endif /* FG_COMMANDS_H */
