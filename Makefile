@@ -152,14 +152,22 @@ lint: $(SKELS)
 		-D__x86_64__ -Iinclude -Iuser/lib -Iuser -I$(BUILD) user tests bench
 	@echo "  LINT     clean"
 
+# Installs the command, libfeedgate (static and shared), the public headers
+# and feedgate.pc, so that a strategy builds with `pkg-config --libs feedgate`.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/feedgate
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/feedgate
 	install -m 0755 $(FEEDGATE) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libfeedgate.so.0
 	ln -sf libfeedgate.so.0 $(DESTDIR)$(PREFIX)/lib/libfeedgate.so
 	install -m 0644 include/feedgate/*.h $(DESTDIR)$(PREFIX)/include/feedgate/
-	-install -m 0644 include/feedgate.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 include/feedgate.h $(DESTDIR)$(PREFIX)/include/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: feedgate' 'Description: market-data pipeline: MoldUDP64, ITCH 5.0, SIMD filter, order books' \
+		'Version: 0.1.0' 'Libs: -L$${libdir} -lfeedgate' \
+		'Libs.private: -lxdp -lbpf -lelf -lz -lpcap -luring -lpthread -lm' \
+		'Cflags: -I$${includedir}' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/feedgate.pc
 
 clean:
 	rm -rf $(BUILD)

@@ -10,5 +10,6 @@ int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_rule(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_replay(int argc, char **argv);
 
 #endif /* FG_COMMANDS_H */

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	  "  rule del IFACE GROUP:PORT\n"
 	  "  rule list IFACE [--json]" },
 	{ "stats", do_stats, "stats IFACE [--json] [--watch SECONDS]" },
+	{ "replay", do_replay,
+	  "replay FILE [--symbols LIST] [--decode FILE|-] [--book SYMBOL [--depth N]] [--json]" },
 };
 
 static void usage(FILE *f)

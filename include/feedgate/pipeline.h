@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The market-data pipeline: the sink every capture path hands its frame
+ * batches to (struct fg_sink), and the offline entry for bare ITCH message
+ * streams (BinaryFILE).
+ *
+ * Per batch: L2-L4 parse of each frame, flow -> feed (by destination
+ * group:port; a configured list, or one feed per new destination), MoldUDP64
+ * sequencing per feed and session (A/B pairs share one stream), then all
+ * message blocks of the whole batch go through the SIMD filter in one call;
+ * only the selected ones are decoded, applied to the order books, passed to
+ * the user's callbacks and, when asked, written as JSON lines.
+ *
+ * One pipeline belongs to one thread. The batch path does not allocate or
+ * lock; stdio is used only for the decode output the user asked for.
+ */
+#ifndef FEEDGATE_PIPELINE_H
+#define FEEDGATE_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "feedgate/frame.h"
+#include "feedgate/itch.h"
+#include "feedgate/mold.h"
+
+struct fg_books;
+struct fg_book_callbacks;
+struct fg_pipeline;
+
+#define FG_PIPELINE_MAX_FEEDS 256
+/* Messages gathered before the filter runs (64 frames x 64 messages, doubled). */
+#define FG_PIPELINE_BATCH_MSGS 8192
+#define FG_PIPELINE_DEFAULT_GAP_WINDOW_NS 10000000ull /* 10 ms: A/B line skew allowance */
+#define FG_PIPELINE_FEED_NAME_LEN 48
+#define FG_PIPELINE_NO_FEED 0xffff /* fg_pipeline_msg_info.feed of bare messages (BinaryFILE) */
+
+/* Where a delivered message came from. */
+struct fg_pipeline_msg_info {
+	uint16_t feed; /* fg_pipeline_feed_name() index; FG_PIPELINE_NO_FEED for BinaryFILE */
+	uint64_t seq; /* MoldUDP64 sequence number (BinaryFILE: position from 1; 0: unsequenced) */
+	uint64_t rx_ns; /* frame time (capture time for files), 0 if unknown */
+};
+
+struct fg_pipeline_config {
+	const char *symbols; /* "AAPL,MSFT": decode only these; NULL = every symbol */
+	const char *types; /* "AFEXDUCP": decode only these types; NULL = all */
+	const char *const *feeds; /* "GROUP:PORT" list; none = one feed per new destination */
+	unsigned int nfeeds;
+	const char *const *arbitrate; /* "239.1.1.1:5000=239.2.1.1:5000": one stream, two lines */
+	unsigned int narbitrate;
+	uint64_t gap_window_ns; /* arbitrated streams; 0 = FG_PIPELINE_DEFAULT_GAP_WINDOW_NS */
+	int books; /* keep order books */
+	uint32_t order_capacity; /* orders the books can hold; 0 = the books' default */
+	FILE *decode; /* one JSON line per decoded message and per gap, or NULL */
+
+	void *ctx; /* passed to the callbacks below */
+	void (*on_message)(void *ctx, const struct fg_pipeline_msg_info *info,
+			   const struct fg_itch_msg *m);
+	void (*on_gap)(void *ctx, const char *feed, const struct fg_mold_gap *gap);
+	/* Handed to the books (level, BBO and trade changes); may be NULL. */
+	const struct fg_book_callbacks *book_cb;
+};
+
+struct fg_pipeline_stats {
+	uint64_t frames;
+	uint64_t net[8]; /* per enum fg_net_kind: [0] UDP datagrams, then the rest */
+	uint64_t unmatched; /* UDP datagrams for no configured feed */
+	uint64_t not_mold; /* automatic feeds: UDP to a new destination, not MoldUDP64 */
+	uint64_t feed_overflow; /* datagrams of new destinations beyond FG_PIPELINE_MAX_FEEDS */
+	uint64_t mold_bad[FG_MOLD_BAD_NKINDS]; /* malformed MoldUDP64 packets by kind */
+	uint64_t packets; /* well-formed MoldUDP64 packets */
+	uint64_t messages; /* new messages (duplicates excluded) */
+	uint64_t per_type[256]; /* new messages by type byte */
+	uint64_t unknown_type; /* new messages of a type not in the spec */
+	uint64_t length_mismatch; /* new messages of a known type but the wrong length */
+	uint64_t empty_messages; /* zero-length BinaryFILE records */
+	uint64_t selected; /* chosen by the filter */
+	uint64_t decoded; /* selected and decoded */
+	uint64_t batches; /* filter calls */
+	struct fg_itch_stats itch; /* decode outcome of the selected messages */
+};
+
+/* Sequencing totals over every stream. */
+struct fg_pipeline_seq_totals {
+	uint64_t heartbeats, end_of_session, session_changes, gaps, gap_messages;
+	uint64_t duplicate_packets, duplicate_messages, filled_messages, unsequenced_packets;
+	uint64_t stale_packets;
+};
+
+/* Returns 0 and *out, or -EINVAL (bad symbols, types, feed or pair; a pr_warn says which),
+ * -ENOMEM. */
+int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **out);
+void fg_pipeline_free(struct fg_pipeline *p);
+
+/* The sink to hand to a capture path (on_batch and on_idle). */
+struct fg_sink fg_pipeline_sink(struct fg_pipeline *p);
+
+/* Process a batch of frames (what the sink's on_batch does). */
+void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, unsigned int n);
+
+/* Report holes whose arbitration window has passed (the sink's on_idle). */
+void fg_pipeline_idle(struct fg_pipeline *p, uint64_t now_ns);
+
+/*
+ * Bare ITCH messages without MoldUDP64 (BinaryFILE): msgs[i] at the type
+ * byte, lens[i] its length. They are numbered 1, 2, ... across calls and go
+ * through the same filter, decoder, books and callbacks.
+ */
+void fg_pipeline_raw(struct fg_pipeline *p, const uint8_t *const *msgs, const uint16_t *lens,
+		     unsigned int n);
+
+/* End of input: report every pending hole as a gap. */
+void fg_pipeline_finish(struct fg_pipeline *p);
+
+const struct fg_pipeline_stats *fg_pipeline_stats(const struct fg_pipeline *p);
+void fg_pipeline_seq_totals(const struct fg_pipeline *p, struct fg_pipeline_seq_totals *t);
+
+/* The books (NULL unless cfg->books). */
+struct fg_books *fg_pipeline_books(struct fg_pipeline *p);
+
+/* Feeds: how many, a name ("233.54.12.111:26477"), and the sequencing state of each. */
+unsigned int fg_pipeline_nfeeds(const struct fg_pipeline *p);
+const char *fg_pipeline_feed_name(const struct fg_pipeline *p, unsigned int feed);
+const struct fg_mold_seq *fg_pipeline_feed_seq(const struct fg_pipeline *p, unsigned int feed);
+
+/* Summary as one JSON object (with a newline), and for people. */
+void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f);
+void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f);
+
+#endif /* FEEDGATE_PIPELINE_H */

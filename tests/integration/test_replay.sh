@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# feedgate replay on the real NASDAQ captures (tests/data/itch-real), on the
+# same messages as pcapng and as NASDAQ BinaryFILE, and on bad input. Files only:
+# no namespace, no traffic. Everything lives in one temporary directory that the
+# EXIT trap removes. Prints PASS / FAIL / SKIPPED per case.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+FEEDGATE=${FEEDGATE:-$here/../../build/feedgate}
+REAL=${FG_ITCH_REAL:-$here/../data/itch-real}
+D1=$REAL/Nasdaq.Equities.TotalView.Itch.v5.0
+D2=$REAL/Nasdaq.Equities.TotalView.Itch.v5.0.20230822
+tmp=$(mktemp -d /tmp/fg-replay-$$.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; failed=1; }
+skip() { echo "SKIPPED $1: $2"; }
+
+# json FILE EXPR: evaluate a Python expression on the JSON object in FILE (as j).
+json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
+
+if [ ! -x "$FEEDGATE" ]; then
+	echo "SKIPPED test_replay: $FEEDGATE not built"
+	exit 0
+fi
+if [ ! -d "$D1" ] || [ ! -d "$D2" ]; then
+	echo "SKIPPED test_replay: real captures not found in $REAL"
+	exit 0
+fi
+
+# --- decode output of one capture --------------------------------------------------------------
+case=replay_decode_multiple_packets
+if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --decode "$tmp/mp.jsonl" >"$tmp/mp.txt" 2>"$tmp/mp.err"; then
+	lines=$(wc -l <"$tmp/mp.jsonl")
+	msgs=$(grep -c '"seq"' "$tmp/mp.jsonl")
+	gaps=$(grep -c '"event":"gap"' "$tmp/mp.jsonl")
+	first=$(head -1 "$tmp/mp.jsonl")
+	last=$(tail -1 "$tmp/mp.jsonl")
+	if [ "$lines" -ne 40 ] || [ "$msgs" -ne 39 ] || [ "$gaps" -ne 1 ]; then
+		fail $case "want 39 messages + 1 gap line, got $lines lines ($msgs messages, $gaps gaps)"
+	elif [[ $first != '{"seq":14764496,"type":"D","stock_locate":2737,"tracking_number":0,"timestamp":34200007495351,"order_reference_number":23485802}' ]]; then
+		fail $case "first line: $first"
+	elif ! grep -q '"first":14764497,"last":19009116' "$tmp/mp.jsonl"; then
+		fail $case "gap line without its range"
+	elif [[ $last != *'"seq":19009154,"type":"A"'*'"order_reference_number":5325319,"buy_sell":"S","shares":1,"stock":"META","price":3580000}' ]]; then
+		fail $case "last line: $last"
+	elif ! python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/mp.jsonl"; then
+		fail $case "a line is not JSON"
+	elif [ -s "$tmp/mp.err" ]; then
+		fail $case "unexpected stderr: $(head -1 "$tmp/mp.err")"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $?: $(head -1 "$tmp/mp.err")"
+fi
+
+# --- every capture: 117 messages of 15 types ---------------------------------------------------
+case=replay_all_real_captures
+total=0 ok=1
+: >"$tmp/all.jsonl"
+for f in "$D1"/*.pcap "$D2"/*.pcap; do
+	if ! "$FEEDGATE" replay "$f" --decode - 2>/dev/null >>"$tmp/all.jsonl"; then
+		ok=0
+		fail $case "$(basename "$f"): exit status $?"
+		break
+	fi
+done
+if [ $ok = 1 ]; then
+	total=$(grep -c '"seq"' "$tmp/all.jsonl")
+	types=$(grep -o '"type":"[A-Za-z]"' "$tmp/all.jsonl" | sort -u | wc -l)
+	adds=$(grep -c '"type":"A"' "$tmp/all.jsonl")
+	if [ "$total" -ne 117 ] || [ "$types" -ne 15 ] || [ "$adds" -ne 42 ]; then
+		fail $case "want 117 messages of 15 types (42 A), got $total of $types ($adds A)"
+	elif ! grep -q '"type":"Q","stock_locate":8231,.*"shares":5577,"stock":"PTGX","cross_price":195600' "$tmp/all.jsonl"; then
+		fail $case "cross trade PTGX not decoded as expected"
+	elif ! grep -q '"type":"S","stock_locate":0,"tracking_number":0,"timestamp":34200000070384,"event_code":"Q"' "$tmp/all.jsonl"; then
+		fail $case "system event not decoded as expected"
+	elif ! grep -q '"seq":0,"type":"C",.*"printable":"Y","execution_price":48500' "$tmp/all.jsonl"; then
+		fail $case "order executed with price not decoded as expected"
+	else
+		pass $case
+	fi
+fi
+
+# --- the JSON summary ------------------------------------------------------------------------------
+case=replay_json_summary
+if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --json >"$tmp/sum.json" 2>"$tmp/sum.err"; then
+	got=$(json "$tmp/sum.json" '"%d %d %d %d %d %s %s" % (j["messages"], j["messages_per_type"]["A"], j["messages_per_type"]["F"], j["gaps"], j["malformed"]["total"], j["format"], j["streams"][0]["session"])')
+	if [ "$(wc -l <"$tmp/sum.json")" -ne 1 ]; then
+		fail $case "not one line"
+	elif [ "$got" != "39 36 2 1 0 pcap 000010059B" ]; then
+		fail $case "got '$got'"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $?: $(head -1 "$tmp/sum.err")"
+fi
+
+# --- decode to stdout keeps stdout pure JSON lines; the summary goes to stderr -----------------------
+case=replay_decode_stdout
+if "$FEEDGATE" replay "$D2/NonCrossTrade.pcap" --decode - --json >"$tmp/out.jsonl" 2>"$tmp/out.err"; then
+	if [ "$(wc -l <"$tmp/out.jsonl")" -ne 5 ]; then
+		fail $case "want 5 lines on stdout, got $(wc -l <"$tmp/out.jsonl")"
+	elif [ "$(json "$tmp/out.err" 'j["messages_per_type"]["P"]')" != 5 ]; then
+		fail $case "summary on stderr: $(head -c 200 "$tmp/out.err")"
+	elif ! grep -q '"type":"P","stock_locate":4499,"tracking_number":2,.*"order_reference_number":0,"buy_sell":"B","shares":100,"stock":"GOOGL","price":1284600,"match_number":255554}' "$tmp/out.jsonl"; then
+		fail $case "P message fields"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $?: $(head -1 "$tmp/out.err")"
+fi
+
+# --- symbols ------------------------------------------------------------------------------------------
+case=replay_symbols_filter
+if "$FEEDGATE" replay "$D2/AddOrderNoMPID.pcap" --symbols XLF --decode "$tmp/xlf.jsonl" --json >"$tmp/xlf.json" 2>"$tmp/xlf.err"; then
+	n=$(wc -l <"$tmp/xlf.jsonl")
+	others=$(grep -vc '"stock":"XLF"' "$tmp/xlf.jsonl")
+	if [ "$n" -ne 2 ] || [ "$others" -ne 0 ]; then
+		fail $case "want the 2 XLF adds, got $n lines ($others others)"
+	elif [ "$(json "$tmp/xlf.json" '"%d %d" % (j["messages"], j["selected"])')" != "5 2" ]; then
+		fail $case "summary: $(cat "$tmp/xlf.json")"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $?: $(head -1 "$tmp/xlf.err")"
+fi
+
+# --- the book at the end --------------------------------------------------------------------------------
+case=replay_book_json
+if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --book META --depth 3 --json >"$tmp/book.json" 2>"$tmp/book.err"; then
+	got=$(json "$tmp/book.json" '"%d %d %d %d %d %d" % (j["book"]["stock_locate"], len(j["book"]["bids"]), len(j["book"]["asks"]), j["book"]["bids"][0]["price"], j["book"]["asks"][0]["price"], j["book"]["asks"][0]["shares"])')
+	if [ "$got" != "6514 3 3 805200 3573300 100" ]; then
+		fail $case "got '$got'"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $?: $(head -1 "$tmp/book.err")"
+fi
+case=replay_book_text
+if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --book META >"$tmp/book.txt" 2>&1 &&
+	grep -q 'META (stock locate 6514)' "$tmp/book.txt" && grep -q '80.5200 |     357.3300' "$tmp/book.txt"; then
+	pass $case
+else
+	fail $case "$(grep -A3 '^book' "$tmp/book.txt" | head -4)"
+fi
+
+# --- pcapng and BinaryFILE give the same messages --------------------------------------------------------
+case=replay_pcapng_same_as_pcap
+if ! command -v editcap >/dev/null; then
+	skip $case "editcap (wireshark-common) not installed"
+else
+	editcap -F pcapng "$D1/Multiple.Packets.pcap" "$tmp/mp.pcapng" 2>/dev/null
+	if "$FEEDGATE" replay "$tmp/mp.pcapng" --decode "$tmp/ng.jsonl" --json >"$tmp/ng.json" 2>"$tmp/ng.err" &&
+		cmp -s "$tmp/ng.jsonl" "$tmp/mp.jsonl" && [ "$(json "$tmp/ng.json" 'j["format"]')" = pcapng ]; then
+		pass $case
+	else
+		fail $case "pcapng decode differs or failed: $(head -1 "$tmp/ng.err")"
+	fi
+fi
+
+case=replay_binaryfile
+# The same 39 messages as NASDAQ BinaryFILE: u16 length + message, written from the pcap.
+python3 - "$D1/Multiple.Packets.pcap" "$tmp/mp.bf" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out = open(sys.argv[2], 'wb')
+off = 24
+while off + 16 <= len(d):
+    cl = struct.unpack('<I', d[off + 8:off + 12])[0]
+    fr = d[off + 16:off + 16 + cl]
+    off += 16 + cl
+    pl = fr[18 + 20 + 8:]                      # Ethernet+VLAN, IPv4 (no options), UDP
+    cnt = struct.unpack('>H', pl[18:20])[0]
+    q = 20
+    for _ in range(cnt):
+        l = struct.unpack('>H', pl[q:q + 2])[0]
+        out.write(pl[q:q + 2 + l])
+        q += 2 + l
+EOF
+if "$FEEDGATE" replay "$tmp/mp.bf" --decode "$tmp/bf.jsonl" --json >"$tmp/bf.json" 2>"$tmp/bf.err"; then
+	# Same messages; BinaryFILE has no sequence numbers: positions 1..39 instead.
+	sed -E 's/^\{"seq":[0-9]+,//' "$tmp/mp.jsonl" | grep -v '"event":"gap"' >"$tmp/a"
+	sed -E 's/^\{"seq":[0-9]+,//' "$tmp/bf.jsonl" >"$tmp/b"
+	if [ "$(json "$tmp/bf.json" '"%s %d %d" % (j["format"], j["messages"], j["decoded"])')" != "binaryfile 39 39" ]; then
+		fail $case "summary: $(head -c 300 "$tmp/bf.json")"
+	elif ! cmp -s "$tmp/a" "$tmp/b"; then
+		fail $case "decoded messages differ from the pcap's"
+	elif [[ $(tail -1 "$tmp/bf.jsonl") != '{"seq":39,'* ]]; then
+		fail $case "BinaryFILE positions: $(tail -1 "$tmp/bf.jsonl" | head -c 40)"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $?: $(head -1 "$tmp/bf.err")"
+fi
+
+# --- two lines of one stream --------------------------------------------------------------------------------
+case=replay_arbitrate_two_lines
+# Line B: the same packets to 233.54.12.112, interleaved after line A's; with --arbitrate the
+# copies from B are duplicates; without, B is a second feed with the same messages.
+python3 - "$D1/Multiple.Packets.pcap" "$tmp/ab.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out = [d[:24]]
+off = 24
+while off + 16 <= len(d):
+    cl = struct.unpack('<I', d[off + 8:off + 12])[0]
+    rec = d[off:off + 16 + cl]
+    off += 16 + cl
+    b = bytearray(rec)
+    b[16 + 18 + 19] = 112                      # last byte of the IPv4 destination
+    out += [rec, bytes(b)]
+open(sys.argv[2], 'wb').write(b''.join(out))
+PY
+if "$FEEDGATE" replay "$tmp/ab.pcap" --arbitrate 233.54.12.111:26477=233.54.12.112:26477 --json >"$tmp/ab.json" 2>"$tmp/ab.err" &&
+	"$FEEDGATE" replay "$tmp/ab.pcap" --json >"$tmp/ab2.json" 2>>"$tmp/ab.err"; then
+	got=$(json "$tmp/ab.json" '"%d %d %d %s" % (j["messages"], j["duplicates"], len(j["streams"]), j["streams"][0]["name"])')
+	got2=$(json "$tmp/ab2.json" '"%d %d %d" % (j["messages"], j["duplicates"], len(j["streams"]))')
+	if [ "$got" != "39 39 1 233.54.12.111:26477=233.54.12.112:26477" ]; then
+		fail $case "arbitrated: '$got'"
+	elif [ "$got2" != "78 0 2" ]; then
+		fail $case "not arbitrated: '$got2'"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit status: $(head -1 "$tmp/ab.err")"
+fi
+
+# --- truncated, bad and missing files ----------------------------------------------------------------------
+case=replay_truncated_file
+head -c 1000 "$D1/Multiple.Packets.pcap" >"$tmp/trunc.pcap"
+if "$FEEDGATE" replay "$tmp/trunc.pcap" --json >"$tmp/tr.json" 2>"$tmp/tr.err"; then
+	if [ "$(json "$tmp/tr.json" '"%s %d" % (j["truncated"], j["messages"])')" != "True 1" ]; then
+		fail $case "summary: $(head -c 300 "$tmp/tr.json")"
+	elif [ "$(wc -l <"$tmp/tr.err")" -ne 1 ] || ! grep -q '^feedgate: replay: .*truncated' "$tmp/tr.err"; then
+		fail $case "want one warning line, got: $(cat "$tmp/tr.err")"
+	else
+		pass $case
+	fi
+else
+	fail $case "exit $? on a truncated capture"
+fi
+
+case=replay_bad_file
+printf 'this is not a capture, just some text\n' >"$tmp/bad.pcap"
+"$FEEDGATE" replay "$tmp/bad.pcap" >"$tmp/bad.out" 2>"$tmp/bad.err"
+rc=$?
+if [ $rc -eq 0 ]; then
+	fail $case "exit 0 on a text file"
+elif [ "$(wc -l <"$tmp/bad.err")" -ne 1 ] || ! grep -q "^feedgate: replay: $tmp/bad.pcap: not a pcap, pcapng or NASDAQ BinaryFILE" "$tmp/bad.err"; then
+	fail $case "stderr: $(cat "$tmp/bad.err")"
+elif [ -s "$tmp/bad.out" ]; then
+	fail $case "stdout not empty"
+else
+	pass $case
+fi
+
+case=replay_corrupt_pcap
+# A record length no capture has, after one good record: the summary of the good part, then an error.
+python3 - "$D1/Multiple.Packets.pcap" "$tmp/corrupt.pcap" <<'EOF'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+first = 24 + 16 + struct.unpack('<I', d[32:36])[0]
+d[first + 8:first + 12] = struct.pack('<I', 0x7fffffff)
+open(sys.argv[2], 'wb').write(d)
+EOF
+"$FEEDGATE" replay "$tmp/corrupt.pcap" --json >"$tmp/co.json" 2>"$tmp/co.err"
+rc=$?
+if [ $rc -eq 0 ]; then
+	fail $case "exit 0 on a corrupt capture"
+elif [ "$(wc -l <"$tmp/co.err")" -ne 1 ] || ! grep -q '^feedgate: replay: .*corrupt at byte 127' "$tmp/co.err"; then
+	fail $case "stderr: $(cat "$tmp/co.err")"
+elif [ "$(json "$tmp/co.json" 'j["messages"]')" != 1 ]; then
+	fail $case "summary: $(head -c 200 "$tmp/co.json")"
+else
+	pass $case
+fi
+
+case=replay_missing_file
+"$FEEDGATE" replay "$tmp/no-such-file.pcap" >"$tmp/miss.out" 2>"$tmp/miss.err"
+rc=$?
+if [ $rc -eq 0 ]; then
+	fail $case "exit 0 on a missing file"
+elif [ "$(wc -l <"$tmp/miss.err")" -ne 1 ] || ! grep -q "^feedgate: replay: $tmp/no-such-file.pcap: No such file or directory" "$tmp/miss.err"; then
+	fail $case "stderr: $(cat "$tmp/miss.err")"
+else
+	pass $case
+fi
+
+case=replay_usage_errors
+bad=""
+for args in "" "--json" "$D1/Multiple.Packets.pcap --depth 3" "$D1/Multiple.Packets.pcap --book TOOLONGSYM" \
+	"$D1/Multiple.Packets.pcap --frobnicate" "$D1/Multiple.Packets.pcap --symbols AAPL --book MSFT" \
+	"$D1/Multiple.Packets.pcap --symbols WAYTOOLONGSYMBOL" "$D1/Multiple.Packets.pcap --arbitrate 1.2.3.4"; do
+	# shellcheck disable=SC2086
+	"$FEEDGATE" replay $args >/dev/null 2>"$tmp/u.err"
+	rc=$?
+	if [ $rc -ne 2 ] || [ "$(wc -l <"$tmp/u.err")" -ne 1 ] || ! grep -q '^feedgate: ' "$tmp/u.err"; then
+		bad="$bad [$args: rc=$rc $(head -1 "$tmp/u.err")]"
+	fi
+done
+if [ -n "$bad" ]; then
+	fail $case "$bad"
+else
+	pass $case
+fi
+
+exit $failed

@@ -1,0 +1,862 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Order books against a naive reference written here (a flat array of
+ * orders, levels recomputed by sorting): on generated days every level
+ * equals the sum of its orders, queues are in time priority, a delete
+ * removes, a replace loses priority, the book is never crossed, and a
+ * shadow book built only from the callbacks equals the book. By hand:
+ * price order of the top levels, clamped executions, unknown and duplicate
+ * references, P and Q leaving the book alone, overflow counted, and the
+ * order table's probing with colliding references.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fg_cunit.h"
+#include "feedgate/book.h"
+#include "feedgate/itch.h"
+#include "feedgate/itchgen.h"
+
+/* --- message builders (decoded form) ------------------------------------------------------- */
+
+static struct fg_itch_msg add_msg(uint64_t ref, uint16_t loc, char side, uint32_t shares,
+				  uint32_t price)
+{
+	struct fg_itch_msg m = { .type = 'A', .stock_locate = loc };
+
+	m.add.order_reference_number = ref;
+	m.add.buy_sell = side;
+	m.add.shares = shares;
+	m.add.price = price;
+	memcpy(m.add.stock, "TEST    ", 8);
+	return m;
+}
+
+static struct fg_itch_msg ref_msg(char type, uint64_t ref, uint32_t shares)
+{
+	struct fg_itch_msg m = { .type = (uint8_t)type, .stock_locate = 1 };
+
+	switch (type) {
+	case 'E':
+		m.executed.order_reference_number = ref;
+		m.executed.executed_shares = shares;
+		m.executed.match_number = 1000 + ref;
+		break;
+	case 'C':
+		m.executed_with_price.order_reference_number = ref;
+		m.executed_with_price.executed_shares = shares;
+		m.executed_with_price.match_number = 2000 + ref;
+		m.executed_with_price.execution_price = 7777;
+		break;
+	case 'X':
+		m.cancel.order_reference_number = ref;
+		m.cancel.cancelled_shares = shares;
+		break;
+	default:
+		m.del.order_reference_number = ref;
+		break;
+	}
+	return m;
+}
+
+static struct fg_itch_msg replace_msg(uint64_t old, uint64_t new_ref, uint32_t shares,
+				      uint32_t price)
+{
+	struct fg_itch_msg m = { .type = 'U', .stock_locate = 1 };
+
+	m.replace.original_order_reference_number = old;
+	m.replace.new_order_reference_number = new_ref;
+	m.replace.shares = shares;
+	m.replace.price = price;
+	return m;
+}
+
+static void apply(struct fg_books *b, struct fg_itch_msg m)
+{
+	fg_books_apply(b, &m);
+}
+
+static struct fg_books_stats stats(const struct fg_books *b)
+{
+	struct fg_books_stats st;
+
+	fg_books_get_stats(b, &st);
+	return st;
+}
+
+/* --- by hand ------------------------------------------------------------------------------- */
+
+static void test_book_top_levels_in_price_order(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_level lv[8];
+	struct fg_bbo bbo;
+	const uint32_t bids[] = { 1000, 1010, 990, 1005, 1010 },
+		       asks[] = { 1030, 1020, 1050, 1025 };
+	unsigned int n;
+
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT_EQUAL(fg_books_bbo(b, 1, &bbo), -ENOENT);
+	for (unsigned int i = 0; i < 5; i++)
+		apply(b, add_msg(1 + i, 1, 'B', 100 * (i + 1), bids[i]));
+	for (unsigned int i = 0; i < 4; i++)
+		apply(b, add_msg(10 + i, 1, 'S', 10 * (i + 1), asks[i]));
+	n = fg_books_top(b, 1, 'B', lv, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	CU_ASSERT_EQUAL(lv[0].price, 1010);
+	CU_ASSERT_EQUAL(lv[0].shares, 200 + 500);
+	CU_ASSERT_EQUAL(lv[0].orders, 2);
+	CU_ASSERT_EQUAL(lv[1].price, 1005);
+	CU_ASSERT_EQUAL(lv[2].price, 1000);
+	CU_ASSERT_EQUAL(lv[3].price, 990);
+	n = fg_books_top(b, 1, 'S', lv, 3); /* depth honoured */
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(lv[0].price, 1020);
+	CU_ASSERT_EQUAL(lv[1].price, 1025);
+	CU_ASSERT_EQUAL(lv[2].price, 1030);
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'X', lv, 3), 0);
+	CU_ASSERT_EQUAL(fg_books_top(b, 2, 'B', lv, 3), 0); /* another book */
+	CU_ASSERT_EQUAL(fg_books_bbo(b, 1, &bbo), 0);
+	CU_ASSERT_EQUAL(bbo.bid.price, 1010);
+	CU_ASSERT_EQUAL(bbo.ask.price, 1020);
+	CU_ASSERT_EQUAL(bbo.ask.shares, 20);
+	CU_ASSERT_EQUAL(stats(b).levels_live, 8);
+	CU_ASSERT_EQUAL(stats(b).crossed, 0);
+	/* An add through the offer is counted as a crossed book. */
+	apply(b, add_msg(20, 1, 'B', 1, 1020));
+	CU_ASSERT_EQUAL(stats(b).crossed, 1);
+	fg_books_free(b);
+}
+
+static void test_book_execution_is_clamped_to_open_shares(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_order o;
+	struct fg_level lv[2];
+
+	CU_ASSERT_FATAL(b != NULL);
+	apply(b, add_msg(5, 1, 'S', 300, 5000));
+	apply(b, add_msg(6, 1, 'S', 100, 5000));
+	apply(b, ref_msg('E', 5, 100));
+	CU_ASSERT_EQUAL(fg_books_order(b, 5, &o), 0);
+	CU_ASSERT_EQUAL(o.shares, 200);
+	apply(b, ref_msg('X', 5, 50));
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'S', lv, 2), 1);
+	CU_ASSERT_EQUAL(lv[0].shares, 150 + 100);
+	apply(b, ref_msg('C', 5, 1000)); /* more than open: clamped, order gone */
+	CU_ASSERT_EQUAL(stats(b).clamped, 1);
+	CU_ASSERT_EQUAL(fg_books_order(b, 5, &o), -ENOENT);
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'S', lv, 2), 1);
+	CU_ASSERT_EQUAL(lv[0].shares, 100);
+	CU_ASSERT_EQUAL(lv[0].orders, 1);
+	apply(b, ref_msg('X', 6, 100)); /* cancel to 0 removes, and the level with it */
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'S', lv, 2), 0);
+	CU_ASSERT_EQUAL(stats(b).orders_live, 0);
+	CU_ASSERT_EQUAL(stats(b).levels_live, 0);
+	CU_ASSERT_EQUAL(stats(b).executions, 2);
+	CU_ASSERT_EQUAL(stats(b).cancels, 2);
+	fg_books_free(b);
+}
+
+static void test_book_replace_loses_time_priority(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	uint64_t refs[4];
+	struct fg_order o;
+
+	CU_ASSERT_FATAL(b != NULL);
+	apply(b, add_msg(1, 1, 'B', 100, 900));
+	apply(b, add_msg(2, 1, 'B', 100, 900));
+	apply(b, add_msg(3, 1, 'B', 100, 900));
+	CU_ASSERT_EQUAL(fg_books_level_orders(b, 1, 'B', 900, refs, 4), 3);
+	CU_ASSERT_EQUAL(refs[0], 1);
+	/* Same price, fewer shares: still to the back of the queue with a new reference. */
+	apply(b, replace_msg(1, 4, 50, 900));
+	CU_ASSERT_EQUAL_FATAL(fg_books_level_orders(b, 1, 'B', 900, refs, 4), 3);
+	CU_ASSERT_EQUAL(refs[0], 2);
+	CU_ASSERT_EQUAL(refs[1], 3);
+	CU_ASSERT_EQUAL(refs[2], 4);
+	CU_ASSERT_EQUAL(fg_books_order(b, 1, &o), -ENOENT);
+	CU_ASSERT_EQUAL(fg_books_order(b, 4, &o), 0);
+	CU_ASSERT_EQUAL(o.side, 'B');
+	CU_ASSERT_EQUAL(o.locate, 1);
+	CU_ASSERT_EQUAL(o.shares, 50);
+	/* To another price: a new level, the old one keeps the others. */
+	apply(b, replace_msg(2, 5, 70, 905));
+	CU_ASSERT_EQUAL(fg_books_level_orders(b, 1, 'B', 905, refs, 4), 1);
+	CU_ASSERT_EQUAL(refs[0], 5);
+	CU_ASSERT_EQUAL(fg_books_level_orders(b, 1, 'B', 900, refs, 4), 2);
+	CU_ASSERT_EQUAL(stats(b).replaces, 2);
+	fg_books_free(b);
+}
+
+static void test_book_delete_removes_and_unknown_refs_are_counted(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_order o;
+
+	CU_ASSERT_FATAL(b != NULL);
+	apply(b, add_msg(9, 1, 'S', 100, 1200));
+	apply(b, ref_msg('D', 9, 0));
+	CU_ASSERT_EQUAL(fg_books_order(b, 9, &o), -ENOENT);
+	CU_ASSERT_EQUAL(stats(b).deletes, 1);
+	apply(b, ref_msg('D', 9, 0));
+	apply(b, ref_msg('E', 77, 10));
+	apply(b, ref_msg('X', 78, 10));
+	apply(b, ref_msg('C', 79, 10));
+	apply(b, replace_msg(80, 81, 10, 1200));
+	CU_ASSERT_EQUAL(stats(b).unknown_refs, 5);
+	CU_ASSERT_EQUAL(fg_books_order(b, 81, &o), -ENOENT); /* no replace of nothing */
+	CU_ASSERT_EQUAL(stats(b).orders_live, 0);
+	fg_books_free(b);
+}
+
+static void test_book_rejects_duplicate_and_bad_adds(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_level lv[2];
+
+	CU_ASSERT_FATAL(b != NULL);
+	apply(b, add_msg(3, 1, 'B', 100, 1000));
+	apply(b, add_msg(3, 1, 'B', 100, 1000)); /* duplicate, same reference */
+	apply(b, add_msg(2, 1, 'B', 100, 1000));
+	apply(b, add_msg(2, 1, 'B', 100, 1000)); /* duplicate below the highest reference */
+	apply(b, add_msg(4, 1, 'Z', 100, 1000)); /* bad side */
+	apply(b, add_msg(5, 1, 'B', 0, 1000)); /* no shares */
+	apply(b, add_msg(6, 1, 'B', 100, 0)); /* no price */
+	apply(b, add_msg(7, 0, 'B', 100, 1000)); /* market-wide locate */
+	CU_ASSERT_EQUAL(stats(b).duplicate_refs, 2);
+	CU_ASSERT_EQUAL(stats(b).bad_orders, 4);
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'B', lv, 2), 1);
+	CU_ASSERT_EQUAL(lv[0].shares, 200);
+	CU_ASSERT_EQUAL(lv[0].orders, 2);
+	/* A replace onto a live reference removes the original, adds nothing. */
+	apply(b, replace_msg(2, 3, 50, 1000));
+	CU_ASSERT_EQUAL(stats(b).duplicate_refs, 3);
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'B', lv, 2), 1);
+	CU_ASSERT_EQUAL(lv[0].shares, 100);
+	fg_books_free(b);
+}
+
+static void test_book_trades_do_not_change_the_book(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_itch_msg p = { .type = 'P', .stock_locate = 1 },
+			   q = { .type = 'Q', .stock_locate = 1 };
+	struct fg_level lv[2];
+
+	CU_ASSERT_FATAL(b != NULL);
+	apply(b, add_msg(1, 1, 'B', 100, 1000));
+	p.trade.order_reference_number = 1; /* even naming a live order */
+	p.trade.shares = 100;
+	p.trade.price = 1000;
+	p.trade.buy_sell = 'B';
+	q.cross_trade.shares = 5000000000ull;
+	q.cross_trade.cross_price = 1000;
+	fg_books_apply(b, &p);
+	fg_books_apply(b, &q);
+	CU_ASSERT_EQUAL(fg_books_top(b, 1, 'B', lv, 2), 1);
+	CU_ASSERT_EQUAL(lv[0].shares, 100);
+	CU_ASSERT_EQUAL(stats(b).trades, 2);
+	CU_ASSERT_EQUAL(stats(b).messages, 3);
+	fg_books_free(b);
+}
+
+static void test_book_names_instruments_from_r(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_itch_msg r = { .type = 'R', .stock_locate = 4242 };
+	char sym[9];
+
+	CU_ASSERT_FATAL(b != NULL);
+	memcpy(r.stock_directory.stock, "AAPL    ", 8);
+	CU_ASSERT_EQUAL(fg_books_locate_of(b, "AAPL"), -ENOENT);
+	fg_books_apply(b, &r);
+	CU_ASSERT_EQUAL(fg_books_locate_of(b, "AAPL"), 4242);
+	CU_ASSERT_EQUAL(fg_books_locate_of(b, "AAP"), -ENOENT);
+	CU_ASSERT_EQUAL(fg_books_locate_of(b, "TOOLONGSYM"), -ENOENT);
+	CU_ASSERT_EQUAL(fg_books_symbol(b, 4242, sym), 0);
+	CU_ASSERT_STRING_EQUAL(sym, "AAPL");
+	CU_ASSERT_EQUAL(fg_books_symbol(b, 4243, sym), -ENOENT);
+	fg_books_free(b);
+}
+
+/* --- callbacks ----------------------------------------------------------------------------- */
+
+struct rec {
+	char log[64][64];
+	unsigned int n;
+};
+
+static void rec_level(void *ctx, uint16_t loc, char side, uint32_t price, uint64_t shares,
+		      uint32_t orders)
+{
+	struct rec *r = ctx;
+
+	if (r->n < 64)
+		snprintf(r->log[r->n++], 64, "L %u %c %u %llu %u", loc, side, price,
+			 (unsigned long long)shares, orders);
+}
+
+static void rec_bbo(void *ctx, uint16_t loc, uint32_t bid, uint64_t bs, uint32_t ask, uint64_t as)
+{
+	struct rec *r = ctx;
+
+	if (r->n < 64)
+		snprintf(r->log[r->n++], 64, "B %u %u %llu %u %llu", loc, bid,
+			 (unsigned long long)bs, ask, (unsigned long long)as);
+}
+
+static void rec_trade(void *ctx, uint16_t loc, uint32_t price, uint64_t shares, uint64_t match)
+{
+	struct rec *r = ctx;
+
+	if (r->n < 64)
+		snprintf(r->log[r->n++], 64, "T %u %u %llu %llu", loc, price,
+			 (unsigned long long)shares, (unsigned long long)match);
+}
+
+static void test_book_callbacks_report_levels_bbo_and_trades(void)
+{
+	static struct rec r;
+	const struct fg_book_callbacks cb = { &r, rec_level, rec_bbo, rec_trade };
+	struct fg_books *b = fg_books_new(64, &cb);
+	static const char *const want[] = {
+		"L 1 B 1000 100 1", "B 1 1000 100 0 0", /* A 1 */
+		"L 1 B 990 50 1", /* A 2: below the best, no BBO change */
+		"L 1 S 1010 30 1",  "B 1 1000 100 1010 30", /* A 3 */
+		"L 1 B 1000 60 1",  "T 1 1000 40 1001",	    "B 1 1000 60 1010 30", /* E 1 40 */
+		"L 1 S 1010 0 0",   "T 1 7777 30 2003",	    "B 1 1000 60 0 0", /* C 3 all */
+		"L 1 B 1000 0 0",   "L 1 B 995 60 1",	    "B 1 995 60 0 0", /* U 1->4 */
+		"L 1 B 990 40 1", /* X 2 10 */
+	};
+	const unsigned int nw = sizeof(want) / sizeof(want[0]);
+
+	CU_ASSERT_FATAL(b != NULL);
+	apply(b, add_msg(1, 1, 'B', 100, 1000));
+	apply(b, add_msg(2, 1, 'B', 50, 990));
+	apply(b, add_msg(3, 1, 'S', 30, 1010));
+	apply(b, ref_msg('E', 1, 40));
+	apply(b, ref_msg('C', 3, 30));
+	apply(b, replace_msg(1, 4, 60, 995));
+	apply(b, ref_msg('X', 2, 10));
+	CU_ASSERT_EQUAL(r.n, nw);
+	for (unsigned int i = 0; i < nw && i < r.n; i++) {
+		if (strcmp(r.log[i], want[i]))
+			printf("\n    event %u: got '%s', want '%s' ", i, r.log[i], want[i]);
+		CU_ASSERT_STRING_EQUAL(r.log[i], want[i]);
+	}
+	fg_books_free(b);
+}
+
+/* --- the naive reference ------------------------------------------------------------------- */
+
+struct ref_order {
+	uint64_t seq; /* time priority: when it entered its level */
+	uint32_t price, shares;
+	uint16_t locate;
+	char side;
+	uint8_t live;
+};
+
+struct ref_book {
+	struct ref_order *o; /* by order reference (generated references are dense from 1) */
+	uint64_t cap, clock, live;
+	uint64_t traded_shares, trades;
+	unsigned int lifecycle_errors;
+};
+
+static int ref_apply(struct ref_book *r, const struct fg_itch_msg *m)
+{
+	struct ref_order *o;
+	uint64_t ref;
+	uint32_t n;
+
+	switch (m->type) {
+	case 'A':
+	case 'F':
+		ref = m->add.order_reference_number;
+		if (ref >= r->cap || r->o[ref].live) {
+			r->lifecycle_errors++;
+			return -1;
+		}
+		r->o[ref] = (struct ref_order){ ++r->clock,	 m->add.price,	  m->add.shares,
+						m->stock_locate, m->add.buy_sell, 1 };
+		r->live++;
+		return 0;
+	case 'E':
+	case 'C':
+	case 'X':
+	case 'D':
+		ref = m->type == 'X'   ? m->cancel.order_reference_number
+		      : m->type == 'D' ? m->del.order_reference_number
+				       : m->executed.order_reference_number;
+		if (ref >= r->cap || !r->o[ref].live || r->o[ref].locate != m->stock_locate) {
+			r->lifecycle_errors++;
+			return -1;
+		}
+		o = &r->o[ref];
+		n = m->type == 'X'   ? m->cancel.cancelled_shares
+		    : m->type == 'D' ? o->shares
+				     : m->executed.executed_shares;
+		if (n > o->shares || n == 0) {
+			r->lifecycle_errors++;
+			return -1;
+		}
+		if (m->type == 'E' || m->type == 'C') {
+			r->traded_shares += n;
+			r->trades++;
+		}
+		o->shares -= n;
+		if (!o->shares) {
+			o->live = 0;
+			r->live--;
+		}
+		return 0;
+	case 'U':
+		ref = m->replace.original_order_reference_number;
+		if (ref >= r->cap || !r->o[ref].live || r->o[ref].locate != m->stock_locate ||
+		    m->replace.new_order_reference_number >= r->cap ||
+		    r->o[m->replace.new_order_reference_number].live) {
+			r->lifecycle_errors++;
+			return -1;
+		}
+		o = &r->o[ref];
+		o->live = 0;
+		r->o[m->replace.new_order_reference_number] =
+			(struct ref_order){ ++r->clock, m->replace.price, m->replace.shares,
+					    o->locate,	o->side,	  1 };
+		return 0;
+	case 'P':
+		r->traded_shares += m->trade.shares;
+		r->trades++;
+		return 0;
+	case 'Q':
+		r->traded_shares += m->cross_trade.shares;
+		r->trades++;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct ref_book *sort_ref;
+
+/* By book, side, price best first, then time. */
+static int cmp_live(const void *a, const void *b)
+{
+	const struct ref_order *x = &sort_ref->o[*(const uint64_t *)a];
+	const struct ref_order *y = &sort_ref->o[*(const uint64_t *)b];
+
+	if (x->locate != y->locate)
+		return x->locate < y->locate ? -1 : 1;
+	if (x->side != y->side)
+		return x->side < y->side ? -1 : 1;
+	if (x->price != y->price)
+		return (x->side == 'B') == (x->price > y->price) ? -1 : 1;
+	return x->seq < y->seq ? -1 : 1;
+}
+
+/* A shadow book made only of what the callbacks said. */
+#define SHADOW (1u << 20)
+struct shadow {
+	uint64_t key[SHADOW];
+	uint64_t shares[SHADOW];
+	uint32_t orders[SHADOW];
+	uint32_t bbo_bid[65536], bbo_ask[65536];
+	uint64_t bbo_bid_sh[65536], bbo_ask_sh[65536];
+	uint64_t traded_shares, trades, levels;
+	unsigned int errors;
+};
+
+static uint32_t shadow_slot(struct shadow *s, uint64_t key)
+{
+	uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 44);
+
+	while (s->key[i] && s->key[i] != key)
+		i = (i + 1) & (SHADOW - 1);
+	return i;
+}
+
+static uint64_t skey(uint16_t loc, char side, uint32_t price)
+{
+	return ((uint64_t)loc << 34) | ((uint64_t)(side == 'S') << 33) | (1ull << 32) | price;
+}
+
+static void sh_level(void *ctx, uint16_t loc, char side, uint32_t price, uint64_t shares,
+		     uint32_t orders)
+{
+	struct shadow *s = ctx;
+	uint32_t i = shadow_slot(s, skey(loc, side, price));
+
+	/* Removed levels keep their key (deleting would break the probe chains): orders 0. */
+	s->key[i] = skey(loc, side, price);
+	if (!s->orders[i] && orders)
+		s->levels++;
+	if (s->orders[i] && !orders)
+		s->levels--;
+	if (!orders && shares)
+		s->errors++;
+	s->shares[i] = shares;
+	s->orders[i] = orders;
+}
+
+static void sh_bbo(void *ctx, uint16_t loc, uint32_t bid, uint64_t bs, uint32_t ask, uint64_t as)
+{
+	struct shadow *s = ctx;
+
+	s->bbo_bid[loc] = bid;
+	s->bbo_bid_sh[loc] = bs;
+	s->bbo_ask[loc] = ask;
+	s->bbo_ask_sh[loc] = as;
+}
+
+static void sh_trade(void *ctx, uint16_t loc, uint32_t price, uint64_t shares, uint64_t match)
+{
+	struct shadow *s = ctx;
+
+	(void)loc;
+	(void)price;
+	(void)match;
+	s->traded_shares += shares;
+	s->trades++;
+}
+
+/* Compare every book with the reference and the shadow; returns the number of differences. */
+static unsigned int full_check(const struct fg_books *b, const struct ref_book *r,
+			       struct shadow *sh, uint32_t nsym)
+{
+	static struct fg_level lv[4096];
+	static uint64_t q[4096];
+	uint64_t *live = malloc(r->live * sizeof(*live) + 8), n = 0, nlevels = 0;
+	unsigned int bad = 0;
+	struct fg_books_stats st;
+
+	for (uint64_t ref = 1; ref < r->cap; ref++)
+		if (r->o[ref].live)
+			live[n++] = ref;
+	if (n != r->live)
+		bad++;
+	sort_ref = r;
+	qsort(live, n, sizeof(*live), cmp_live);
+	for (uint64_t i = 0; i < n;) {
+		/* One (locate, side): its levels, best first. */
+		const struct ref_order *o = &r->o[live[i]];
+		uint16_t loc = o->locate;
+		char side = o->side;
+		unsigned int nl = fg_books_top(b, loc, side, lv, 4096), k = 0;
+
+		while (i < n && r->o[live[i]].locate == loc && r->o[live[i]].side == side) {
+			uint32_t price = r->o[live[i]].price;
+			uint64_t shares = 0;
+			uint32_t orders = 0, nq;
+
+			nq = fg_books_level_orders(b, loc, side, price, q, 4096);
+			for (; i < n && r->o[live[i]].locate == loc && r->o[live[i]].side == side &&
+			       r->o[live[i]].price == price;
+			     i++) {
+				/* Queue position = time priority. */
+				if (orders >= nq || q[orders] != live[i])
+					bad++;
+				shares += r->o[live[i]].shares;
+				orders++;
+			}
+			if (k >= nl || lv[k].price != price || lv[k].shares != shares ||
+			    lv[k].orders != orders || nq != orders)
+				bad++;
+			else {
+				/* The callbacks told the same story. */
+				uint32_t s = shadow_slot(sh, skey(loc, side, price));
+
+				if (sh->shares[s] != shares || sh->orders[s] != orders)
+					bad++;
+			}
+			k++;
+			nlevels++;
+		}
+		if (k != nl)
+			bad++;
+	}
+	/* Books the reference has nothing in are empty; none is crossed; BBO as reported. */
+	for (uint32_t loc = 1; loc <= nsym; loc++) {
+		struct fg_bbo bbo;
+		int have = fg_books_bbo(b, (uint16_t)loc, &bbo) == 0;
+
+		if (have && bbo.bid.orders && bbo.ask.orders && bbo.bid.price >= bbo.ask.price)
+			bad++;
+		if (!have)
+			memset(&bbo, 0, sizeof(bbo));
+		if (sh->bbo_bid[loc] != bbo.bid.price || sh->bbo_ask[loc] != bbo.ask.price ||
+		    sh->bbo_bid_sh[loc] != bbo.bid.shares || sh->bbo_ask_sh[loc] != bbo.ask.shares)
+			bad++;
+	}
+	fg_books_get_stats(b, &st);
+	if (st.orders_live != n || st.levels_live != nlevels || sh->levels != nlevels ||
+	    st.crossed || st.unknown_refs || st.clamped || st.duplicate_refs || st.bad_orders ||
+	    st.overflows)
+		bad++;
+	if (sh->trades != r->trades || sh->traded_shares != r->traded_shares || sh->errors)
+		bad++;
+	free(live);
+	return bad;
+}
+
+static void test_book_matches_naive_reference_on_generated_day(void)
+{
+	const unsigned int nmsg = 1000000, nsym = 1500;
+	struct fg_itchgen_config cfg = { .seed = 4242, .symbols = nsym };
+	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	static struct shadow sh;
+	const struct fg_book_callbacks cb = { &sh, sh_level, sh_bbo, sh_trade };
+	struct fg_books *b = fg_books_new(1u << 18, &cb);
+	struct ref_book r = { .cap = nmsg + 2 };
+	unsigned int bad = 0, decode_errors = 0, checks = 0, removed_ok = 0, priority_ok = 0;
+	uint64_t counts[256] = { 0 };
+	uint8_t buf[64];
+
+	r.o = calloc(r.cap, sizeof(*r.o));
+	CU_ASSERT_FATAL(g && b && r.o);
+	for (unsigned int i = 0; i < nmsg; i++) {
+		size_t len = fg_itchgen_next(g, buf, sizeof(buf));
+		struct fg_itch_msg m;
+		struct fg_order o;
+
+		if (fg_itch_decode(buf, len, &m)) {
+			decode_errors++;
+			continue;
+		}
+		counts[m.type]++;
+		ref_apply(&r, &m);
+		fg_books_apply(b, &m);
+		/* A delete removes; a replace puts the new order at the back of its queue. */
+		if (m.type == 'D')
+			removed_ok +=
+				fg_books_order(b, m.del.order_reference_number, &o) == -ENOENT;
+		if (m.type == 'U') {
+			static uint64_t q[4096];
+			uint64_t nr = m.replace.new_order_reference_number;
+			unsigned int nq;
+
+			if (fg_books_order(b, nr, &o) == 0 &&
+			    fg_books_order(b, m.replace.original_order_reference_number, &o) ==
+				    -ENOENT) {
+				fg_books_order(b, nr, &o);
+				nq = fg_books_level_orders(b, o.locate, o.side, o.price, q, 4096);
+				priority_ok += nq > 0 && nq < 4096 && q[nq - 1] == nr;
+			}
+		}
+		if (i % 100000 == 99999) {
+			bad += full_check(b, &r, &sh, nsym);
+			checks++;
+		}
+	}
+	bad += full_check(b, &r, &sh, nsym);
+	printf("\n    %u messages, %u checks, %llu orders live, %llu D, %llu U ", nmsg, checks + 1,
+	       (unsigned long long)r.live, (unsigned long long)counts['D'],
+	       (unsigned long long)counts['U']);
+	CU_ASSERT_EQUAL(decode_errors, 0);
+	CU_ASSERT_EQUAL(r.lifecycle_errors, 0); /* the generator's lifecycles are consistent */
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(removed_ok, counts['D']);
+	CU_ASSERT_EQUAL(priority_ok, counts['U']);
+	CU_ASSERT_TRUE(r.live > 1000);
+	fg_itchgen_free(g);
+	fg_books_free(b);
+	free(r.o);
+}
+
+/* Levels equal the sum of their orders, whatever was dropped. */
+static unsigned int self_consistent(const struct fg_books *b, uint32_t nsym, uint64_t *orders_seen)
+{
+	static struct fg_level lv[4096];
+	static uint64_t q[4096];
+	unsigned int bad = 0;
+
+	*orders_seen = 0;
+	for (uint32_t loc = 1; loc <= nsym; loc++) {
+		for (int s = 0; s < 2; s++) {
+			char side = s ? 'S' : 'B';
+			unsigned int nl = fg_books_top(b, (uint16_t)loc, side, lv, 4096);
+
+			for (unsigned int k = 0; k < nl; k++) {
+				unsigned int nq = fg_books_level_orders(b, (uint16_t)loc, side,
+									lv[k].price, q, 4096);
+				uint64_t shares = 0;
+
+				for (unsigned int j = 0; j < nq; j++) {
+					struct fg_order o;
+
+					if (fg_books_order(b, q[j], &o) || o.price != lv[k].price ||
+					    o.side != side || o.locate != loc || !o.shares)
+						bad++;
+					else
+						shares += o.shares;
+				}
+				if (nq != lv[k].orders || shares != lv[k].shares ||
+				    (k && (s ? lv[k].price <= lv[k - 1].price
+					     : lv[k].price >= lv[k - 1].price)))
+					bad++;
+				*orders_seen += nq;
+			}
+		}
+	}
+	return bad;
+}
+
+static void test_book_overflow_is_counted_not_fatal(void)
+{
+	const uint32_t nsym = 200, cap = 1000;
+	struct fg_itchgen_config cfg = { .seed = 9, .symbols = nsym };
+	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_books *b = fg_books_new(cap, NULL);
+	struct fg_books_stats st;
+	uint64_t seen;
+	uint8_t buf[64];
+
+	CU_ASSERT_FATAL(g && b);
+	for (unsigned int i = 0; i < 300000; i++) {
+		size_t len = fg_itchgen_next(g, buf, sizeof(buf));
+		struct fg_itch_msg m;
+
+		if (fg_itch_decode(buf, len, &m) == 0)
+			fg_books_apply(b, &m);
+	}
+	fg_books_get_stats(b, &st);
+	printf("\n    overflows %llu, unknown refs %llu, live %llu ",
+	       (unsigned long long)st.overflows, (unsigned long long)st.unknown_refs,
+	       (unsigned long long)st.orders_live);
+	CU_ASSERT_TRUE(st.overflows > 0);
+	CU_ASSERT_TRUE(st.unknown_refs > 0); /* later messages for the dropped orders */
+	CU_ASSERT_TRUE(st.orders_live <= cap);
+	CU_ASSERT_EQUAL(st.orders_peak, cap);
+	CU_ASSERT_EQUAL(self_consistent(b, nsym, &seen), 0);
+	CU_ASSERT_EQUAL(seen, st.orders_live);
+	fg_itchgen_free(g);
+	fg_books_free(b);
+}
+
+/* Many references landing on the same slots of a small table, in any order. */
+static void test_book_colliding_references_against_reference(void)
+{
+	const uint32_t cap = 16; /* table of 32 slots */
+	struct fg_books *b = fg_books_new(cap, NULL);
+	struct {
+		uint64_t ref;
+		uint32_t shares;
+	} live[64];
+	unsigned int nlive = 0, bad = 0;
+	uint64_t x = 88172645463325252ull, next_ref = 1, seen;
+
+	CU_ASSERT_FATAL(b != NULL);
+	for (int step = 0; step < 200000; step++) {
+		uint32_t r;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r = (uint32_t)(x >> 32);
+		if (nlive < cap && (r % 3 == 0 || !nlive)) {
+			/* Mostly increasing references 32 apart (same slot), sometimes old ones. */
+			uint64_t ref = r % 7 ? (next_ref += 32) : 1 + r % (next_ref + 1);
+			int dup = 0;
+
+			for (unsigned int i = 0; i < nlive; i++)
+				dup |= live[i].ref == ref;
+			apply(b, add_msg(ref, 1, 'B', 10 + r % 90, 100 + r % 5));
+			if (!dup) {
+				live[nlive].ref = ref;
+				live[nlive++].shares = 10 + r % 90;
+			}
+		} else {
+			unsigned int i = r % nlive;
+
+			apply(b, ref_msg(r & 1 ? 'D' : 'X', live[i].ref, 5));
+			if (r & 1 || live[i].shares <= 5)
+				live[i] = live[--nlive];
+			else
+				live[i].shares -= 5;
+		}
+		if (step % 1000 == 0) {
+			for (unsigned int i = 0; i < nlive; i++) {
+				struct fg_order o;
+
+				if (fg_books_order(b, live[i].ref, &o) ||
+				    o.shares != live[i].shares)
+					bad++;
+			}
+			if (stats(b).orders_live != nlive)
+				bad++;
+			bad += self_consistent(b, 1, &seen);
+		}
+	}
+	printf("\n    max probe %u ", stats(b).max_probe);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(stats(b).unknown_refs, 0);
+	CU_ASSERT_EQUAL(stats(b).overflows, 0);
+	fg_books_free(b);
+}
+
+/* fg_books_apply_batch() is n calls of fg_books_apply(): same books, same counters. */
+static void test_book_batch_apply_equals_single_apply(void)
+{
+	const uint32_t nsym = 300, n = 200000, batch = 333;
+	struct fg_itchgen_config cfg = { .seed = 5, .symbols = nsym };
+	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_books *one = fg_books_new(4000, NULL), *many = fg_books_new(4000, NULL);
+	struct fg_itch_msg *m = calloc(n, sizeof(*m));
+	static struct fg_level a[4096], c[4096];
+	struct fg_books_stats sa, sc;
+	unsigned int bad = 0;
+	uint8_t buf[64];
+
+	CU_ASSERT_FATAL(g && one && many && m);
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len = fg_itchgen_next(g, buf, sizeof(buf));
+
+		CU_ASSERT_EQUAL(fg_itch_decode(buf, len, &m[i]), 0);
+		/* Some junk too: unknown references, clamps, duplicates. */
+		if (i % 1000 == 7 && m[i].type == 'D')
+			m[i].del.order_reference_number += 5;
+		fg_books_apply(one, &m[i]);
+	}
+	for (uint32_t i = 0; i < n; i += batch)
+		fg_books_apply_batch(many, m + i, n - i < batch ? n - i : batch);
+	for (uint32_t loc = 1; loc <= nsym; loc++) {
+		for (int s = 0; s < 2; s++) {
+			unsigned int na = fg_books_top(one, (uint16_t)loc, s ? 'S' : 'B', a, 4096);
+			unsigned int nc = fg_books_top(many, (uint16_t)loc, s ? 'S' : 'B', c, 4096);
+
+			if (na != nc || memcmp(a, c, na * sizeof(*a)))
+				bad++;
+		}
+	}
+	fg_books_get_stats(one, &sa);
+	fg_books_get_stats(many, &sc);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(memcmp(&sa, &sc, sizeof(sa)), 0);
+	CU_ASSERT_TRUE(sa.unknown_refs > 0);
+	CU_ASSERT_EQUAL(sa.messages, n);
+	free(m);
+	fg_itchgen_free(g);
+	fg_books_free(one);
+	fg_books_free(many);
+}
+
+static const struct fg_test tests[] = {
+	FG_TEST(test_book_top_levels_in_price_order),
+	FG_TEST(test_book_execution_is_clamped_to_open_shares),
+	FG_TEST(test_book_replace_loses_time_priority),
+	FG_TEST(test_book_delete_removes_and_unknown_refs_are_counted),
+	FG_TEST(test_book_rejects_duplicate_and_bad_adds),
+	FG_TEST(test_book_trades_do_not_change_the_book),
+	FG_TEST(test_book_names_instruments_from_r),
+	FG_TEST(test_book_callbacks_report_levels_bbo_and_trades),
+	FG_TEST(test_book_matches_naive_reference_on_generated_day),
+	FG_TEST(test_book_overflow_is_counted_not_fatal),
+	FG_TEST(test_book_colliding_references_against_reference),
+	FG_TEST(test_book_batch_apply_equals_single_apply),
+};
+
+FG_TEST_MAIN("book", tests, NULL, NULL)

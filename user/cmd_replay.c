@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: MIT
+/*
+ * feedgate replay FILE: a capture (pcap, pcapng) or a NASDAQ BinaryFILE,
+ * recognised by its content, through the same pipeline as live traffic:
+ * L2-L4 parse, MoldUDP64 sequencing, SIMD filter, ITCH decode, books.
+ * Prints a summary (one JSON object with --json), the decoded messages as
+ * JSON lines with --decode, and a book at the end with --book. Large files
+ * show progress on stderr. When the decode output is stdout, the summary
+ * goes to stderr so that stdout stays one JSON object per line.
+ * Exit status: 0 ok (also for a truncated last record, with a warning),
+ * 1 failed (unreadable or corrupt file), 2 usage error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "feedgate/book.h"
+#include "feedgate/capfile.h"
+#include "feedgate/pipeline.h"
+#include "fg_log.h"
+
+#define EXIT_USAGE 2
+#define REPLAY_USAGE                                                                            \
+	"replay FILE [--symbols LIST] [--decode FILE|-] [--book SYMBOL [--depth N]] [--json]\n" \
+	"               [--arbitrate GROUP:PORT=GROUP:PORT]..."
+#define FRAME_BATCH 64
+#define RAW_BATCH 1024
+#define MAX_PAIRS 16
+#define PROGRESS_CHECK 4096 /* records between clock reads */
+#define PROGRESS_AFTER_NS 1000000000ull /* quiet for files that take less than this */
+#define PROGRESS_EVERY_NS 250000000ull /* tty refresh */
+#define PROGRESS_LINE_NS 5000000000ull /* one line this often when stderr is not a tty */
+
+struct replay_cfg {
+	const char *file;
+	const char *symbols;
+	const char *decode;
+	const char *book;
+	unsigned int depth;
+	int json;
+	const char *pairs[MAX_PAIRS];
+	unsigned int npairs;
+};
+
+/* Finds the --book symbol's stock locate: from R (the books' directory) or, in captures that
+ * start mid-day without R messages, from the stock field of an A or F. */
+struct book_watch {
+	char stock[8]; /* space padded, as on the wire */
+	int locate; /* -1 until known */
+};
+
+static void watch_message(void *ctx, const struct fg_pipeline_msg_info *info,
+			  const struct fg_itch_msg *m)
+{
+	struct book_watch *w = ctx;
+
+	(void)info;
+	if (w->locate >= 0)
+		return;
+	if ((m->type == FG_ITCH_ADD_ORDER || m->type == FG_ITCH_ADD_ORDER_MPID ||
+	     m->type == FG_ITCH_STOCK_DIRECTORY) &&
+	    !memcmp(m->type == FG_ITCH_STOCK_DIRECTORY ? m->stock_directory.stock : m->add.stock,
+		    w->stock, 8))
+		w->locate = m->stock_locate;
+}
+
+struct progress {
+	uint64_t start_ns, last_ns;
+	int tty;
+	int shown;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void progress(struct progress *pr, const struct fg_capfile *c, uint64_t msgs, int done)
+{
+	uint64_t t = now_ns(), el = t - pr->start_ns;
+	double frac, rate;
+
+	if (done) {
+		if (pr->shown && pr->tty)
+			fputs("\r\033[K", stderr);
+		return;
+	}
+	if (el < PROGRESS_AFTER_NS ||
+	    t - pr->last_ns < (pr->tty ? PROGRESS_EVERY_NS : PROGRESS_LINE_NS))
+		return;
+	pr->last_ns = t;
+	pr->shown = 1;
+	frac = fg_capfile_size(c) ? (double)fg_capfile_offset(c) / (double)fg_capfile_size(c) : 0;
+	rate = (double)msgs / ((double)el / 1e9);
+	if (pr->tty) {
+		char bar[31];
+		int fill = (int)(frac * 30);
+
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, ' ', (size_t)(30 - fill));
+		bar[30] = '\0';
+		fprintf(stderr, "\r[%s] %3.0f%%  %.1fM messages  %.2fM msg/s", bar, frac * 100,
+			(double)msgs / 1e6, rate / 1e6);
+	} else {
+		fprintf(stderr, "feedgate: replay: %.0f%%, %.1fM messages, %.2fM msg/s\n",
+			frac * 100, (double)msgs / 1e6, rate / 1e6);
+	}
+	fflush(stderr);
+}
+
+/* One ITCH symbol: 1-8 printable characters, no blank, comma, quote or backslash. */
+static int symbol_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 8)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == ',' || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/* Is the option part (before any '=') of a exactly opt? */
+static int opt_is(const char *a, size_t len, const char *opt)
+{
+	return strlen(opt) == len && !strncmp(a, opt, len);
+}
+
+/* 0, 1 (--help printed) or -1 (error printed). */
+static int replay_parse(int argc, char **argv, struct replay_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		size_t len = strcspn(a, "=");
+		int takes;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: feedgate %s\n", REPLAY_USAGE);
+			return 1;
+		}
+		if (a[0] != '-' || !a[1]) {
+			if (c->file) {
+				pr_warn("replay: one FILE only ('%s' and '%s'); see 'feedgate "
+					"replay --help'\n",
+					c->file, a);
+				return -1;
+			}
+			c->file = a;
+			continue;
+		}
+		takes = opt_is(a, len, "--symbols") || opt_is(a, len, "--decode") ||
+			opt_is(a, len, "--book") || opt_is(a, len, "--depth") ||
+			opt_is(a, len, "--arbitrate");
+		if (!takes && strcmp(a, "--json")) {
+			pr_warn("replay: unknown option '%s'; see 'feedgate replay --help'\n", a);
+			return -1;
+		}
+		if (takes) {
+			if (a[len] == '=') {
+				v = a + len + 1;
+			} else if (i + 1 < argc) {
+				v = argv[++i];
+			} else {
+				pr_warn("replay: %.*s needs a value\n", (int)len, a);
+				return -1;
+			}
+		}
+		if (opt_is(a, len, "--symbols")) {
+			c->symbols = v;
+		} else if (opt_is(a, len, "--decode")) {
+			c->decode = v;
+		} else if (opt_is(a, len, "--book")) {
+			c->book = v;
+		} else if (opt_is(a, len, "--depth")) {
+			char *end;
+			unsigned long d;
+
+			errno = 0;
+			d = strtoul(v, &end, 10);
+			if (errno || end == v || *end || v[0] == '-' || d < 1 || d > 1000) {
+				pr_warn("replay: --depth '%s': want a whole number from 1 to "
+					"1000\n",
+					v);
+				return -1;
+			}
+			c->depth = (unsigned int)d;
+		} else if (opt_is(a, len, "--arbitrate")) {
+			if (c->npairs == MAX_PAIRS) {
+				pr_warn("replay: at most %d --arbitrate pairs\n", MAX_PAIRS);
+				return -1;
+			}
+			c->pairs[c->npairs++] = v;
+		} else {
+			c->json = 1;
+		}
+	}
+	if (!c->file) {
+		pr_warn("replay: which capture file? see 'feedgate replay --help'\n");
+		return -1;
+	}
+	if (c->depth && !c->book) {
+		pr_warn("replay: --depth goes with --book SYMBOL\n");
+		return -1;
+	}
+	if (c->book && !symbol_ok(c->book)) {
+		pr_warn("replay: --book '%s': want one symbol of 1-8 characters\n", c->book);
+		return -1;
+	}
+	if (!c->depth)
+		c->depth = 10;
+	return 0;
+}
+
+/* Is sym one of the comma-separated symbols (blanks around them ignored)? */
+static int csv_has(const char *csv, const char *sym)
+{
+	size_t sl = strlen(sym);
+
+	while (*csv) {
+		const char *e = csv + strcspn(csv, ",");
+		const char *a = csv, *b = e;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if ((size_t)(b - a) == sl && !memcmp(a, sym, sl))
+			return 1;
+		csv = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+static const char *open_error(int rc)
+{
+	switch (rc) {
+	case -EPROTONOSUPPORT:
+		return "not a pcap, pcapng or NASDAQ BinaryFILE capture";
+	case -EINVAL:
+		return "not a regular, non-empty file";
+	case -EBADMSG:
+		return "corrupt file header";
+	default:
+		return strerror(-rc);
+	}
+}
+
+/* Feed every record to the pipeline; 0, or -EBADMSG when the file turned out corrupt. */
+static int replay_records(struct fg_capfile *c, struct fg_pipeline *p, uint64_t *unsupported)
+{
+	struct fg_frame frames[FRAME_BATCH];
+	const uint8_t *msgs[RAW_BATCH];
+	uint16_t lens[RAW_BATCH];
+	struct fg_cap_record r;
+	struct progress pr = { 0 };
+	int raw = fg_capfile_format(c) == FG_CAPFILE_BINARYFILE;
+	unsigned int n = 0, since = 0;
+	int rc;
+
+	pr.start_ns = pr.last_ns = now_ns();
+	pr.tty = isatty(STDERR_FILENO);
+	while ((rc = fg_capfile_next(c, &r)) == 1) {
+		if (raw) {
+			msgs[n] = r.data;
+			lens[n] = (uint16_t)r.caplen;
+			if (++n == RAW_BATCH) {
+				fg_pipeline_raw(p, msgs, lens, n);
+				n = 0;
+			}
+		} else if (fg_capfile_frame(&r, &frames[n])) {
+			(*unsupported)++;
+		} else if (++n == FRAME_BATCH) {
+			fg_pipeline_frames(p, frames, n);
+			n = 0;
+		}
+		if (++since == PROGRESS_CHECK) {
+			since = 0;
+			progress(&pr, c, fg_pipeline_stats(p)->messages, 0);
+		}
+	}
+	if (n) {
+		if (raw)
+			fg_pipeline_raw(p, msgs, lens, n);
+		else
+			fg_pipeline_frames(p, frames, n);
+	}
+	fg_pipeline_finish(p);
+	progress(&pr, c, 0, 1);
+	return rc < 0 ? rc : 0;
+}
+
+/* The pipeline's JSON summary with the file's own facts in front; the caller closes it. */
+static void summary_json(const struct replay_cfg *cfg, const struct fg_capfile *c,
+			 const struct fg_pipeline *p, uint64_t unsupported, FILE *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	fg_pipeline_summary_json(p, m);
+	fclose(m);
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '}'))
+		len--;
+	fprintf(out, "{\"file\":\"");
+	for (const char *s = cfg->file; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*s >= 0x20)
+			fputc(*s, out);
+	}
+	fprintf(out, "\",\"format\":\"%s\",\"truncated\":%s,\"unsupported_link\":%llu,%.*s",
+		fg_capfile_format_name(fg_capfile_format(c)),
+		fg_capfile_truncated(c) ? "true" : "false", (unsigned long long)unsupported,
+		(int)(len > 0 ? len - 1 : 0), buf + 1);
+	free(buf);
+}
+
+/* The --book part of the JSON summary: "book":{...} (no leading comma). */
+static void book_json(const struct replay_cfg *cfg, struct fg_books *b, int locate, FILE *out)
+{
+	struct fg_level lv[1000];
+	static const char sides[2] = { 'B', 'S' };
+
+	fprintf(out, "\"book\":{\"symbol\":\"%s\",\"stock_locate\":", cfg->book);
+	if (locate < 0)
+		fprintf(out, "null");
+	else
+		fprintf(out, "%d", locate);
+	for (int s = 0; s < 2; s++) {
+		unsigned int n =
+			locate < 0 ? 0
+				   : fg_books_top(b, (uint16_t)locate, sides[s], lv, cfg->depth);
+
+		fprintf(out, ",\"%s\":[", s ? "asks" : "bids");
+		for (unsigned int i = 0; i < n; i++)
+			fprintf(out, "%s{\"price\":%u,\"shares\":%llu,\"orders\":%u}", i ? "," : "",
+				lv[i].price, (unsigned long long)lv[i].shares, lv[i].orders);
+		fputc(']', out);
+	}
+	fputc('}', out);
+}
+
+static void book_print(const struct replay_cfg *cfg, struct fg_books *b, int locate, FILE *out)
+{
+	struct fg_level bids[1000], asks[1000];
+	unsigned int nb = 0, na = 0;
+
+	if (locate < 0) {
+		fprintf(out, "book        %s: no message named this symbol\n", cfg->book);
+		return;
+	}
+	nb = fg_books_top(b, (uint16_t)locate, 'B', bids, cfg->depth);
+	na = fg_books_top(b, (uint16_t)locate, 'S', asks, cfg->depth);
+	fprintf(out, "book        %s (stock locate %d), top %u levels\n", cfg->book, locate,
+		cfg->depth);
+	fprintf(out, "  %7s %10s %12s | %-12s %10s %7s\n", "orders", "shares", "bid", "ask",
+		"shares", "orders");
+	for (unsigned int i = 0; i < nb || i < na; i++) {
+		if (i < nb)
+			fprintf(out, "  %7u %10llu %7u.%04u | ", bids[i].orders,
+				(unsigned long long)bids[i].shares, bids[i].price / 10000,
+				bids[i].price % 10000);
+		else
+			fprintf(out, "  %7s %10s %12s | ", "", "", "");
+		if (i < na)
+			fprintf(out, "%7u.%04u %10llu %7u", asks[i].price / 10000,
+				asks[i].price % 10000, (unsigned long long)asks[i].shares,
+				asks[i].orders);
+		fputc('\n', out);
+	}
+	if (!nb && !na)
+		fprintf(out, "  (empty)\n");
+}
+
+int do_replay(int argc, char **argv)
+{
+	struct fg_pipeline_config pc = { 0 };
+	struct book_watch watch = { .locate = -1 };
+	struct fg_pipeline *p = NULL;
+	struct fg_capfile *c = NULL;
+	struct replay_cfg cfg;
+	FILE *decode = NULL, *out = stdout;
+	uint64_t unsupported = 0;
+	int rc, ret = 1;
+
+	rc = replay_parse(argc, argv, &cfg);
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	if (cfg.book && cfg.symbols && !csv_has(cfg.symbols, cfg.book)) {
+		pr_warn("replay: --book %s: not among --symbols '%s' (its book would stay empty)\n",
+			cfg.book, cfg.symbols);
+		return EXIT_USAGE;
+	}
+
+	rc = fg_capfile_open(cfg.file, &c);
+	if (rc) {
+		pr_warn("replay: %s: %s\n", cfg.file, open_error(rc));
+		return 1;
+	}
+	if (cfg.decode) {
+		if (!strcmp(cfg.decode, "-")) {
+			decode = stdout;
+			out = stderr; /* keep stdout one JSON object per line */
+		} else {
+			decode = fopen(cfg.decode, "w");
+			if (!decode) {
+				pr_warn("replay: --decode %s: %s\n", cfg.decode, strerror(errno));
+				goto out;
+			}
+		}
+		setvbuf(decode, NULL, _IOFBF, 1 << 20);
+	}
+
+	pc.symbols = cfg.symbols;
+	pc.decode = decode;
+	pc.arbitrate = cfg.pairs;
+	pc.narbitrate = cfg.npairs;
+	if (cfg.book) {
+		size_t l = strlen(cfg.book);
+
+		memset(watch.stock, ' ', sizeof(watch.stock));
+		memcpy(watch.stock, cfg.book, l);
+		pc.books = 1;
+		pc.ctx = &watch;
+		pc.on_message = watch_message;
+	}
+	rc = fg_pipeline_new(&pc, &p);
+	if (rc) {
+		if (rc == -ENOMEM)
+			pr_warn("replay: couldn't set up the pipeline: %s\n", strerror(-rc));
+		ret = rc == -EINVAL ? EXIT_USAGE : 1;
+		goto out;
+	}
+
+	rc = replay_records(c, p, &unsupported);
+	if (decode && fflush(decode)) {
+		pr_warn("replay: --decode %s: %s\n", cfg.decode, strerror(errno));
+		goto out;
+	}
+	if (cfg.json) {
+		summary_json(&cfg, c, p, unsupported, out);
+		if (cfg.book) {
+			fputc(',', out);
+			book_json(&cfg, fg_pipeline_books(p), watch.locate, out);
+		}
+		fputs("}\n", out);
+	} else {
+		fprintf(out, "file        %s (%s%s)\n", cfg.file,
+			fg_capfile_format_name(fg_capfile_format(c)),
+			fg_capfile_truncated(c) ? ", truncated" : "");
+		if (unsupported)
+			fprintf(out, "skipped     %llu records of an unsupported link type\n",
+				(unsigned long long)unsupported);
+		fg_pipeline_summary_print(p, out);
+		if (cfg.book)
+			book_print(&cfg, fg_pipeline_books(p), watch.locate, out);
+	}
+	fflush(out);
+	if (rc) {
+		pr_warn("replay: %s: corrupt at byte %llu; the summary covers what came before\n",
+			cfg.file, (unsigned long long)fg_capfile_offset(c));
+		goto out;
+	}
+	if (fg_capfile_truncated(c))
+		pr_warn("replay: %s: truncated (the last record is incomplete and was skipped)\n",
+			cfg.file);
+	ret = 0;
+out:
+	if (decode && decode != stdout)
+		fclose(decode);
+	fg_pipeline_free(p);
+	fg_capfile_close(c);
+	return ret;
+}
