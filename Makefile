@@ -60,7 +60,7 @@ DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libelf-dev zl
 	libpcap-dev liburing-dev libcunit1-dev pkg-config iproute2 ethtool tcpdump tshark \
 	python3 python3-scapy gnuplot-nox cppcheck clang-format clang-tidy libclang-rt-dev
 
-.PHONY: all deps test test-build demo bench format lint vmlinux clean install
+.PHONY: all deps bench-deps test test-build demo demo-filter bench format lint vmlinux clean install
 .DEFAULT_GOAL := all
 
 all: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO)
@@ -119,8 +119,27 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)FEEDGATE=$(CURDIR)/$(FEEDGATE) tests/demo.sh
 
+# The filter alone: attach, 4 feed rules, feed + noise traffic, stats, detach.
+demo-filter: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)FEEDGATE=$(CURDIR)/$(FEEDGATE) tests/demo_filter.sh
+
 # Each bench/*.mk fragment adds its target as a prerequisite of bench.
-bench: all
+# The peers benchmarks compare against (dpdk-testpmd) are only needed here.
+BENCH_PACKAGES := dpdk-dev
+
+bench-deps: deps
+	$(Q)missing=""; for p in $(BENCH_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+			{ echo "feedgate: make bench-deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	fi
+
+bench: bench-deps all
 	@echo "  BENCH    done: bench/RESULTS.md"
 
 # --- housekeeping ------------------------------------------------------------

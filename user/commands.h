@@ -10,6 +10,8 @@ int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_rule(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_run(int argc, char **argv);
+int do_gen(int argc, char **argv);
 int do_replay(int argc, char **argv);
 
 #endif /* FG_COMMANDS_H */

@@ -1,0 +1,1284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * feedgate run IFACE: the AF_XDP consumer. Attaches the filter when it is
+ * not attached, opens one AF_XDP socket per selected receive queue, puts
+ * each in the filter's xsk_map and drives it from its own pinned thread
+ * (user/lib/fg_rxloop.c). Frames go to a sink: the market-data pipeline
+ * (--symbols / --decode), a pcap writer (--pcap), or none (count only).
+ * A live stats line once a second on stderr, a summary on exit (one JSON
+ * object with --json). SIGINT/SIGTERM: sockets out of the xsk_map first
+ * (traffic falls back to the filter's policy), drain, summary, exit 0.
+ * Exit status: 0 ok, 1 failed, 2 usage error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H /* linux/bpf.h has its own struct bpf_insn */
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+
+#include "commands.h"
+#include "feedgate/pipeline.h"
+#include "fg_gen.h"
+#include "fg_loader.h"
+#include "fg_log.h"
+#include "fg_rule.h"
+#include "fg_rxloop.h"
+#include "fg_xsk.h"
+
+#define EXIT_USAGE 2
+#define RUN_USAGE                                                                           \
+	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"           \
+	"               [--poll busy|spin|wakeup] [--batch N] [--symbols LIST]\n"           \
+	"               [--backend af_xdp] [--duration S] [--decode FILE|-] [--pcap FILE] " \
+	"[--json]"
+
+#define FG_BUSY_POLL_US 20
+/* Time for a NAPI poll that already looked the socket up in the xsk_map to
+ * finish putting its frames on the ring, before the drain starts. */
+#define FG_UNREGISTER_GRACE_NS 20000000
+
+struct run_cfg {
+	const char *ifname;
+	const char *queues;
+	const char *cpus;
+	const char *symbols;
+	const char *decode;
+	const char *pcap;
+	const char *backend;
+	enum fg_zc_mode zc;
+	enum fg_poll_mode poll;
+	unsigned int batch;
+	double duration;
+	int json;
+};
+
+/* --- option parsing ------------------------------------------------------------------------ */
+
+/* "0-3,5" into out[] (sorted, no duplicates); every value < limit. */
+static int parse_list(const char *what, const char *s, int *out, int max, int limit)
+{
+	char seen[1024] = { 0 };
+	const char *p = s;
+	int n = 0;
+
+	if (limit > (int)sizeof(seen))
+		limit = (int)sizeof(seen);
+	while (*p) {
+		char *end;
+		long a, b;
+
+		errno = 0;
+		a = strtol(p, &end, 10);
+		if (end == p || errno || a < 0)
+			goto bad;
+		b = a;
+		p = end;
+		if (*p == '-') {
+			b = strtol(p + 1, &end, 10);
+			if (end == p + 1 || errno || b < a)
+				goto bad;
+			p = end;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			goto bad;
+		for (long v = a; v <= b; v++) {
+			if (v >= limit) {
+				pr_warn("run: %s %ld out of range (0-%d)\n", what, v, limit - 1);
+				return -ERANGE;
+			}
+			seen[v] = 1;
+		}
+	}
+	for (int v = 0; v < limit; v++) {
+		if (!seen[v])
+			continue;
+		if (n == max) {
+			pr_warn("run: too many %ss in '%s' (at most %d)\n", what, s, max);
+			return -E2BIG;
+		}
+		out[n++] = v;
+	}
+	if (!n)
+		goto bad;
+	return n;
+bad:
+	pr_warn("run: '%s': want a %s list like 0-3,5\n", s, what);
+	return -EINVAL;
+}
+
+static int parse_uint(const char *opt, const char *v, unsigned long lo, unsigned long hi,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || x < lo || x > hi) {
+		pr_warn("run: %s '%s': want a whole number from %lu to %lu\n", opt, v, lo, hi);
+		return -EINVAL;
+	}
+	*out = x;
+	return 0;
+}
+
+/* 0, 1 (--help printed) or -1 (error printed). */
+static int run_parse(int argc, char **argv, struct run_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->zc = FG_ZC_AUTO;
+	c->poll = FG_POLL_BUSY;
+	c->batch = 64;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		size_t len = strcspn(a, "=");
+		unsigned long u;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: feedgate %s\n", RUN_USAGE);
+			return 1;
+		}
+		if (a[0] != '-') {
+			if (c->ifname) {
+				pr_warn("run: unexpected argument '%s' (usage: feedgate %s)\n", a,
+					RUN_USAGE);
+				return -1;
+			}
+			c->ifname = a;
+			continue;
+		}
+		if (!strcmp(a, "--json")) {
+			c->json = 1;
+			continue;
+		}
+#define RUN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
+		if (!(RUN_OPT("--queues") || RUN_OPT("--cpus") || RUN_OPT("--zero-copy") ||
+		      RUN_OPT("--poll") || RUN_OPT("--batch") || RUN_OPT("--symbols") ||
+		      RUN_OPT("--backend") || RUN_OPT("--duration") || RUN_OPT("--decode") ||
+		      RUN_OPT("--pcap"))) {
+			pr_warn("run: unknown option '%.*s' (usage: feedgate %s)\n", (int)len, a,
+				RUN_USAGE);
+			return -1;
+		}
+		if (a[len] == '=')
+			v = a + len + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+		if (!v) {
+			pr_warn("run: %.*s needs a value (usage: feedgate %s)\n", (int)len, a,
+				RUN_USAGE);
+			return -1;
+		}
+		if (RUN_OPT("--queues")) {
+			c->queues = v;
+		} else if (RUN_OPT("--cpus")) {
+			c->cpus = v;
+		} else if (RUN_OPT("--zero-copy")) {
+			if (!strcmp(v, "auto"))
+				c->zc = FG_ZC_AUTO;
+			else if (!strcmp(v, "on"))
+				c->zc = FG_ZC_ON;
+			else if (!strcmp(v, "off"))
+				c->zc = FG_ZC_OFF;
+			else {
+				pr_warn("run: --zero-copy '%s': use auto, on or off\n", v);
+				return -1;
+			}
+		} else if (RUN_OPT("--poll")) {
+			int m = fg_poll_parse(v);
+
+			if (m < 0) {
+				pr_warn("run: --poll '%s': use busy, spin or wakeup\n", v);
+				return -1;
+			}
+			c->poll = (enum fg_poll_mode)m;
+		} else if (RUN_OPT("--batch")) {
+			if (parse_uint("--batch", v, 1, FG_RX_MAX_BATCH, &u))
+				return -1;
+			c->batch = (unsigned int)u;
+		} else if (RUN_OPT("--symbols")) {
+			c->symbols = v;
+		} else if (RUN_OPT("--backend")) {
+			c->backend = v;
+		} else if (RUN_OPT("--duration")) {
+			char *end;
+
+			errno = 0;
+			c->duration = strtod(v, &end);
+			if (errno || end == v || *end || !(c->duration > 0) || c->duration > 1e7) {
+				pr_warn("run: --duration '%s': want a number of seconds > 0\n", v);
+				return -1;
+			}
+		} else if (RUN_OPT("--decode")) {
+			c->decode = v;
+		} else if (RUN_OPT("--pcap")) {
+			c->pcap = v;
+		}
+#undef RUN_OPT
+	}
+	if (!c->ifname) {
+		pr_warn("run: missing IFACE (usage: feedgate %s)\n", RUN_USAGE);
+		return -1;
+	}
+	if (c->backend && strcmp(c->backend, "af_xdp")) {
+		if (!strcmp(c->backend, "af_packet") || !strcmp(c->backend, "io_uring") ||
+		    !strcmp(c->backend, "socket"))
+			pr_warn("run: --backend %s is not available yet; use af_xdp\n", c->backend);
+		else
+			pr_warn("run: --backend '%s': unknown backend; use af_xdp\n", c->backend);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- pcap sink ----------------------------------------------------------------------------- */
+
+/*
+ * Each receive thread copies its frames into its own single-producer ring
+ * (no lock, no stdio on the receive path); one writer thread drains the
+ * rings into the file with libpcap. A full ring drops the copy, counted.
+ */
+#define PCAP_SLOTS 4096
+#define PCAP_SNAP 2048
+
+struct pcap_slot {
+	uint32_t len;
+	uint32_t caplen;
+	uint64_t ts_ns;
+	uint8_t data[PCAP_SNAP];
+};
+
+struct pcap_ring {
+	struct pcap_slot *slots;
+	uint32_t head __attribute__((aligned(FG_CACHELINE))); /* written by the receive thread */
+	uint64_t dropped;
+	uint32_t tail __attribute__((aligned(FG_CACHELINE))); /* written by the writer */
+};
+
+struct pcap_writer {
+	pcap_t *pd;
+	pcap_dumper_t *dumper;
+	struct pcap_ring rings[FG_MAX_QUEUES];
+	unsigned int nrings;
+	int64_t mono_to_real_ns;
+	uint64_t written;
+	uint64_t dropped; /* summed from the rings when closing */
+	int stop;
+	pthread_t tid;
+	bool started;
+};
+
+static void pcap_sink_batch(void *ctx, const struct fg_frame *frames, unsigned int n)
+{
+	struct pcap_ring *r = ctx;
+	uint32_t head = r->head, tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct pcap_slot *s;
+
+		if (head - tail == PCAP_SLOTS) {
+			__atomic_store_n(&r->dropped, r->dropped + (n - i), __ATOMIC_RELAXED);
+			break;
+		}
+		s = &r->slots[head % PCAP_SLOTS];
+		s->len = frames[i].len;
+		s->caplen = frames[i].len < PCAP_SNAP ? frames[i].len : PCAP_SNAP;
+		s->ts_ns = frames[i].xdp_ns ? frames[i].xdp_ns : frames[i].take_ns;
+		memcpy(s->data, frames[i].data, s->caplen);
+		head++;
+	}
+	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+}
+
+static unsigned int pcap_drain(struct pcap_writer *w)
+{
+	unsigned int done = 0;
+
+	for (unsigned int q = 0; q < w->nrings; q++) {
+		struct pcap_ring *r = &w->rings[q];
+		uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), tail = r->tail;
+
+		while (tail != head) {
+			const struct pcap_slot *s = &r->slots[tail % PCAP_SLOTS];
+			int64_t real = (int64_t)s->ts_ns + w->mono_to_real_ns;
+			struct pcap_pkthdr h = {
+				.ts = { .tv_sec = real / 1000000000, .tv_usec = real % 1000000000 },
+				.caplen = s->caplen,
+				.len = s->len,
+			};
+
+			pcap_dump((u_char *)w->dumper, &h, s->data);
+			tail++;
+			done++;
+		}
+		__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+	}
+	w->written += done;
+	return done;
+}
+
+static void *pcap_writer_main(void *arg)
+{
+	struct pcap_writer *w = arg;
+	struct timespec ts = { 0, 1000000 };
+
+	for (;;) {
+		int stop = __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
+
+		if (!pcap_drain(w)) {
+			if (stop)
+				break;
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+static int pcap_writer_open(struct pcap_writer *w, const char *path, unsigned int nrings)
+{
+	struct timespec mono, real;
+
+	memset(w, 0, sizeof(*w));
+	w->nrings = nrings;
+	for (unsigned int q = 0; q < nrings; q++) {
+		w->rings[q].slots = calloc(PCAP_SLOTS, sizeof(struct pcap_slot));
+		if (!w->rings[q].slots) {
+			pr_warn("run: --pcap: Couldn't allocate the capture buffers: %s\n",
+				strerror(ENOMEM));
+			return -ENOMEM;
+		}
+	}
+	w->pd = pcap_open_dead_with_tstamp_precision(1 /* DLT_EN10MB */, 65535,
+						     PCAP_TSTAMP_PRECISION_NANO);
+	if (!w->pd) {
+		pr_warn("run: --pcap: Couldn't set up libpcap\n");
+		return -ENOMEM;
+	}
+	w->dumper = pcap_dump_open(w->pd, path);
+	if (!w->dumper) {
+		pr_warn("run: --pcap '%s': %s\n", path, pcap_geterr(w->pd));
+		return -EIO;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	w->mono_to_real_ns =
+		((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + (real.tv_nsec - mono.tv_nsec);
+	return 0;
+}
+
+static uint64_t pcap_dropped(const struct pcap_writer *w)
+{
+	uint64_t d = w->dropped;
+
+	for (unsigned int q = 0; q < w->nrings; q++)
+		d += __atomic_load_n(&w->rings[q].dropped, __ATOMIC_RELAXED);
+	return d;
+}
+
+static void pcap_writer_close(struct pcap_writer *w)
+{
+	if (w->started) {
+		__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+		pthread_join(w->tid, NULL);
+		w->started = false;
+	}
+	if (w->dumper)
+		pcap_dump_close(w->dumper);
+	if (w->pd)
+		pcap_close(w->pd);
+	w->dumper = NULL;
+	w->pd = NULL;
+	w->dropped = pcap_dropped(w);
+	for (unsigned int q = 0; q < w->nrings; q++)
+		free(w->rings[q].slots);
+	w->nrings = 0;
+}
+
+/* --- interface settings busy polling depends on ------------------------------------------ */
+
+/*
+ * Read /sys/class/net/IFACE/ATTR of the interface in *our* network
+ * namespace. /sys shows the namespace it was mounted in (nsenter keeps the
+ * host's), so outside the initial namespace a child process mounts a sysfs
+ * of its own in a private mount namespace, as `ip netns exec` does.
+ */
+static int netdev_attr_read(const char *ifname, const char *attr, char *buf, size_t len)
+{
+	struct stat self, init;
+	char path[128];
+	int pfd[2], fd;
+	ssize_t n = -1;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
+	if (!stat("/proc/self/ns/net", &self) && !stat("/proc/1/ns/net", &init) &&
+	    self.st_ino == init.st_ino && self.st_dev == init.st_dev) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		n = read(fd, buf, len - 1);
+		close(fd);
+	} else {
+		if (pipe(pfd))
+			return -errno;
+		pid = fork();
+		if (pid < 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+			return -errno;
+		}
+		if (!pid) {
+			close(pfd[0]);
+			if (unshare(CLONE_NEWNS) ||
+			    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) ||
+			    umount2("/sys", MNT_DETACH) || mount("sysfs", "/sys", "sysfs", 0, NULL))
+				_exit(1);
+			fd = open(path, O_RDONLY);
+			if (fd < 0)
+				_exit(1);
+			n = read(fd, buf, len - 1);
+			if (n > 0 && write(pfd[1], buf, (size_t)n) != n)
+				_exit(1);
+			_exit(0);
+		}
+		close(pfd[1]);
+		n = read(pfd[0], buf, len - 1);
+		close(pfd[0]);
+		waitpid(pid, NULL, 0);
+	}
+	if (n <= 0)
+		return -ENOENT;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* --- the run ------------------------------------------------------------------------------- */
+
+struct run_queue {
+	struct fg_rxq rxq; /* first: it is cache-line aligned */
+	bool registered;
+	struct fg_queue_stats xdp_start, xdp_end;
+	struct xdp_statistics xsk_end;
+	struct fg_pipeline *pipe;
+};
+
+struct run {
+	struct run_cfg cfg;
+	struct fg_filter_handle h;
+	bool attached_here;
+	int ifindex;
+	unsigned int nq;
+	struct run_queue *q[FG_MAX_QUEUES];
+	struct pcap_writer *pcap;
+	FILE *decode;
+	struct fg_rule_stats *rule_start; /* [FG_MAX_RULES] */
+	char napi_defer[32], gro_flush[32], threaded[32];
+	uint64_t start_ns, end_ns;
+	struct fg_rxq_stats *snap, *prev; /* live line scratch, [nq] */
+};
+
+static const char *zc_name(enum fg_zc_mode m)
+{
+	return m == FG_ZC_ON ? "on" : m == FG_ZC_OFF ? "off" : "auto";
+}
+
+static bool run_all_zerocopy(const struct run *r)
+{
+	for (unsigned int i = 0; i < r->nq; i++)
+		if (!r->q[i]->rxq.xsk.zerocopy)
+			return false;
+	return true;
+}
+
+static bool run_any_zerocopy(const struct run *r)
+{
+	for (unsigned int i = 0; i < r->nq; i++)
+		if (r->q[i]->rxq.xsk.zerocopy)
+			return true;
+	return false;
+}
+
+static const char *run_mode_name(const struct run *r)
+{
+	if (run_all_zerocopy(r))
+		return "zerocopy";
+	return run_any_zerocopy(r) ? "mixed" : "copy";
+}
+
+/* CPUs this process may run on, in order. */
+static int allowed_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
+}
+
+/* Queue and CPU selection. 0 or -1 (printed). */
+static int run_select(struct run *r, int *queues, int *cpus)
+{
+	int nq_dev = fg_iface_rx_queues(r->cfg.ifname), n, ncpu, allowed[1024], list[1024];
+
+	if (nq_dev > FG_MAX_QUEUES)
+		nq_dev = FG_MAX_QUEUES;
+	if (!r->cfg.queues || !strcmp(r->cfg.queues, "all")) {
+		n = nq_dev;
+		for (int i = 0; i < n; i++)
+			queues[i] = i;
+	} else {
+		n = parse_list("queue", r->cfg.queues, queues, FG_MAX_QUEUES, 1024);
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			if (queues[i] >= nq_dev) {
+				pr_warn("run: %s: queue %d out of range (%d receive queue%s: "
+					"0-%d)\n",
+					r->cfg.ifname, queues[i], nq_dev, nq_dev == 1 ? "" : "s",
+					nq_dev - 1);
+				return -1;
+			}
+		}
+	}
+	ncpu = allowed_cpus(allowed, 1024);
+	if (r->cfg.cpus) {
+		int m = parse_list("cpu", r->cfg.cpus, list, 1024, CPU_SETSIZE);
+
+		if (m < 0)
+			return -1;
+		for (int i = 0; i < m; i++) {
+			bool ok = false;
+
+			for (int j = 0; j < ncpu; j++)
+				ok |= allowed[j] == list[i];
+			if (!ok) {
+				pr_warn("run: --cpus: CPU %d is not available to this process\n",
+					list[i]);
+				return -1;
+			}
+		}
+		for (int i = 0; i < n; i++)
+			cpus[i] = list[i % m];
+	} else if (ncpu <= 0) {
+		for (int i = 0; i < n; i++)
+			cpus[i] = -1;
+	} else {
+		/* One CPU per queue, keeping off CPU 0 (where housekeeping and
+		 * most interrupts land) when there are CPUs to spare. */
+		int first = ncpu > n && allowed[0] == 0 ? 1 : 0, avail = ncpu - first;
+
+		for (int i = 0; i < n; i++)
+			cpus[i] = allowed[first + i % avail];
+	}
+	return n;
+}
+
+static void run_close_queues(struct run *r)
+{
+	for (unsigned int i = 0; i < r->nq; i++) {
+		struct run_queue *q = r->q[i];
+
+		if (!q)
+			continue;
+		if (q->registered) {
+			__u32 key = q->rxq.xsk.queue;
+
+			bpf_map_delete_elem(r->h.map_xsk, &key);
+			q->registered = false;
+		}
+		fg_rxq_stop(&q->rxq);
+		fg_xsk_close(&q->rxq.xsk);
+		if (q->pipe)
+			fg_pipeline_free(q->pipe);
+		free(q);
+		r->q[i] = NULL;
+	}
+}
+
+/* Sockets, sinks, registration. 0 or -1 (printed). */
+static int run_setup_queues(struct run *r, const int *queues, const int *cpus, unsigned int n)
+{
+	char err[256];
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct fg_xsk_config xc = {
+			.ifindex = r->ifindex,
+			.queue = (uint32_t)queues[i],
+			.zc = r->cfg.zc,
+			.need_wakeup = r->cfg.poll != FG_POLL_SPIN,
+		};
+		struct run_queue *q;
+
+		if (posix_memalign((void **)&q, FG_CACHELINE, sizeof(*q))) {
+			pr_warn("run: %s\n", strerror(ENOMEM));
+			return -1;
+		}
+		memset(q, 0, sizeof(*q));
+		r->q[i] = q;
+		r->nq = i + 1;
+		q->rxq.cpu = cpus[i];
+		q->rxq.poll = r->cfg.poll;
+		q->rxq.batch = r->cfg.batch;
+		ret = fg_xsk_open(&xc, &q->rxq.xsk, err, sizeof(err));
+		if (ret) {
+			q->rxq.xsk.fd = -1;
+			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
+			return -1;
+		}
+		if (fg_rxq_setup_poll(&q->rxq, FG_BUSY_POLL_US, err, sizeof(err))) {
+			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
+			return -1;
+		}
+		if (r->cfg.symbols || r->cfg.decode) {
+			struct fg_pipeline_config pc = {
+				.symbols = r->cfg.symbols,
+				.decode = r->decode,
+			};
+
+			if (fg_pipeline_new(&pc, &q->pipe))
+				return -1;
+			q->rxq.sink = fg_pipeline_sink(q->pipe);
+		} else if (r->pcap) {
+			q->rxq.sink.ctx = &r->pcap->rings[i];
+			q->rxq.sink.on_batch = pcap_sink_batch;
+		}
+	}
+	/* Counters before the sockets get traffic: the run's share is the
+	 * difference at the end. */
+	for (unsigned int i = 0; i < n; i++)
+		if (fg_queue_stats_read(&r->h, (__u32)queues[i], &r->q[i]->xdp_start))
+			return -1;
+	for (unsigned int i = 0; i < n; i++) {
+		struct run_queue *q = r->q[i];
+		__u32 key = (__u32)queues[i];
+		int fd = q->rxq.xsk.fd;
+
+		if (bpf_map_update_elem(r->h.map_xsk, &key, &fd, BPF_ANY)) {
+			pr_warn("run: %s: Couldn't register the socket of queue %u in xsk_map: "
+				"%s\n",
+				r->cfg.ifname, key, strerror(errno));
+			return -1;
+		}
+		q->registered = true;
+	}
+	return 0;
+}
+
+static void fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.0fus", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%.0fms", (double)ns / 1e6);
+}
+
+static void fmt_rate(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+/* The live stats line: rates and latencies over the last interval. */
+static void run_live_line(struct run *r, double secs, double interval)
+{
+	static struct fg_hist lat, tot, one;
+	uint64_t pk = 0, by = 0, drop = 0, full = 0, fqe = 0, inv = 0;
+	char line[2048], a[32], b[32], c[32], d[32];
+	size_t off;
+
+	fg_hist_init(&tot);
+	for (unsigned int i = 0; i < r->nq; i++) {
+		struct xdp_statistics xs;
+
+		fg_rxq_snapshot(&r->q[i]->rxq, &r->snap[i]);
+		pk += r->snap[i].packets - r->prev[i].packets;
+		by += r->snap[i].bytes - r->prev[i].bytes;
+		if (!fg_xsk_stats(&r->q[i]->rxq.xsk, &xs)) {
+			drop += xs.rx_dropped;
+			full += xs.rx_ring_full;
+			fqe += xs.rx_fill_ring_empty_descs;
+			inv += xs.rx_invalid_descs;
+		}
+		fg_hist_delta(&lat, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
+		fg_hist_merge(&tot, &lat);
+	}
+	fmt_rate(a, sizeof(a), (double)pk / interval);
+	fmt_rate(b, sizeof(b), (double)by * 8 / interval);
+	off = (size_t)snprintf(line, sizeof(line),
+			       "run: %.0fs %spps %sb/s drop %llu full %llu "
+			       "fq_empty %llu inv %llu",
+			       secs, a, b, (unsigned long long)drop, (unsigned long long)full,
+			       (unsigned long long)fqe, (unsigned long long)inv);
+	if (tot.count) {
+		fmt_ns(a, sizeof(a), fg_hist_percentile(&tot, 50));
+		fmt_ns(c, sizeof(c), fg_hist_percentile(&tot, 99));
+		fmt_ns(d, sizeof(d), fg_hist_percentile(&tot, 99.9));
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " p50 %s p99 %s p99.9 %s",
+					a, c, d);
+	}
+	if (r->nq > 1) {
+		for (unsigned int i = 0; i < r->nq && off < sizeof(line) - 64; i++) {
+			uint64_t qp = r->snap[i].packets - r->prev[i].packets;
+
+			fmt_rate(a, sizeof(a), (double)qp / interval);
+			fg_hist_delta(&one, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
+			fmt_ns(c, sizeof(c), fg_hist_percentile(&one, 99));
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+						" | q%u %spps p99 %s", r->q[i]->rxq.xsk.queue, a,
+						one.count ? c : "-");
+		}
+	}
+	fprintf(stderr, "%s\n", line);
+	for (unsigned int i = 0; i < r->nq; i++)
+		r->prev[i] = r->snap[i];
+}
+
+/* --- summary --------------------------------------------------------------------------------- */
+
+static void json_lat(FILE *f, const char *name, const struct fg_hist *h)
+{
+	fprintf(f, "\"%s\":{\"count\":%llu", name, (unsigned long long)h->count);
+	if (h->count)
+		fprintf(f,
+			",\"p50\":%llu,\"p99\":%llu,\"p999\":%llu,\"min\":%llu,\"max\":%llu,"
+			"\"mean\":%.0f",
+			(unsigned long long)fg_hist_percentile(h, 50),
+			(unsigned long long)fg_hist_percentile(h, 99),
+			(unsigned long long)fg_hist_percentile(h, 99.9), (unsigned long long)h->min,
+			(unsigned long long)h->max, fg_hist_mean(h));
+	fputc('}', f);
+}
+
+static void json_bucket(void *ctx, uint64_t low, uint64_t width, uint64_t n, uint64_t cum)
+{
+	FILE *f = ctx;
+
+	(void)width;
+	fprintf(f, "%s[%llu,%llu]", cum == n ? "" : ",", (unsigned long long)low,
+		(unsigned long long)n);
+}
+
+/* The non-empty buckets as [lower bound ns, count] pairs: enough for a CDF. */
+static void json_buckets(FILE *f, const char *name, const struct fg_hist *h)
+{
+	fprintf(f, "\"%s\":[", name);
+	fg_hist_foreach(h, json_bucket, f);
+	fputc(']', f);
+}
+
+static void print_lat(FILE *f, const char *name, const struct fg_hist *h)
+{
+	char a[32], b[32], c[32], d[32];
+
+	if (!h->count) {
+		fprintf(f, "latency %-22s no samples\n", name);
+		return;
+	}
+	fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
+	fmt_ns(b, sizeof(b), fg_hist_percentile(h, 99));
+	fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99.9));
+	fmt_ns(d, sizeof(d), h->max);
+	fprintf(f, "latency %-22s p50 %s  p99 %s  p99.9 %s  max %s  (%llu packets)\n", name, a, b,
+		c, d, (unsigned long long)h->count);
+}
+
+struct run_totals {
+	uint64_t packets, bytes, no_meta, bad_desc, fill_stalls, gen_stamped, syscalls;
+	uint64_t xdp_redirected, xdp_no_socket;
+	uint64_t rx_dropped, rx_ring_full, rx_fill_empty, rx_invalid;
+	struct fg_hist xdp_lat, gen_lat;
+	uint64_t rule_packets[FG_MAX_RULES];
+};
+
+static void run_summary(struct run *r, struct fg_rxq_stats *fin)
+{
+	FILE *f = stdout;
+	static struct run_totals t;
+	struct fg_rule_entry *rules = NULL;
+	size_t nrules = 0;
+	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
+	const char *mode = run_mode_name(r);
+	const char *umem = r->q[0]->rxq.xsk.huge ? "hugetlb" : "normal";
+
+	memset(&t, 0, sizeof(t));
+	fg_hist_init(&t.xdp_lat);
+	fg_hist_init(&t.gen_lat);
+	for (unsigned int i = 0; i < r->nq; i++) {
+		struct run_queue *q = r->q[i];
+		struct fg_rxq_stats *s = &fin[i];
+
+		t.packets += s->packets;
+		t.bytes += s->bytes;
+		t.no_meta += s->no_meta;
+		t.bad_desc += s->bad_desc;
+		t.fill_stalls += s->fill_stalls;
+		t.gen_stamped += s->gen_stamped;
+		t.syscalls += s->syscalls;
+		t.xdp_redirected += q->xdp_end.redirected - q->xdp_start.redirected;
+		t.xdp_no_socket += q->xdp_end.no_socket - q->xdp_start.no_socket;
+		t.rx_dropped += q->xsk_end.rx_dropped;
+		t.rx_ring_full += q->xsk_end.rx_ring_full;
+		t.rx_fill_empty += q->xsk_end.rx_fill_ring_empty_descs;
+		t.rx_invalid += q->xsk_end.rx_invalid_descs;
+		fg_hist_merge(&t.xdp_lat, &s->xdp_lat);
+		fg_hist_merge(&t.gen_lat, &s->gen_lat);
+		for (unsigned int k = 0; k < FG_MAX_RULES; k++)
+			t.rule_packets[k] += s->rule_packets[k];
+	}
+	if (fg_rule_list(&r->h, &rules, &nrules))
+		nrules = 0;
+
+	if (r->cfg.json) {
+		fprintf(f,
+			"{\"iface\":\"%s\",\"backend\":\"af_xdp\",\"mode\":\"%s\",\"zero_copy\":\"%"
+			"s\","
+			"\"poll\":\"%s\",\"batch\":%u,\"umem_pages\":\"%s\",\"duration_s\":%.3f,",
+			r->cfg.ifname, mode, zc_name(r->cfg.zc), fg_poll_name(r->cfg.poll),
+			r->cfg.batch, umem, secs);
+		fprintf(f,
+			"\"napi_defer_hard_irqs\":\"%s\",\"gro_flush_timeout\":\"%s\","
+			"\"threaded_napi\":\"%s\",\"filter_attached_by_run\":%s,",
+			r->napi_defer, r->gro_flush, r->threaded,
+			r->attached_here ? "true" : "false");
+		fprintf(f, "\"queues\":[");
+		for (unsigned int i = 0; i < r->nq; i++) {
+			struct run_queue *q = r->q[i];
+			struct fg_rxq_stats *s = &fin[i];
+
+			fprintf(f,
+				"%s{\"queue\":%u,\"cpu\":%d,\"mode\":\"%s\",\"packets\":%llu,"
+				"\"bytes\":%llu,\"xdp_redirected\":%llu,\"xdp_no_socket\":%llu,",
+				i ? "," : "", q->rxq.xsk.queue, q->rxq.cpu,
+				q->rxq.xsk.zerocopy ? "zerocopy" : "copy",
+				(unsigned long long)s->packets, (unsigned long long)s->bytes,
+				(unsigned long long)(q->xdp_end.redirected -
+						     q->xdp_start.redirected),
+				(unsigned long long)(q->xdp_end.no_socket -
+						     q->xdp_start.no_socket));
+			fprintf(f,
+				"\"xdp_statistics\":{\"rx_dropped\":%llu,\"rx_invalid_descs\":%llu,"
+				"\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu},",
+				(unsigned long long)q->xsk_end.rx_dropped,
+				(unsigned long long)q->xsk_end.rx_invalid_descs,
+				(unsigned long long)q->xsk_end.rx_ring_full,
+				(unsigned long long)q->xsk_end.rx_fill_ring_empty_descs);
+			fprintf(f,
+				"\"no_meta\":%llu,\"bad_desc\":%llu,\"batches\":%llu,"
+				"\"empty_polls\":%llu,\"syscalls\":%llu,\"gen_stamped\":%llu,",
+				(unsigned long long)s->no_meta, (unsigned long long)s->bad_desc,
+				(unsigned long long)s->batches, (unsigned long long)s->empty_polls,
+				(unsigned long long)s->syscalls,
+				(unsigned long long)s->gen_stamped);
+			json_lat(f, "latency_xdp_ns", &s->xdp_lat);
+			fputc(',', f);
+			json_lat(f, "latency_gen_ns", &s->gen_lat);
+			fputc('}', f);
+		}
+		fprintf(f,
+			"],\"total\":{\"packets\":%llu,\"bytes\":%llu,\"xdp_redirected\":%llu,"
+			"\"xdp_no_socket\":%llu,\"xdp_statistics\":{\"rx_dropped\":%llu,"
+			"\"rx_invalid_descs\":%llu,\"rx_ring_full\":%llu,"
+			"\"rx_fill_ring_empty_descs\":%llu},\"no_meta\":%llu,\"bad_desc\":%llu,"
+			"\"gen_stamped\":%llu,",
+			(unsigned long long)t.packets, (unsigned long long)t.bytes,
+			(unsigned long long)t.xdp_redirected, (unsigned long long)t.xdp_no_socket,
+			(unsigned long long)t.rx_dropped, (unsigned long long)t.rx_invalid,
+			(unsigned long long)t.rx_ring_full, (unsigned long long)t.rx_fill_empty,
+			(unsigned long long)t.no_meta, (unsigned long long)t.bad_desc,
+			(unsigned long long)t.gen_stamped);
+		json_lat(f, "latency_xdp_ns", &t.xdp_lat);
+		fputc(',', f);
+		json_lat(f, "latency_gen_ns", &t.gen_lat);
+		fputc(',', f);
+		json_buckets(f, "latency_xdp_buckets", &t.xdp_lat);
+		fputc(',', f);
+		json_buckets(f, "latency_gen_buckets", &t.gen_lat);
+		fprintf(f, "},\"feeds\":[");
+		for (size_t k = 0, first = 1; k < nrules; k++) {
+			char key[FG_KEY_STR_LEN], name[FG_FEED_NAME_LEN + 1];
+			__u32 id = rules[k].rule.rule_id;
+
+			if (id >= FG_MAX_RULES || rules[k].rule.action != FG_ACTION_REDIRECT)
+				continue;
+			fg_rule_key_format(&rules[k].key, key, sizeof(key));
+			fg_rule_feed_name(&rules[k].rule, name);
+			for (char *p = name; *p; p++)
+				if ((unsigned char)*p < ' ' || *p == '"' || *p == '\\' ||
+				    (unsigned char)*p > '~')
+					*p = '?';
+			fprintf(f,
+				"%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":\"%s\","
+				"\"packets\":%llu,\"xdp_matched\":%llu}",
+				first ? "" : ",", id, rules[k].rule.feed_id, key, name,
+				(unsigned long long)t.rule_packets[id],
+				(unsigned long long)(rules[k].stats.packets -
+						     r->rule_start[id].packets));
+			first = 0;
+		}
+		fputc(']', f);
+		if (r->pcap)
+			fprintf(f, ",\"pcap\":{\"file\":\"%s\",\"written\":%llu,\"dropped\":%llu}",
+				r->cfg.pcap, (unsigned long long)r->pcap->written,
+				(unsigned long long)pcap_dropped(r->pcap));
+		if (r->q[0]->pipe) {
+			fprintf(f, ",\"pipeline\":[");
+			for (unsigned int i = 0; i < r->nq; i++) {
+				char *buf = NULL;
+				size_t len = 0;
+				FILE *m = open_memstream(&buf, &len);
+
+				if (!m)
+					continue;
+				fg_pipeline_summary_json(r->q[i]->pipe, m);
+				fclose(m);
+				while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+					len--;
+				fprintf(f, "%s%.*s", i ? "," : "", (int)len, buf);
+				free(buf);
+			}
+			fputc(']', f);
+		}
+		fprintf(f, "}\n");
+	} else {
+		fprintf(f,
+			"feedgate run %s: %.2f s, %u queue%s, %s mode (--zero-copy %s), poll %s, "
+			"batch %u, UMEM on %s pages\n",
+			r->cfg.ifname, secs, r->nq, r->nq == 1 ? "" : "s", mode, zc_name(r->cfg.zc),
+			fg_poll_name(r->cfg.poll), r->cfg.batch, umem);
+		fprintf(f, "%-5s %-4s %12s %14s %12s %10s %10s %10s %10s %8s %9s %9s\n", "queue",
+			"cpu", "packets", "bytes", "xdp_redir", "no_socket", "rx_dropped",
+			"ring_full", "fq_empty", "invalid", "p99", "gen_p99");
+		for (unsigned int i = 0; i < r->nq; i++) {
+			struct run_queue *q = r->q[i];
+			struct fg_rxq_stats *s = &fin[i];
+			char p99[32] = "-", g99[32] = "-";
+
+			if (s->xdp_lat.count)
+				fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
+			if (s->gen_lat.count)
+				fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
+			fprintf(f,
+				"%-5u %-4d %12llu %14llu %12llu %10llu %10llu %10llu %10llu %8llu "
+				"%9s %9s\n",
+				q->rxq.xsk.queue, q->rxq.cpu, (unsigned long long)s->packets,
+				(unsigned long long)s->bytes,
+				(unsigned long long)(q->xdp_end.redirected -
+						     q->xdp_start.redirected),
+				(unsigned long long)(q->xdp_end.no_socket - q->xdp_start.no_socket),
+				(unsigned long long)q->xsk_end.rx_dropped,
+				(unsigned long long)q->xsk_end.rx_ring_full,
+				(unsigned long long)q->xsk_end.rx_fill_ring_empty_descs,
+				(unsigned long long)q->xsk_end.rx_invalid_descs, p99, g99);
+		}
+		fprintf(f, "%-10s %12llu %14llu %12llu %10llu %10llu %10llu %10llu %8llu\n",
+			"total", (unsigned long long)t.packets, (unsigned long long)t.bytes,
+			(unsigned long long)t.xdp_redirected, (unsigned long long)t.xdp_no_socket,
+			(unsigned long long)t.rx_dropped, (unsigned long long)t.rx_ring_full,
+			(unsigned long long)t.rx_fill_empty, (unsigned long long)t.rx_invalid);
+		for (size_t k = 0; k < nrules; k++) {
+			char key[FG_KEY_STR_LEN], name[FG_FEED_NAME_LEN + 1];
+			__u32 id = rules[k].rule.rule_id;
+
+			if (id >= FG_MAX_RULES || rules[k].rule.action != FG_ACTION_REDIRECT)
+				continue;
+			fg_rule_key_format(&rules[k].key, key, sizeof(key));
+			fg_rule_feed_name(&rules[k].rule, name);
+			for (char *p = name; *p; p++)
+				if ((unsigned char)*p <= ' ' || (unsigned char)*p > '~')
+					*p = '?';
+			fprintf(f, "feed %-22s rule %-4u %-16s received %llu (XDP matched %llu)\n",
+				key, id, name[0] ? name : "-",
+				(unsigned long long)t.rule_packets[id],
+				(unsigned long long)(rules[k].stats.packets -
+						     r->rule_start[id].packets));
+		}
+		if (t.no_meta || t.bad_desc)
+			fprintf(f, "frames without XDP metadata %llu, bad descriptors %llu\n",
+				(unsigned long long)t.no_meta, (unsigned long long)t.bad_desc);
+		print_lat(f, "XDP -> consumer", &t.xdp_lat);
+		print_lat(f, "generator -> consumer", &t.gen_lat);
+		if (r->cfg.poll == FG_POLL_BUSY)
+			fprintf(f,
+				"busy polling: napi_defer_hard_irqs %s, gro_flush_timeout %s, "
+				"threaded NAPI %s\n",
+				r->napi_defer, r->gro_flush, r->threaded);
+		if (r->pcap)
+			fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
+				r->cfg.pcap, (unsigned long long)r->pcap->written,
+				(unsigned long long)pcap_dropped(r->pcap));
+		for (unsigned int i = 0; i < r->nq && r->q[i]->pipe; i++) {
+			if (r->nq > 1)
+				fprintf(f, "pipeline of queue %u:\n", r->q[i]->rxq.xsk.queue);
+			fg_pipeline_summary_print(r->q[i]->pipe, f);
+		}
+	}
+	fflush(f);
+	free(rules);
+}
+
+/* Rule counters at the start, so the summary shows this run's share. */
+static void run_rule_start(struct run *r)
+{
+	struct fg_rule_entry *rules = NULL;
+	size_t n = 0;
+
+	if (fg_rule_list(&r->h, &rules, &n))
+		return;
+	for (size_t k = 0; k < n; k++)
+		if (rules[k].rule.rule_id < FG_MAX_RULES)
+			r->rule_start[rules[k].rule.rule_id] = rules[k].stats;
+	free(rules);
+}
+
+/* What the run got: queues, mode, polling and what it depends on. */
+static void run_start_line(const struct run *r)
+{
+	char busy[192] = "", umem[64] = "";
+
+	if (!r->q[0]->rxq.xsk.huge)
+		snprintf(umem, sizeof(umem), ", UMEM on normal pages (no 2 MB huge pages free)");
+	if (r->cfg.poll == FG_POLL_BUSY)
+		snprintf(busy, sizeof(busy), ", napi_defer_hard_irqs %s, gro_flush_timeout %s%s",
+			 r->napi_defer, r->gro_flush,
+			 !strcmp(r->napi_defer, "0")
+				 ? " (softirqs still run between the busy polls)"
+				 : "");
+	pr_info("run: %s: %u queue%s, %s mode, poll %s%s%s%s\n", r->cfg.ifname, r->nq,
+		r->nq == 1 ? "" : "s", run_mode_name(r), fg_poll_name(r->cfg.poll), umem, busy,
+		r->attached_here ? "; filter attached by this run (native, policy pass), detached "
+				   "on exit"
+				 : "");
+}
+
+/* Wait for SIGINT/SIGTERM, the duration, or the next live line. */
+static int run_loop(struct run *r)
+{
+	sigset_t set;
+	uint64_t last = r->start_ns, deadline = 0;
+
+	if (r->cfg.duration > 0)
+		deadline = r->start_ns + (uint64_t)(r->cfg.duration * 1e9);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	for (;;) {
+		uint64_t now = fg_now_ns(), next = last + 1000000000ull, wake = next;
+		struct timespec ts;
+		int sig;
+
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (wake > now) {
+			ts.tv_sec = (time_t)((wake - now) / 1000000000ull);
+			ts.tv_nsec = (long)((wake - now) % 1000000000ull);
+			sig = sigtimedwait(&set, NULL, &ts);
+			if (sig == SIGINT || sig == SIGTERM)
+				return sig;
+		}
+		now = fg_now_ns();
+		if (now >= next) {
+			run_live_line(r, (double)(now - r->start_ns) / 1e9,
+				      (double)(now - last) / 1e9);
+			last = now;
+		}
+		if (deadline && now >= deadline)
+			return 0;
+	}
+}
+
+static void run_free(struct run *r)
+{
+	run_close_queues(r);
+	if (r->pcap) {
+		pcap_writer_close(r->pcap);
+		free(r->pcap);
+	}
+	if (r->decode && r->decode != stdout)
+		fclose(r->decode);
+	else if (r->decode)
+		fflush(r->decode);
+	free(r->rule_start);
+	free(r->snap);
+	free(r->prev);
+}
+
+int do_run(int argc, char **argv)
+{
+	static struct run run;
+	struct run *r = &run;
+	int queues[FG_MAX_QUEUES], cpus[FG_MAX_QUEUES], n, ret, status = 1;
+	bool have_handle = false;
+	sigset_t set;
+	struct fg_rxq_stats *fin = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->h.map_rules = r->h.map_rule_stats = r->h.map_stats = -1;
+	r->h.map_queue_stats = r->h.map_config = r->h.map_xsk = -1;
+	ret = run_parse(argc, argv, &r->cfg);
+	if (ret)
+		return ret > 0 ? 0 : EXIT_USAGE;
+	if (fg_require_root("run"))
+		return 1;
+	/* Only the main thread takes SIGINT/SIGTERM (sigtimedwait); one that
+	 * comes during the setup ends the run as soon as it is up. A shell
+	 * starts background jobs with SIGINT ignored, and an ignored signal is
+	 * discarded even while blocked: back to the default first. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	r->ifindex = (int)if_nametoindex(r->cfg.ifname);
+	if (!r->ifindex) {
+		pr_warn("%s: no such interface\n", r->cfg.ifname);
+		return 1;
+	}
+	n = run_select(r, queues, cpus);
+	if (n < 0)
+		return EXIT_USAGE;
+	r->rule_start = calloc(FG_MAX_RULES, sizeof(*r->rule_start));
+	r->snap = calloc((size_t)n, sizeof(*r->snap));
+	r->prev = calloc((size_t)n, sizeof(*r->prev));
+	fin = calloc((size_t)n, sizeof(*fin));
+	if (!r->rule_start || !r->snap || !r->prev || !fin) {
+		pr_warn("run: %s\n", strerror(ENOMEM));
+		goto out;
+	}
+	if (r->cfg.decode) {
+		if (!strcmp(r->cfg.decode, "-")) {
+			r->decode = stdout;
+		} else {
+			r->decode = fopen(r->cfg.decode, "w");
+			if (!r->decode) {
+				pr_warn("run: --decode '%s': %s\n", r->cfg.decode, strerror(errno));
+				goto out;
+			}
+		}
+	}
+	if (r->cfg.pcap && !r->cfg.symbols && !r->cfg.decode) {
+		r->pcap = calloc(1, sizeof(*r->pcap));
+		if (!r->pcap || pcap_writer_open(r->pcap, r->cfg.pcap, (unsigned int)n))
+			goto out;
+	} else if (r->cfg.pcap) {
+		pr_warn("run: --pcap cannot be combined with --symbols/--decode (one sink per "
+			"queue)\n");
+		goto out;
+	}
+
+	ret = fg_filter_is_attached(r->cfg.ifname);
+	if (ret < 0) {
+		pr_warn("run: %s: %s\n", r->cfg.ifname, strerror(-ret));
+		goto out;
+	}
+	if (ret == 0) {
+		struct fg_attach_opts o = { .mode = FG_MODE_NATIVE };
+
+		if (fg_filter_attach(r->cfg.ifname, &o, &r->h))
+			goto out;
+		r->attached_here = true;
+		have_handle = true;
+	} else if (fg_filter_open(r->cfg.ifname, &r->h)) {
+		goto out;
+	}
+	have_handle = true;
+	/* What busy polling depends on (napi_defer_hard_irqs 0 means softirqs
+	 * keep running between the polls), and where receive work runs. */
+	if (netdev_attr_read(r->cfg.ifname, "napi_defer_hard_irqs", r->napi_defer,
+			     sizeof(r->napi_defer)))
+		snprintf(r->napi_defer, sizeof(r->napi_defer), "unknown");
+	if (netdev_attr_read(r->cfg.ifname, "gro_flush_timeout", r->gro_flush,
+			     sizeof(r->gro_flush)))
+		snprintf(r->gro_flush, sizeof(r->gro_flush), "unknown");
+	if (netdev_attr_read(r->cfg.ifname, "threaded", r->threaded, sizeof(r->threaded)))
+		snprintf(r->threaded, sizeof(r->threaded), "unknown");
+
+	if (run_setup_queues(r, queues, cpus, (unsigned int)n))
+		goto out;
+	run_rule_start(r);
+
+	if (r->pcap) {
+		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
+			pr_warn("run: Couldn't start the pcap writer thread\n");
+			goto out;
+		}
+		r->pcap->started = true;
+	}
+	for (int i = 0; i < n; i++) {
+		ret = fg_rxq_start(&r->q[i]->rxq);
+		if (ret) {
+			pr_warn("run: Couldn't start the thread of queue %d: %s\n", queues[i],
+				strerror(-ret));
+			goto out;
+		}
+	}
+	r->start_ns = fg_now_ns();
+	run_start_line(r);
+
+	run_loop(r);
+
+	/* Traffic back to the policy first, then drain what is on the rings. */
+	for (int i = 0; i < n; i++) {
+		__u32 key = (__u32)queues[i];
+
+		bpf_map_delete_elem(r->h.map_xsk, &key);
+		r->q[i]->registered = false;
+	}
+	{
+		struct timespec ts = { 0, FG_UNREGISTER_GRACE_NS };
+
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		fg_rxq_stop(&r->q[i]->rxq);
+	r->end_ns = fg_now_ns();
+	if (r->pcap)
+		pcap_writer_close(r->pcap);
+	for (int i = 0; i < n; i++) {
+		struct run_queue *q = r->q[i];
+
+		fg_xsk_stats(&q->rxq.xsk, &q->xsk_end);
+		fg_queue_stats_read(&r->h, (__u32)queues[i], &q->xdp_end);
+		fg_rxq_snapshot(&q->rxq, &fin[i]);
+		if (q->pipe)
+			fg_pipeline_finish(q->pipe);
+	}
+	if (r->decode)
+		fflush(r->decode);
+	run_summary(r, fin);
+	status = 0;
+out:
+	run_free(r);
+	if (have_handle)
+		fg_filter_close(&r->h);
+	if (r->attached_here && fg_filter_detach(r->cfg.ifname))
+		status = 1;
+	free(fin);
+	return status;
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Packet building and pacing for `feedgate gen` (formats in fg_gen.h):
+ * Ethernet/IPv4/UDP/MoldUDP64 feed frames filled with fg_itchgen's ITCH
+ * messages and a send-stamp trailer, the noise mix, and the pacing clock.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "feedgate/itch.h"
+#include "feedgate/itchgen.h"
+#include "feedgate/mold.h"
+#include "fg_gen.h"
+#include "fg_log.h"
+#include "fg_net.h"
+
+struct fg_gen_feed {
+	struct fg_gen_feed_stats st;
+	struct fg_itchgen *itch;
+	uint8_t mac[6];
+};
+
+struct fg_gen {
+	struct fg_gen_config cfg;
+	uint64_t rng;
+	double noise_acc;
+	uint32_t next_feed;
+	uint32_t pkt_no;
+	uint16_t ip_id;
+	uint64_t noise[FG_GEN_NKINDS];
+	struct fg_gen_feed feeds[FG_GEN_MAX_FEEDS];
+};
+
+static const char *const kind_names[FG_GEN_NKINDS] = {
+	[FG_GEN_FEED] = "feed",
+	[FG_GEN_NOISE_UDP_PORT] = "udp_other_port",
+	[FG_GEN_NOISE_UDP_GROUP] = "udp_other_group",
+	[FG_GEN_NOISE_TCP] = "tcp",
+	[FG_GEN_NOISE_ARP] = "arp",
+};
+
+const char *fg_gen_kind_name(unsigned int kind)
+{
+	return kind < FG_GEN_NKINDS ? kind_names[kind] : "unknown";
+}
+
+/* splitmix64: small, fast, and good enough to pick noise kinds and sizes. */
+static uint64_t fg_rand(struct fg_gen *g)
+{
+	uint64_t z = (g->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint32_t fg_group(unsigned int feed)
+{
+	return htonl(0xef010101u + feed); /* 239.1.1.(feed+1) */
+}
+
+/* RFC 1112 section 6.4: 01:00:5e + the low 23 bits of the group. */
+static void fg_mcast_mac(uint32_t group_be, uint8_t mac[6])
+{
+	uint32_t g = ntohl(group_be);
+
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (uint8_t)((g >> 16) & 0x7f);
+	mac[4] = (uint8_t)(g >> 8);
+	mac[5] = (uint8_t)g;
+}
+
+int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out)
+{
+	struct fg_gen *g;
+
+	if (!c->feeds || c->feeds > FG_GEN_MAX_FEEDS) {
+		pr_warn("gen: --feeds %u: must be 1..%u\n", c->feeds, FG_GEN_MAX_FEEDS);
+		return -EINVAL;
+	}
+	if (!c->msgs_per_packet || c->msgs_per_packet > FG_GEN_MAX_MPP) {
+		pr_warn("gen: --messages-per-packet %u: must be 1..%u\n", c->msgs_per_packet,
+			FG_GEN_MAX_MPP);
+		return -EINVAL;
+	}
+	if (!(c->noise >= 0) || c->noise > 1000) {
+		pr_warn("gen: --noise %g: must be 0..1000 (noise packets per feed packet)\n",
+			c->noise);
+		return -EINVAL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->cfg = *c;
+	if (!g->cfg.symbols)
+		g->cfg.symbols = 64;
+	if (!g->cfg.max_live_orders)
+		g->cfg.max_live_orders = 10000;
+	g->rng = c->seed ^ 0x6665656467617465ull; /* "feedgate" */
+	for (unsigned int f = 0; f < c->feeds; f++) {
+		struct fg_gen_feed *fd = &g->feeds[f];
+		struct fg_itchgen_config ic = {
+			.seed = c->seed * 1000003ull + f,
+			.symbols = g->cfg.symbols,
+			.max_live_orders = g->cfg.max_live_orders,
+		};
+
+		snprintf(fd->st.session, sizeof(fd->st.session), "FG%08u", (f + 1) % 100000000u);
+		fd->st.group = fg_group(f);
+		fd->st.port = (uint16_t)(FG_GEN_BASE_PORT + f);
+		fd->st.next_seq = 1;
+		fg_mcast_mac(fd->st.group, fd->mac);
+		fd->itch = fg_itchgen_new(&ic);
+		if (!fd->itch) {
+			int err = errno ? -errno : -ENOMEM;
+
+			pr_warn("gen: Couldn't create the ITCH encoder for feed %u: %s\n", f + 1,
+				strerror(-err));
+			fg_gen_free(g);
+			return err;
+		}
+	}
+	*out = g;
+	return 0;
+}
+
+void fg_gen_free(struct fg_gen *g)
+{
+	if (!g)
+		return;
+	for (unsigned int f = 0; f < FG_GEN_MAX_FEEDS; f++)
+		fg_itchgen_free(g->feeds[f].itch);
+	free(g);
+}
+
+const struct fg_gen_config *fg_gen_config(const struct fg_gen *g)
+{
+	return &g->cfg;
+}
+
+const struct fg_gen_feed_stats *fg_gen_feed(const struct fg_gen *g, unsigned int feed)
+{
+	return feed < g->cfg.feeds ? &g->feeds[feed].st : NULL;
+}
+
+const uint64_t *fg_gen_noise_counts(const struct fg_gen *g)
+{
+	return g->noise;
+}
+
+/* RFC 1071 checksum of an IPv4 header. */
+static uint16_t fg_ip_csum(const uint8_t *h, unsigned int len)
+{
+	uint32_t sum = 0;
+
+	for (unsigned int i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void fg_put_eth(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], uint16_t type)
+{
+	memcpy(b, dst, 6);
+	memcpy(b + 6, src, 6);
+	fg_put_be16(b + 12, type);
+}
+
+/* IPv4 header without options; ttl 32 like a feed crossing a few routers. */
+static void fg_put_ipv4(struct fg_gen *g, uint8_t *ip, uint16_t tot_len, uint8_t proto,
+			uint32_t src, uint32_t dst)
+{
+	ip[0] = 0x45;
+	ip[1] = 0;
+	fg_put_be16(ip + 2, tot_len);
+	fg_put_be16(ip + 4, g->ip_id++);
+	fg_put_be16(ip + 6, 0x4000); /* DF */
+	ip[8] = 32;
+	ip[9] = proto;
+	fg_put_be16(ip + 10, 0);
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	fg_put_be16(ip + 10, fg_ip_csum(ip, 20));
+}
+
+static void fg_put_udp(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t len)
+{
+	fg_put_be16(u, sport);
+	fg_put_be16(u + 2, dport);
+	fg_put_be16(u + 4, len);
+	fg_put_be16(u + 6, 0); /* no checksum (IPv4) */
+}
+
+uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, struct fg_gen_pkt *p)
+{
+	struct fg_gen_feed *fd = &g->feeds[feed];
+	uint8_t *mold = buf + FG_GEN_OFF_MOLD, *q = mold + FG_MOLD_HEADER_LEN;
+	const uint8_t *lim = buf + FG_GEN_OFF_IP + FG_GEN_MAX_IP;
+	uint16_t count = 0, udp_len, ip_len;
+	uint32_t len;
+
+	/* Messages straight into place, each behind its length prefix; the
+	 * encoder refuses (returns 0) when the next one would not fit. */
+	while (count < g->cfg.msgs_per_packet && lim - q > 2) {
+		size_t n = fg_itchgen_next(fd->itch, q + 2, (size_t)(lim - q - 2));
+
+		if (!n)
+			break;
+		fg_put_be16(q, (uint16_t)n);
+		q += 2 + n;
+		count++;
+	}
+	fg_mold_write_header(mold, fd->st.session, fd->st.next_seq, count);
+	udp_len = (uint16_t)(q - (buf + FG_GEN_OFF_UDP));
+	ip_len = (uint16_t)(udp_len + 20);
+	fg_put_eth(buf, fd->mac, g->cfg.src_mac, 0x0800);
+	fg_put_ipv4(g, buf + FG_GEN_OFF_IP, ip_len, 17, g->cfg.src_ip, fd->st.group);
+	fg_put_udp(buf + FG_GEN_OFF_UDP, (uint16_t)(FG_GEN_BASE_SPORT + feed), fd->st.port,
+		   udp_len);
+	/* the trailer: stamp (written at send time), packet number, magic */
+	fg_put_be64(q, 0);
+	fg_put_be32(q + 8, g->pkt_no++);
+	fg_put_be32(q + 12, FG_GEN_TRAILER_MAGIC);
+	len = (uint32_t)(q + FG_GEN_TRAILER_LEN - buf);
+
+	p->len = len;
+	p->kind = FG_GEN_FEED;
+	p->feed = (uint16_t)feed;
+	p->count = count;
+	p->seq = fd->st.next_seq;
+	p->trailer_off = (uint32_t)(q - buf);
+	fd->st.next_seq += count;
+	fd->st.packets++;
+	fd->st.messages += count;
+	fd->st.bytes += len;
+	return len;
+}
+
+static const uint8_t fg_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+uint32_t fg_gen_next_noise(struct fg_gen *g, unsigned int kind, uint8_t *buf, struct fg_gen_pkt *p)
+{
+	uint32_t r = (uint32_t)fg_rand(g), len = 0;
+	unsigned int f = r % g->cfg.feeds;
+	uint32_t dst;
+	uint8_t mac[6];
+
+	memset(p, 0, sizeof(*p));
+	switch (kind) {
+	case FG_GEN_NOISE_UDP_PORT:
+	case FG_GEN_NOISE_UDP_GROUP: {
+		uint16_t plen = (uint16_t)(32 + (r >> 8) % 480), dport;
+
+		if (kind == FG_GEN_NOISE_UDP_PORT) {
+			dst = fg_group(f);
+			dport = (uint16_t)(FG_GEN_NOISE_PORT + (r >> 20) % 1000);
+		} else {
+			dst = htonl(0xef020000u + 1 + (r >> 20) % 250); /* 239.2.0.x */
+			dport = (uint16_t)(FG_GEN_BASE_PORT + f);
+		}
+		fg_mcast_mac(dst, mac);
+		fg_put_eth(buf, mac, g->cfg.src_mac, 0x0800);
+		fg_put_ipv4(g, buf + 14, (uint16_t)(20 + 8 + plen), 17, g->cfg.src_ip, dst);
+		fg_put_udp(buf + 34, (uint16_t)(50000 + (r & 0xff)), dport, (uint16_t)(8 + plen));
+		for (uint16_t i = 0; i < plen; i++)
+			buf[42 + i] = (uint8_t)(r >> (i % 24));
+		len = 42u + plen;
+		break;
+	}
+	case FG_GEN_NOISE_TCP:
+		/* A SYN to a TEST-NET address nobody has. */
+		dst = htonl(0xc0000200u + 1 + (r >> 8) % 250);
+		fg_put_eth(buf, fg_bcast, g->cfg.src_mac, 0x0800);
+		fg_put_ipv4(g, buf + 14, 40, 6, g->cfg.src_ip, dst);
+		memset(buf + 34, 0, 20);
+		fg_put_be16(buf + 34, (uint16_t)(32768 + (r & 0x3fff)));
+		fg_put_be16(buf + 36, 80);
+		fg_put_be32(buf + 38, r);
+		buf[46] = 5 << 4; /* data offset */
+		buf[47] = 0x02; /* SYN */
+		fg_put_be16(buf + 48, 64240);
+		len = 54;
+		break;
+	case FG_GEN_NOISE_ARP:
+		/* RFC 826 request: who has 192.0.2.x? (nobody answers) */
+		fg_put_eth(buf, fg_bcast, g->cfg.src_mac, 0x0806);
+		fg_put_be16(buf + 14, 1); /* Ethernet */
+		fg_put_be16(buf + 16, 0x0800); /* IPv4 */
+		buf[18] = 6;
+		buf[19] = 4;
+		fg_put_be16(buf + 20, 1); /* request */
+		memcpy(buf + 22, g->cfg.src_mac, 6);
+		memcpy(buf + 28, &g->cfg.src_ip, 4);
+		memset(buf + 32, 0, 6);
+		dst = htonl(0xc0000200u + 1 + (r >> 8) % 250);
+		memcpy(buf + 38, &dst, 4);
+		memset(buf + 42, 0, 18); /* pad to the 60-byte minimum */
+		len = 60;
+		break;
+	default:
+		return 0;
+	}
+	p->len = len;
+	p->kind = (uint8_t)kind;
+	g->noise[kind]++;
+	return len;
+}
+
+/* Kinds of noise in proportion: UDP other port 40%, other group 20%, TCP 25%, ARP 15%. */
+static unsigned int fg_noise_kind(struct fg_gen *g)
+{
+	unsigned int r = (unsigned int)(fg_rand(g) % 100);
+
+	if (r < 40)
+		return FG_GEN_NOISE_UDP_PORT;
+	if (r < 60)
+		return FG_GEN_NOISE_UDP_GROUP;
+	if (r < 85)
+		return FG_GEN_NOISE_TCP;
+	return FG_GEN_NOISE_ARP;
+}
+
+uint32_t fg_gen_next(struct fg_gen *g, uint8_t *buf, struct fg_gen_pkt *p)
+{
+	unsigned int f;
+
+	/* Bresenham-like: exactly `noise` noise packets per feed packet over
+	 * any long stretch, spread evenly rather than in bursts. */
+	if (g->noise_acc >= 1.0) {
+		g->noise_acc -= 1.0;
+		return fg_gen_next_noise(g, fg_noise_kind(g), buf, p);
+	}
+	g->noise_acc += g->cfg.noise;
+	f = g->next_feed;
+	g->next_feed = (f + 1) % g->cfg.feeds;
+	return fg_gen_next_feed(g, f, buf, p);
+}
+
+void fg_gen_unsend(struct fg_gen *g, const struct fg_gen_pkt *p)
+{
+	if (p->kind == FG_GEN_FEED) {
+		struct fg_gen_feed_stats *st = &g->feeds[p->feed].st;
+
+		st->packets--;
+		st->messages -= p->count;
+		st->bytes -= p->len;
+	} else if (p->kind < FG_GEN_NKINDS) {
+		g->noise[p->kind]--;
+	}
+}
+
+void fg_gen_account_feed(struct fg_gen *g, unsigned int feed, uint64_t packets, uint16_t count,
+			 uint32_t len)
+{
+	struct fg_gen_feed_stats *st;
+
+	if (feed >= g->cfg.feeds)
+		return;
+	st = &g->feeds[feed].st;
+	st->packets += packets;
+	st->messages += packets * count;
+	st->bytes += packets * len;
+	st->next_seq += packets * count;
+}
+
+void fg_gen_account_noise(struct fg_gen *g, unsigned int kind, uint64_t packets)
+{
+	if (kind > FG_GEN_FEED && kind < FG_GEN_NKINDS)
+		g->noise[kind] += packets;
+}
+
+int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *pkt_no)
+{
+	const uint8_t *payload, *t, *end = f->data + f->len;
+	struct fg_flow flow;
+	uint32_t plen;
+
+	if (fg_net_parse(f, &flow, &payload, &plen) != FG_NET_UDP)
+		return 0;
+	/* The UDP datagram ends where the IP datagram does for our frames;
+	 * the trailer is exactly the 16 bytes after it. */
+	t = payload + plen;
+	if (end - t != FG_GEN_TRAILER_LEN || fg_load_be32(t + 12) != FG_GEN_TRAILER_MAGIC)
+		return 0;
+	*send_ns = fg_load_be64(t);
+	if (pkt_no)
+		*pkt_no = fg_load_be32(t + 8);
+	return 1;
+}
+
+void fg_pace_init(struct fg_pacer *p, double rate, uint64_t start_ns)
+{
+	p->start_ns = start_ns;
+	p->ns_per_pkt = rate > 0 ? 1e9 / rate : 0;
+}
+
+/* Wait until packet `last` is due: sleep while it is further away than
+ * spin_ns, spin the rest. Returns the time. */
+static uint64_t fg_pace_until(const struct fg_pacer *p, uint64_t last, uint64_t spin_ns,
+			      const volatile int *stop)
+{
+	uint64_t due = p->start_ns + (uint64_t)llround((double)last * p->ns_per_pkt), now;
+
+	for (;;) {
+		now = fg_now_ns();
+		if (now >= due || (stop && *stop))
+			return now;
+		if (due - now > spin_ns) {
+			uint64_t d = due - now - spin_ns;
+			struct timespec ts = { (time_t)(d / 1000000000ull),
+					       (long)(d % 1000000000ull) };
+
+			nanosleep(&ts, NULL);
+		} else if (!spin_ns) {
+			return now;
+		}
+	}
+}
+
+/* How many packets from `next` on are due at `now` (at least 1, at most max). */
+static unsigned int fg_pace_due(const struct fg_pacer *p, uint64_t next, uint64_t now,
+				unsigned int max)
+{
+	double ndue = (double)(now - p->start_ns) / p->ns_per_pkt + 1.0 - (double)next;
+
+	if (ndue < 1)
+		return 1;
+	return ndue > max ? max : (unsigned int)ndue;
+}
+
+unsigned int fg_pace_wait_sleep(const struct fg_pacer *p, uint64_t next, unsigned int min,
+				unsigned int max, const volatile int *stop)
+{
+	uint64_t now;
+
+	if (p->ns_per_pkt <= 0)
+		return max;
+	if (!min)
+		min = 1;
+	/* a sleep ends late, never early: the wanted packets are due then */
+	now = fg_pace_until(p, next + min - 1, 0, stop);
+	return fg_pace_due(p, next, now, max);
+}
+
+unsigned int fg_pace_wait(const struct fg_pacer *p, uint64_t next, unsigned int max,
+			  const volatile int *stop)
+{
+	uint64_t now;
+
+	if (p->ns_per_pkt <= 0)
+		return max;
+	/* Sleep through long gaps, spin the last 50 us: nanosleep wakes up
+	 * late by tens of microseconds. */
+	now = fg_pace_until(p, next, 50000, stop);
+	return fg_pace_due(p, next, now, max);
+}

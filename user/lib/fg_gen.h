@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The traffic generator behind `feedgate gen`: MoldUDP64-framed ITCH 5.0
+ * feeds mixed with noise, the pacing clock, and the three outputs (pcap
+ * file, AF_PACKET, XDP live frames).
+ *
+ * Feeds. Feed f (0-based) is group 239.1.1.(f+1), UDP port 5000+f, source
+ * port 40000+f, MoldUDP64 session "FG%08u" (f+1), its own sequence numbers
+ * from 1 and its own ITCH day (fg_itchgen, seeded with seed and f). A packet
+ * carries --messages-per-packet messages, fewer when the next one would not
+ * fit in a 1500-byte IP packet. UDP checksums are 0 (allowed for IPv4).
+ *
+ * Noise. For every feed packet, RATIO noise packets on average (0.5 means
+ * "feeds plus 50%"), spread evenly: UDP to a feed group on a port no feed
+ * uses (6000+), UDP to a feed port on another group (239.2.0.x), TCP SYNs
+ * to 192.0.2.x:80 and ARP requests for 192.0.2.x (TEST-NET-1: nobody
+ * answers). Noise never carries the send stamp.
+ *
+ * Send stamp: an Ethernet trailer. The 16 bytes after the end of the IP
+ * datagram (where Ethernet padding would be, and where timestamping
+ * switches put theirs) are
+ *
+ *   0  u64 BE  send time, CLOCK_MONOTONIC ns, written just before the send
+ *   8  u32 BE  packet number in this generator run (feed packets only)
+ *   12 u32 BE  FG_GEN_TRAILER_MAGIC ("FGTS")
+ *
+ * The IP and UDP lengths end before it, so the IP stack, MoldUDP64 and ITCH
+ * parsers never see it: the ITCH content and the MoldUDP64 packet are
+ * exactly what a real feed sends (a strict MoldUDP64 parser that rejects
+ * bytes after the last block is happy). The consumer finds it from the
+ * frame length and the IP total length (fg_gen_trailer_find()).
+ */
+#ifndef FG_GEN_H
+#define FG_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "feedgate/frame.h"
+
+#define FG_GEN_MAX_FEEDS 64
+#define FG_GEN_BASE_PORT 5000
+#define FG_GEN_BASE_SPORT 40000
+#define FG_GEN_NOISE_PORT 6000
+#define FG_GEN_MAX_MPP 64 /* messages per packet */
+#define FG_GEN_IP_MTU 1500
+#define FG_GEN_TRAILER_LEN 16
+#define FG_GEN_TRAILER_MAGIC 0x46475453u /* "FGTS" */
+#define FG_GEN_MAX_FRAME (14 + FG_GEN_IP_MTU + FG_GEN_TRAILER_LEN)
+/* Feed packets keep the trailer inside the 1514 bytes a 1500-MTU link carries. */
+#define FG_GEN_MAX_IP (FG_GEN_IP_MTU - FG_GEN_TRAILER_LEN)
+/* Offsets in a feed frame (Ethernet, IPv4 without options, UDP). */
+#define FG_GEN_OFF_IP 14
+#define FG_GEN_OFF_UDP 34
+#define FG_GEN_OFF_MOLD 42
+
+enum fg_gen_kind {
+	FG_GEN_FEED = 0,
+	FG_GEN_NOISE_UDP_PORT, /* feed group, other port */
+	FG_GEN_NOISE_UDP_GROUP, /* other group, feed port */
+	FG_GEN_NOISE_TCP,
+	FG_GEN_NOISE_ARP,
+	FG_GEN_NKINDS
+};
+
+struct fg_gen_config {
+	uint32_t feeds; /* 1..FG_GEN_MAX_FEEDS */
+	double noise; /* noise packets per feed packet, >= 0 */
+	uint32_t msgs_per_packet; /* 1..FG_GEN_MAX_MPP */
+	uint64_t seed;
+	uint8_t src_mac[6];
+	uint32_t src_ip; /* network byte order */
+	uint32_t symbols; /* per feed; 0 = 64 */
+	uint32_t max_live_orders; /* per feed; 0 = 10000 */
+};
+
+/* What fg_gen_next() built. */
+struct fg_gen_pkt {
+	uint32_t len; /* frame bytes */
+	uint8_t kind; /* enum fg_gen_kind */
+	uint16_t feed; /* feed index, for FG_GEN_FEED */
+	uint16_t count; /* messages */
+	uint64_t seq; /* MoldUDP64 sequence number of the first message */
+	uint32_t trailer_off; /* offset of the send stamp trailer, 0 for noise */
+};
+
+struct fg_gen_feed_stats {
+	char session[11]; /* NUL terminated */
+	uint32_t group; /* network byte order */
+	uint16_t port;
+	uint64_t packets;
+	uint64_t messages;
+	uint64_t bytes; /* frame bytes */
+	uint64_t next_seq; /* sequence number of the next message (first was 1) */
+};
+
+struct fg_gen;
+
+/* Returns 0 and *out, or -EINVAL (a pr_warn says which), -ENOMEM. */
+int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out);
+void fg_gen_free(struct fg_gen *g);
+
+/* Build the next packet of the mix into buf (FG_GEN_MAX_FRAME bytes) and
+ * account it as sent; returns its length. */
+uint32_t fg_gen_next(struct fg_gen *g, uint8_t *buf, struct fg_gen_pkt *p);
+
+/* Build the next packet of one feed (no noise decision). */
+uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, struct fg_gen_pkt *p);
+
+/* Build one noise packet of a kind (FG_GEN_NOISE_*). */
+uint32_t fg_gen_next_noise(struct fg_gen *g, unsigned int kind, uint8_t *buf, struct fg_gen_pkt *p);
+
+/* Take back the accounting of a packet that was built but will never be
+ * sent (end of run); its sequence numbers are not reused. */
+void fg_gen_unsend(struct fg_gen *g, const struct fg_gen_pkt *p);
+
+/* Account packets sent by another path from a template (XDP live frames):
+ * `packets` feed packets of `count` messages and `len` bytes each, or
+ * `packets` noise packets of a kind. */
+void fg_gen_account_feed(struct fg_gen *g, unsigned int feed, uint64_t packets, uint16_t count,
+			 uint32_t len);
+void fg_gen_account_noise(struct fg_gen *g, unsigned int kind, uint64_t packets);
+
+const struct fg_gen_config *fg_gen_config(const struct fg_gen *g);
+const struct fg_gen_feed_stats *fg_gen_feed(const struct fg_gen *g, unsigned int feed);
+/* Noise packets sent, per kind (index FG_GEN_NOISE_*; [FG_GEN_FEED] = 0). */
+const uint64_t *fg_gen_noise_counts(const struct fg_gen *g);
+const char *fg_gen_kind_name(unsigned int kind);
+
+/* Big-endian store helpers (wire fields are unaligned). */
+static inline void fg_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void fg_put_be32(uint8_t *p, uint32_t v)
+{
+	fg_put_be16(p, (uint16_t)(v >> 16));
+	fg_put_be16(p + 2, (uint16_t)v);
+}
+
+static inline void fg_put_be64(uint8_t *p, uint64_t v)
+{
+	fg_put_be32(p, (uint32_t)(v >> 32));
+	fg_put_be32(p + 4, (uint32_t)v);
+}
+
+/* Write the send time into a built feed packet (no-op for noise). */
+static inline void fg_gen_stamp(uint8_t *buf, const struct fg_gen_pkt *p, uint64_t ns)
+{
+	if (p->trailer_off)
+		fg_put_be64(buf + p->trailer_off, ns);
+}
+
+/*
+ * The send stamp of a received frame: 1 and *send_ns when the 16 bytes
+ * after its IP datagram are a generator trailer, 0 otherwise (no trailer,
+ * not IP, truncated). Bounds-checked; Ethernet with up to two VLAN tags,
+ * IPv4 or IPv6.
+ */
+int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *pkt_no);
+
+/* --- pacing ------------------------------------------------------------------------------- */
+
+/*
+ * Absolute-schedule pacing: packet i is due at start + i / rate, so errors
+ * never accumulate. fg_pace_wait() sleeps (long gaps) or spins (short ones)
+ * until packet `next` is due and returns how many are due now (>= 1, at
+ * most max), so a sender that fell behind catches up in bursts.
+ */
+struct fg_pacer {
+	uint64_t start_ns;
+	double ns_per_pkt; /* 0 = as fast as possible */
+};
+
+void fg_pace_init(struct fg_pacer *p, double rate, uint64_t start_ns);
+unsigned int fg_pace_wait(const struct fg_pacer *p, uint64_t next, unsigned int max,
+			  const volatile int *stop);
+/*
+ * The same, but waiting until `min` packets are due and only by sleeping
+ * (never spinning): for senders whose unit is a burst (XDP live frames),
+ * so that they leave the CPU to a consumer sharing it. Exact on average,
+ * bursty at the scale of the timer slack (tens of microseconds).
+ */
+unsigned int fg_pace_wait_sleep(const struct fg_pacer *p, uint64_t next, unsigned int min,
+				unsigned int max, const volatile int *stop);
+
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns() and of the stamps. */
+static inline uint64_t fg_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif /* FG_GEN_H */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AF_XDP socket setup and teardown (see fg_xsk.h): UMEM allocation, ring
+ * creation and mapping, the zero-copy / copy bind with its fallback and
+ * EBUSY retry, statistics.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+
+#include "fg_xsk.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+#define FG_HUGE_PAGE (2u << 20)
+
+static void fg_xsk_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fg_xsk_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+void fg_xsk_config_defaults(struct fg_xsk_config *c)
+{
+	if (!c->rx_size)
+		c->rx_size = 2048;
+	if (!c->fill_size)
+		c->fill_size = 4 * c->rx_size;
+	if (!c->frame_size)
+		c->frame_size = 2048;
+	if (!c->bind_retry_ms)
+		c->bind_retry_ms = 5000;
+}
+
+static bool fg_is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/*
+ * 2 MB huge pages when the pool has some, else normal pages (aligned to
+ * 2 MB and marked MADV_HUGEPAGE so transparent huge pages can back them).
+ */
+static int fg_umem_alloc(struct fg_xsk *x, size_t len)
+{
+	size_t hlen = (len + FG_HUGE_PAGE - 1) & ~((size_t)FG_HUGE_PAGE - 1);
+	uint8_t *p, *aligned;
+	size_t over, tail;
+
+	p = mmap(NULL, hlen, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	if (p != MAP_FAILED) {
+		x->umem = p;
+		x->umem_len = hlen;
+		x->huge = true;
+		return 0;
+	}
+	over = hlen + FG_HUGE_PAGE;
+	p = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	aligned = (uint8_t *)(((uintptr_t)p + FG_HUGE_PAGE - 1) & ~((uintptr_t)FG_HUGE_PAGE - 1));
+	if (aligned > p)
+		munmap(p, (size_t)(aligned - p));
+	tail = (size_t)((p + over) - (aligned + hlen));
+	if (tail)
+		munmap(aligned + hlen, tail);
+	madvise(aligned, hlen, MADV_HUGEPAGE);
+	/* touch every page now, not on the first packets */
+	for (size_t off = 0; off < hlen; off += 4096)
+		aligned[off] = 0;
+	x->umem = aligned;
+	x->umem_len = hlen;
+	x->huge = false;
+	return 0;
+}
+
+static int fg_ring_map(int fd, struct fg_xsk_ring *r, const struct xdp_ring_offset *off,
+		       uint32_t size, size_t desc_size, off_t pgoff)
+{
+	r->map_len = off->desc + (size_t)size * desc_size;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		      pgoff);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return -errno;
+	}
+	r->producer = (uint32_t *)((uint8_t *)r->map + off->producer);
+	r->consumer = (uint32_t *)((uint8_t *)r->map + off->consumer);
+	r->flags = (uint32_t *)((uint8_t *)r->map + off->flags);
+	r->ring = (uint8_t *)r->map + off->desc;
+	r->size = size;
+	r->mask = size - 1;
+	r->cached_prod = *r->producer;
+	r->cached_cons = *r->consumer;
+	return 0;
+}
+
+static void fg_ring_unmap(struct fg_xsk_ring *r)
+{
+	if (r->map)
+		munmap(r->map, r->map_len);
+	memset(r, 0, sizeof(*r));
+}
+
+static void fg_xsk_close_socket(struct fg_xsk *x)
+{
+	fg_ring_unmap(&x->rx);
+	fg_ring_unmap(&x->fill);
+	fg_ring_unmap(&x->comp);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+}
+
+/* Socket, UMEM registration, rings, mappings, a full fill ring. */
+static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, char *err,
+			      size_t errlen)
+{
+	struct xdp_umem_reg reg = {
+		.addr = (uintptr_t)x->umem,
+		.len = (uint64_t)x->nframes * x->frame_size,
+		.chunk_size = x->frame_size,
+		.headroom = c->umem_headroom,
+	};
+	uint32_t comp_size = 64, idx;
+	struct xdp_mmap_offsets off;
+	socklen_t optlen = sizeof(off);
+	int ret;
+
+	x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (x->fd < 0) {
+		ret = -errno;
+		fg_xsk_err(err, errlen, "Couldn't create AF_XDP socket: %s", strerror(errno));
+		return ret;
+	}
+	if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
+	    setsockopt(x->fd, SOL_XDP, XDP_UMEM_FILL_RING, &c->fill_size, sizeof(c->fill_size)) ||
+	    setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &comp_size, sizeof(comp_size)) ||
+	    setsockopt(x->fd, SOL_XDP, XDP_RX_RING, &c->rx_size, sizeof(c->rx_size))) {
+		ret = -errno;
+		fg_xsk_err(err, errlen, "Couldn't register UMEM / rings (%u frames of %u): %s",
+			   x->nframes, x->frame_size, strerror(errno));
+		return ret;
+	}
+	if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen)) {
+		ret = -errno;
+		fg_xsk_err(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
+		return ret;
+	}
+	ret = fg_ring_map(x->fd, &x->fill, &off.fr, c->fill_size, sizeof(uint64_t),
+			  XDP_UMEM_PGOFF_FILL_RING);
+	if (!ret)
+		ret = fg_ring_map(x->fd, &x->comp, &off.cr, comp_size, sizeof(uint64_t),
+				  XDP_UMEM_PGOFF_COMPLETION_RING);
+	if (!ret)
+		ret = fg_ring_map(x->fd, &x->rx, &off.rx, c->rx_size, sizeof(struct xdp_desc),
+				  XDP_PGOFF_RX_RING);
+	if (ret) {
+		fg_xsk_err(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
+		return ret;
+	}
+	/* Every frame into the fill ring: the kernel can fill the whole RX ring
+	 * and still find as many frames again. */
+	if (fg_xsk_fill_reserve(x, x->nframes, &idx) != x->nframes) {
+		fg_xsk_err(err, errlen, "fill ring smaller than the UMEM");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < x->nframes; i++)
+		fg_xsk_fill_set(x, idx + i, (uint64_t)i * x->frame_size);
+	fg_xsk_fill_submit(x, x->nframes);
+	return 0;
+}
+
+static int fg_xsk_bind(const struct fg_xsk_config *c, struct fg_xsk *x, uint16_t mode_flag)
+{
+	struct sockaddr_xdp sxdp = {
+		.sxdp_family = AF_XDP,
+		.sxdp_ifindex = (uint32_t)c->ifindex,
+		.sxdp_queue_id = c->queue,
+		.sxdp_flags = mode_flag | (c->need_wakeup ? XDP_USE_NEED_WAKEUP : 0),
+	};
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int waited = 0;
+
+	for (;;) {
+		if (!bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
+			return 0;
+		/* A socket closed a moment ago releases its queue from a work
+		 * item that needs the RTNL lock: seconds when the lock is
+		 * contended (namespaces being deleted, for one). */
+		if (errno != EBUSY || waited >= c->bind_retry_ms)
+			return -errno;
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+}
+
+int fg_xsk_open(const struct fg_xsk_config *cfg, struct fg_xsk *x, char *err, size_t errlen)
+{
+	struct fg_xsk_config c = *cfg;
+	struct xdp_options opts = { 0 };
+	socklen_t optlen = sizeof(opts);
+	int ret;
+
+	fg_xsk_config_defaults(&c);
+	memset(x, 0, sizeof(*x));
+	x->fd = -1;
+	x->ifindex = c.ifindex;
+	x->queue = c.queue;
+	x->need_wakeup = c.need_wakeup;
+	x->frame_size = c.frame_size;
+	x->nframes = c.fill_size / 2;
+	if (!fg_is_pow2(c.rx_size) || !fg_is_pow2(c.fill_size) || c.fill_size < 4 * c.rx_size ||
+	    (c.frame_size != 2048 && c.frame_size != 4096)) {
+		fg_xsk_err(err, errlen, "bad ring sizes (rx %u, fill %u, frame %u)", c.rx_size,
+			   c.fill_size, c.frame_size);
+		return -EINVAL;
+	}
+	ret = fg_umem_alloc(x, (size_t)x->nframes * x->frame_size);
+	if (ret) {
+		fg_xsk_err(err, errlen, "Couldn't allocate %zu MiB of UMEM: %s",
+			   ((size_t)x->nframes * x->frame_size) >> 20, strerror(-ret));
+		return ret;
+	}
+
+	ret = fg_xsk_make_socket(&c, x, err, errlen);
+	if (ret)
+		goto fail;
+	if (c.zc == FG_ZC_OFF) {
+		ret = fg_xsk_bind(&c, x, XDP_COPY);
+	} else {
+		ret = fg_xsk_bind(&c, x, XDP_ZEROCOPY);
+		if (ret == -EOPNOTSUPP && c.zc == FG_ZC_AUTO) {
+			/* A failed zero-copy bind leaves the rings half given to
+			 * the kernel: start again from a new socket. */
+			fg_xsk_close_socket(x);
+			ret = fg_xsk_make_socket(&c, x, err, errlen);
+			if (ret)
+				goto fail;
+			ret = fg_xsk_bind(&c, x, XDP_COPY);
+		}
+	}
+	if (ret) {
+		if (ret == -EOPNOTSUPP)
+			fg_xsk_err(err, errlen,
+				   "queue %u: zero-copy not supported by the driver (use "
+				   "--zero-copy auto or off)",
+				   c.queue);
+		else if (ret == -EBUSY)
+			fg_xsk_err(err, errlen,
+				   "queue %u: Couldn't bind AF_XDP socket: queue busy (another "
+				   "AF_XDP socket holds it)",
+				   c.queue);
+		else if (ret == -EINVAL)
+			fg_xsk_err(err, errlen,
+				   "queue %u: Couldn't bind AF_XDP socket: %s (no such queue?)",
+				   c.queue, strerror(-ret));
+		else
+			fg_xsk_err(err, errlen, "queue %u: Couldn't bind AF_XDP socket: %s",
+				   c.queue, strerror(-ret));
+		goto fail;
+	}
+	if (getsockopt(x->fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen)) {
+		ret = -errno;
+		fg_xsk_err(err, errlen, "queue %u: Couldn't read XDP_OPTIONS: %s", c.queue,
+			   strerror(errno));
+		goto fail;
+	}
+	x->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
+	return 0;
+fail:
+	fg_xsk_close(x);
+	return ret;
+}
+
+void fg_xsk_close(struct fg_xsk *x)
+{
+	fg_xsk_close_socket(x);
+	if (x->umem)
+		munmap(x->umem, x->umem_len);
+	x->umem = NULL;
+}
+
+int fg_xsk_stats(const struct fg_xsk *x, struct xdp_statistics *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, st, &len))
+		return -errno;
+	return 0;
+}
