@@ -310,7 +310,11 @@ static void summary_json(const struct replay_cfg *cfg, const struct fg_capfile *
 		return;
 	fg_pipeline_summary_json(p, m);
 	fclose(m);
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '}'))
+	/* Reopen the pipeline's object: drop its newline and exactly one
+	 * closing brace (it may end with a nested object). */
+	while (len && buf[len - 1] == '\n')
+		len--;
+	if (len && buf[len - 1] == '}')
 		len--;
 	fprintf(out, "{\"file\":\"");
 	for (const char *s = cfg->file; *s; s++) {

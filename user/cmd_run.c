@@ -29,19 +29,22 @@
 #include <bpf/bpf.h>
 
 #include "commands.h"
+#include "feedgate/backend.h"
 #include "feedgate/pipeline.h"
 #include "fg_gen.h"
 #include "fg_loader.h"
 #include "fg_log.h"
+#include "fg_mcast.h"
 #include "fg_rule.h"
 #include "fg_rxloop.h"
 #include "fg_xsk.h"
 
 #define EXIT_USAGE 2
-#define RUN_USAGE                                                                           \
-	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"           \
-	"               [--poll busy|spin|wakeup] [--batch N] [--symbols LIST]\n"           \
-	"               [--backend af_xdp] [--duration S] [--decode FILE|-] [--pcap FILE] " \
+#define RUN_USAGE                                                                               \
+	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"               \
+	"               [--poll busy|spin|wakeup] [--batch N] [--symbols LIST]\n"               \
+	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode " \
+	"FILE|-] [--pcap FILE] "                                                                \
 	"[--json]"
 
 #define FG_BUSY_POLL_US 20
@@ -235,12 +238,10 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 		return -1;
 	}
 	if (c->backend && strcmp(c->backend, "af_xdp")) {
-		if (!strcmp(c->backend, "af_packet") || !strcmp(c->backend, "io_uring") ||
-		    !strcmp(c->backend, "socket"))
-			pr_warn("run: --backend %s is not available yet; use af_xdp\n", c->backend);
-		else
-			pr_warn("run: --backend '%s': unknown backend; use af_xdp\n", c->backend);
-		return -1;
+		const struct fg_backend_ops *ops;
+
+		if (fg_backend_by_name(c->backend, &ops))
+			return -1;
 	}
 	return 0;
 }
@@ -481,6 +482,7 @@ struct run {
 	struct run_cfg cfg;
 	struct fg_filter_handle h;
 	bool attached_here;
+	bool iface_gone; /* the interface was deleted under the run (issue 6) */
 	int ifindex;
 	unsigned int nq;
 	struct run_queue *q[FG_MAX_QUEUES];
@@ -490,6 +492,8 @@ struct run {
 	char napi_defer[32], gro_flush[32], threaded[32];
 	uint64_t start_ns, end_ns;
 	struct fg_rxq_stats *snap, *prev; /* live line scratch, [nq] */
+	struct fg_backend *bk; /* --backend other than af_xdp */
+	struct fg_mcast mc; /* af_xdp: the feed groups, joined for the run */
 };
 
 static const char *zc_name(enum fg_zc_mode m)
@@ -1103,8 +1107,19 @@ static int run_loop(struct run *r)
 		}
 		now = fg_now_ns();
 		if (now >= next) {
-			run_live_line(r, (double)(now - r->start_ns) / 1e9,
-				      (double)(now - last) / 1e9);
+			/* The interface deleted (or renamed) under us: the kernel
+			 * took the program with it and the sockets see nothing
+			 * more. Stop instead of polling a dead queue forever. */
+			if ((int)if_nametoindex(r->cfg.ifname) != r->ifindex) {
+				r->iface_gone = true;
+				return 0;
+			}
+			if (r->bk)
+				fg_backend_live_line(r->bk, stderr,
+						     (double)(now - r->start_ns) / 1e9);
+			else
+				run_live_line(r, (double)(now - r->start_ns) / 1e9,
+					      (double)(now - last) / 1e9);
 			last = now;
 		}
 		if (deadline && now >= deadline)
@@ -1115,6 +1130,7 @@ static int run_loop(struct run *r)
 static void run_free(struct run *r)
 {
 	run_close_queues(r);
+	fg_mcast_leave(&r->mc);
 	if (r->pcap) {
 		pcap_writer_close(r->pcap);
 		free(r->pcap);
@@ -1126,6 +1142,156 @@ static void run_free(struct run *r)
 	free(r->rule_start);
 	free(r->snap);
 	free(r->prev);
+}
+
+/* --- the other capture backends (feedgate/backend.h) ---------------------------------------- */
+
+struct run_backend_sinks {
+	struct run *r;
+	unsigned int n;
+	struct fg_pipeline *pipe[FG_BACKEND_MAX_THREADS];
+};
+
+/* The sinks' part of the summary (fg_backend_summary's extra). */
+static void run_backend_extra(void *ctx, FILE *f, bool json)
+{
+	struct run_backend_sinks *sk = ctx;
+	struct run *r = sk->r;
+
+	if (r->pcap && json)
+		fprintf(f, ",\"pcap\":{\"file\":\"%s\",\"written\":%llu,\"dropped\":%llu}",
+			r->cfg.pcap, (unsigned long long)r->pcap->written,
+			(unsigned long long)pcap_dropped(r->pcap));
+	else if (r->pcap)
+		fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
+			r->cfg.pcap, (unsigned long long)r->pcap->written,
+			(unsigned long long)pcap_dropped(r->pcap));
+	if (!sk->pipe[0])
+		return;
+	if (json)
+		fprintf(f, ",\"pipeline\":[");
+	for (unsigned int i = 0; i < sk->n; i++) {
+		if (json) {
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&buf, &len);
+
+			if (!m)
+				continue;
+			fg_pipeline_summary_json(sk->pipe[i], m);
+			fclose(m);
+			while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+				len--;
+			fprintf(f, "%s%.*s", i ? "," : "", (int)len, buf);
+			free(buf);
+		} else {
+			if (sk->n > 1)
+				fprintf(f, "pipeline of thread %u:\n", i);
+			fg_pipeline_summary_print(sk->pipe[i], f);
+		}
+	}
+	if (json)
+		fputc(']', f);
+}
+
+/*
+ * --backend af_packet|io_uring|socket: the feeds are those of the filter's
+ * rules that let packets up the stack (pass; redirect falls back to the
+ * policy without an AF_XDP socket), one thread per selected queue (socket
+ * paths: at most one per feed), the same sinks, live line and summary.
+ * --poll wakeup blocks, busy and spin spin. Returns the exit status.
+ */
+static int run_backend(struct run *r, const int *cpus, int n)
+{
+	static struct fg_backend_feed feeds[FG_BACKEND_MAX_FEEDS];
+	static struct run_backend_sinks sk;
+	struct fg_sink sinks[FG_BACKEND_MAX_THREADS];
+	struct fg_backend_opts o = { 0 };
+	const struct fg_backend_ops *ops;
+	struct fg_rule_entry *rules = NULL;
+	size_t nrules = 0;
+	int status = 1;
+
+	memset(&sk, 0, sizeof(sk));
+	if (fg_backend_by_name(r->cfg.backend, &ops))
+		return 1;
+	/* The rules live in the filter's maps: it must be attached (either policy). */
+	if (fg_filter_open(r->cfg.ifname, &r->h))
+		return 1;
+	if (fg_rule_list(&r->h, &rules, &nrules))
+		goto out;
+	o.ifname = r->cfg.ifname;
+	o.feeds = feeds;
+	o.nfeeds = fg_backend_feeds_from_rules(rules, nrules, feeds, FG_BACKEND_MAX_FEEDS);
+	o.threads = (unsigned int)n;
+	o.batch = r->cfg.batch;
+	o.spin = r->cfg.poll != FG_POLL_WAKEUP;
+	if (fg_backend_open(ops, &o, &r->bk))
+		goto out;
+	sk.r = r;
+	sk.n = fg_backend_nthreads(r->bk);
+	for (unsigned int i = 0; i < sk.n; i++) {
+		memset(&sinks[i], 0, sizeof(sinks[i]));
+		if (r->cfg.symbols || r->cfg.decode) {
+			struct fg_pipeline_config pc = { .symbols = r->cfg.symbols,
+							 .decode = r->decode };
+
+			if (fg_pipeline_new(&pc, &sk.pipe[i]))
+				goto out;
+			sinks[i] = fg_pipeline_sink(sk.pipe[i]);
+		} else if (r->pcap) {
+			sinks[i].ctx = &r->pcap->rings[i];
+			sinks[i].on_batch = pcap_sink_batch;
+		}
+	}
+	if (r->pcap) {
+		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
+			pr_warn("run: Couldn't start the pcap writer thread\n");
+			goto out;
+		}
+		r->pcap->started = true;
+	}
+	if (fg_backend_start(r->bk, cpus, sinks)) {
+		pr_warn("run: Couldn't start the receive threads\n");
+		goto out;
+	}
+	r->start_ns = fg_now_ns();
+	pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s\n", r->cfg.ifname, ops->name, sk.n,
+		sk.n == 1 ? "" : "s", o.spin ? "spinning" : "blocking", o.nfeeds,
+		o.nfeeds == 1 ? "" : "s");
+	run_loop(r);
+	fg_backend_stop(r->bk);
+	r->end_ns = fg_now_ns();
+	if (r->pcap)
+		pcap_writer_close(r->pcap);
+	for (unsigned int i = 0; i < sk.n; i++)
+		if (sk.pipe[i])
+			fg_pipeline_finish(sk.pipe[i]);
+	if (r->decode)
+		fflush(r->decode);
+	fg_backend_summary(r->bk, stdout, r->cfg.json, r->cfg.ifname,
+			   (double)(r->end_ns - r->start_ns) / 1e9, rules, nrules,
+			   run_backend_extra, &sk);
+	status = 0;
+	for (unsigned int i = 0; i < sk.n; i++) {
+		int e = fg_backend_thread_error(r->bk, i);
+
+		if (e) {
+			pr_warn("run: %s: thread %u stopped: %s\n", ops->name, i, strerror(-e));
+			status = 1;
+		}
+	}
+out:
+	fg_backend_close(r->bk);
+	r->bk = NULL;
+	for (unsigned int i = 0; i < FG_BACKEND_MAX_THREADS; i++) {
+		if (sk.pipe[i])
+			fg_pipeline_free(sk.pipe[i]);
+		sk.pipe[i] = NULL;
+	}
+	free(rules);
+	fg_filter_close(&r->h);
+	return status;
 }
 
 int do_run(int argc, char **argv)
@@ -1192,6 +1358,10 @@ int do_run(int argc, char **argv)
 		goto out;
 	}
 
+	if (r->cfg.backend && strcmp(r->cfg.backend, "af_xdp")) {
+		status = run_backend(r, cpus, n);
+		goto out;
+	}
 	ret = fg_filter_is_attached(r->cfg.ifname);
 	if (ret < 0) {
 		pr_warn("run: %s: %s\n", r->cfg.ifname, strerror(-ret));
@@ -1222,6 +1392,22 @@ int do_run(int argc, char **argv)
 	if (run_setup_queues(r, queues, cpus, (unsigned int)n))
 		goto out;
 	run_rule_start(r);
+	{
+		/* Join the feed groups: a NIC's multicast filter and IGMP-snooping
+		 * switches deliver nothing to a host that is not a member. */
+		struct fg_rule_entry *rules = NULL;
+		size_t nrules = 0;
+		char err[256];
+
+		if (fg_rule_list(&r->h, &rules, &nrules))
+			goto out;
+		ret = fg_mcast_join_rules(&r->mc, r->ifindex, rules, nrules, err, sizeof(err));
+		free(rules);
+		if (ret) {
+			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
+			goto out;
+		}
+	}
 
 	if (r->pcap) {
 		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
@@ -1277,8 +1463,15 @@ out:
 	run_free(r);
 	if (have_handle)
 		fg_filter_close(&r->h);
-	if (r->attached_here && fg_filter_detach(r->cfg.ifname))
+	if (r->iface_gone) {
+		/* One line, non-zero exit; nothing attached is left (the
+		 * device took it) and the stale pins go too. */
+		fg_filter_forget(r->cfg.ifname);
+		pr_warn("run: %s: interface removed; stopped, its pins removed\n", r->cfg.ifname);
 		status = 1;
+	} else if (r->attached_here && fg_filter_detach(r->cfg.ifname)) {
+		status = 1;
+	}
 	free(fin);
 	return status;
 }

@@ -351,7 +351,7 @@ end
 begin errors
 expect_err "no such interface" fg_in_rx "$F" run fgnone$$
 expect_err "queue 7 out of range" fg_in_rx "$F" run "$IF" --queues 7
-expect_err "not available yet" fg_in_rx "$F" run "$IF" --backend af_packet
+expect_err "unknown; use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
 expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
 expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
 if start_run "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then

@@ -620,6 +620,21 @@ int fg_filter_detach(const char *ifname)
 	return 0;
 }
 
+/* Issue 6 (faults): an interface deleted under a running filter takes its XDP
+ * program with it, but the pins under FG_PIN_ROOT/IFACE keep the maps alive.
+ * Only for a name that no longer exists here, so a live filter is never
+ * unpinned by mistake. */
+int fg_filter_forget(const char *ifname)
+{
+	if (!fg_ifname_valid(ifname))
+		return -EINVAL;
+	if (if_nametoindex(ifname))
+		return -EEXIST;
+	if (fg_bpffs_mounted())
+		fg_unpin_all(ifname);
+	return 0;
+}
+
 int fg_require_root(const char *cmd)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };

@@ -63,6 +63,9 @@ void fg_filter_close(struct fg_filter_handle *h);
  * pins and the empty pin directories. -ENOENT when feedgate is not attached
  * (stale pins are removed anyway), -EBUSY when another program is. */
 int fg_filter_detach(const char *ifname);
+/* After ifname was deleted: remove its stale pins and empty pin directories.
+ * -EEXIST while an interface of that name exists (use fg_filter_detach). */
+int fg_filter_forget(const char *ifname);
 /* 1 when feedgate's program is attached, 0 when not (or another program
  * is), -errno (-ENODEV: no such interface, -EPERM: not root). Prints
  * nothing. */

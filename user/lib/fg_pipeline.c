@@ -688,7 +688,19 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 			U(q->next), U(pk), U(msgs), U(q->st.gaps), U(q->st.gap_messages),
 			U(q->st.duplicate_messages), q->ended ? "true" : "false");
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "]");
+	/* Issue 6: a full order table must be reported, not only counted. */
+	if (p->books) {
+		struct fg_books_stats b;
+
+		fg_books_get_stats(p->books, &b);
+		fprintf(f,
+			",\"books\":{\"order_capacity\":%u,\"orders_live\":%llu,"
+			"\"orders_peak\":%llu,\"overflows\":%llu,\"unknown_refs\":%llu}",
+			b.order_capacity, U(b.orders_live), U(b.orders_peak), U(b.overflows),
+			U(b.unknown_refs));
+	}
+	fprintf(f, "}\n");
 }
 
 void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
@@ -748,5 +760,15 @@ void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
 		fprintf(f, "'  next %llu  packets %llu  gaps %llu  duplicates %llu%s\n", U(q->next),
 			U(q->st.packets), U(q->st.gaps), U(q->st.duplicate_messages),
 			q->ended ? "  (ended)" : "");
+	}
+	if (p->books) {
+		struct fg_books_stats b;
+
+		fg_books_get_stats(p->books, &b);
+		fprintf(f,
+			"books       orders live %llu (peak %llu of %u), overflows %llu%s, unknown "
+			"refs %llu\n",
+			U(b.orders_live), U(b.orders_peak), b.order_capacity, U(b.overflows),
+			b.overflows ? " (order table full: adds dropped)" : "", U(b.unknown_refs));
 	}
 }

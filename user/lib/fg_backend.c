@@ -1,0 +1,849 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The backend registry and the receive threads every non-XDP backend runs
+ * in (see feedgate/backend.h). The loop mirrors the AF_XDP consumer's
+ * (fg_rxloop.c) and fills the same struct fg_rxq_stats, so that `feedgate
+ * run` reports every backend with one set of counters and histograms:
+ * burst, skip if empty, stamp the time once, latencies, sink, release,
+ * account.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <pthread.h>
+
+#include "feedgate/backend.h"
+#include "fg_backend_int.h"
+#include "fg_gen.h"
+#include "fg_loader.h"
+#include "fg_log.h"
+#include "fg_mcast.h"
+#include "fg_rule.h"
+#include "fg_rxloop.h"
+
+/* Empty polls between two on_idle calls of the sink when spinning. */
+#define FG_BK_IDLE_EVERY 256
+/* Frames a stopping thread still takes while traffic keeps coming. */
+#define FG_BK_DRAIN_MAX 65536
+
+struct fg_bk_thread {
+	struct fg_rxq_stats st; /* first: cache-line aligned, written by the thread only */
+	struct fg_frame frames[FG_BACKEND_MAX_BATCH];
+	struct fg_backend *b;
+	void *rx;
+	unsigned int idx;
+	int cpu;
+	struct fg_sink sink;
+	pthread_t tid;
+	bool started;
+	int stop;
+	int err;
+};
+
+struct fg_backend {
+	const struct fg_backend_ops *ops;
+	struct fg_backend_opts o; /* defaults filled in; feeds point to our copy */
+	struct fg_backend_feed *feeds;
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	unsigned int n;
+	void *rx[FG_BACKEND_MAX_THREADS];
+	struct fg_bk_thread *t[FG_BACKEND_MAX_THREADS];
+	struct fg_mcast mc;
+	struct fg_rxq_stats *snap, *prev; /* live line: [n] each, allocated on first use */
+	uint64_t start_ns, prev_ns; /* threads started; last live line */
+};
+
+static const struct fg_backend_ops *const fg_backends[] = {
+	&fg_afpacket_ops,
+	&fg_uring_ops,
+	&fg_sockrx_ops,
+};
+
+#define FG_NBACKENDS (sizeof(fg_backends) / sizeof(fg_backends[0]))
+
+void fg_bk_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+void fg_bk_clock_refresh(struct fg_bk_clock *c)
+{
+	struct timespec m1, r, m2;
+	int64_t mono;
+
+	/* The realtime read bracketed by two monotonic reads: the midpoint. */
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec + (int64_t)m2.tv_sec * 1000000000 +
+		m2.tv_nsec) /
+	       2;
+	c->real_minus_mono = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
+	c->uses = 0;
+}
+
+void fg_bk_opts_defaults(const struct fg_backend_opts *in, struct fg_backend_opts *out)
+{
+	*out = *in;
+	if (!out->threads)
+		out->threads = FG_BK_DEF_THREADS;
+	if (!out->batch)
+		out->batch = FG_BK_DEF_BATCH;
+	if (!out->block_size)
+		out->block_size = FG_BK_DEF_BLOCK_SIZE;
+	if (!out->block_count)
+		out->block_count = FG_BK_DEF_BLOCK_COUNT;
+	if (!out->frame_size)
+		out->frame_size = FG_BK_DEF_FRAME_SIZE;
+	if (!out->retire_ms)
+		out->retire_ms = FG_BK_DEF_RETIRE_MS;
+	if (!out->rcvbuf)
+		out->rcvbuf = FG_BK_DEF_RCVBUF;
+	if (!out->buf_size)
+		out->buf_size = FG_BK_DEF_BUF_SIZE;
+	if (!out->ring_buffers)
+		out->ring_buffers = FG_BK_DEF_RING_BUFFERS;
+}
+
+int fg_backend_by_name(const char *name, const struct fg_backend_ops **out)
+{
+	for (size_t i = 0; i < FG_NBACKENDS; i++) {
+		if (!strcmp(name, fg_backends[i]->name)) {
+			*out = fg_backends[i];
+			return 0;
+		}
+	}
+	pr_warn("backend '%s': unknown; use af_xdp, af_packet, io_uring or socket\n", name);
+	return -ENOENT;
+}
+
+int fg_fanout_parse(const char *s, enum fg_fanout_mode *out)
+{
+	if (!strcmp(s, "hash"))
+		*out = FG_FANOUT_HASH;
+	else if (!strcmp(s, "cpu"))
+		*out = FG_FANOUT_CPU;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *fg_fanout_name(enum fg_fanout_mode m)
+{
+	return m == FG_FANOUT_CPU ? "cpu" : "hash";
+}
+
+/* --- feeds ----------------------------------------------------------------------------------- */
+
+int fg_backend_feed_parse(const char *s, struct fg_backend_feed *f, char *err, size_t errlen)
+{
+	struct fg_rule_key k;
+	int ret;
+
+	ret = fg_rule_key_parse(s, &k, err, errlen);
+	if (ret)
+		return ret;
+	memset(f, 0, sizeof(*f));
+	f->family = k.family == FG_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+	f->port = ntohs(k.dport);
+	memcpy(f->addr, k.addr, 16);
+	f->rule_id = FG_RULE_NONE;
+	return 0;
+}
+
+int fg_backend_feed_format(const struct fg_backend_feed *f, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!inet_ntop(f->family, f->addr, a, sizeof(a)))
+		return -EINVAL;
+	n = f->family == AF_INET6 ? snprintf(buf, len, "[%s]:%u", a, f->port)
+				  : snprintf(buf, len, "%s:%u", a, f->port);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+unsigned int fg_backend_feeds_from_rules(const struct fg_rule_entry *rules, size_t n,
+					 struct fg_backend_feed *out, unsigned int max)
+{
+	unsigned int k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		const struct fg_rule_entry *e = &rules[i];
+		struct fg_backend_feed *f = &out[k];
+
+		if (e->rule.action != FG_ACTION_PASS && e->rule.action != FG_ACTION_REDIRECT)
+			continue;
+		if (e->key.family != FG_FAMILY_IPV4 && e->key.family != FG_FAMILY_IPV6)
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->family = e->key.family == FG_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+		f->port = ntohs(e->key.dport);
+		memcpy(f->addr, e->key.addr, 16);
+		f->src_len = e->rule.src_prefix_len;
+		if (f->src_len > (f->family == AF_INET ? 32 : 128))
+			continue; /* a hand-written map entry the XDP program ignores too */
+		memcpy(f->src, e->rule.src_addr, 16);
+		f->rule_id = e->rule.rule_id;
+		f->feed_id = e->rule.feed_id;
+		k++;
+	}
+	return k;
+}
+
+/* --- the receive thread ---------------------------------------------------------------------- */
+
+static inline void fg_bk_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* One burst's bookkeeping: receive stamp, latencies, per-rule counts. */
+static void fg_bk_account(struct fg_bk_thread *t, unsigned int n)
+{
+	struct fg_rxq_stats *st = &t->st;
+	uint64_t now = fg_now_ns(), bytes = 0, send_ns;
+	uint32_t stamped = 0, no_stamp = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct fg_frame *f = &t->frames[i];
+
+		f->take_ns = now;
+		bytes += f->len;
+		if (f->xdp_ns)
+			fg_hist_record(&st->xdp_lat, now > f->xdp_ns ? now - f->xdp_ns : 0);
+		else
+			no_stamp++;
+		if (f->rule_id < FG_MAX_RULES)
+			FG_BK_ADD(st->rule_packets[f->rule_id], 1);
+		if (fg_gen_trailer_find(f, &send_ns, NULL)) {
+			fg_hist_record(&st->gen_lat, now > send_ns ? now - send_ns : 0);
+			stamped++;
+		}
+	}
+	FG_BK_ADD(st->packets, n);
+	FG_BK_ADD(st->bytes, bytes);
+	FG_BK_ADD(st->batches, 1);
+	if (no_stamp)
+		FG_BK_ADD(st->no_meta, no_stamp);
+	if (stamped)
+		FG_BK_ADD(st->gen_stamped, stamped);
+}
+
+static void *fg_bk_main(void *arg)
+{
+	struct fg_bk_thread *t = arg;
+	const struct fg_backend_ops *ops = t->b->ops;
+	const bool spin = t->b->o.spin;
+	const unsigned int batch = t->b->o.batch;
+	uint64_t empty = 0, drained = 0;
+
+	for (;;) {
+		int n = ops->rx_burst(t->rx, t->frames, batch);
+
+		if (n < 0) {
+			__atomic_store_n(&t->err, n, __ATOMIC_RELAXED);
+			break;
+		}
+		if (!n) {
+			if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
+				break;
+			FG_BK_ADD(t->st.empty_polls, 1);
+			if (spin)
+				fg_bk_relax();
+			if ((!spin || ++empty % FG_BK_IDLE_EVERY == 0) && t->sink.on_idle)
+				t->sink.on_idle(t->sink.ctx, fg_now_ns());
+			continue;
+		}
+		fg_bk_account(t, (unsigned int)n);
+		if (t->sink.on_batch)
+			t->sink.on_batch(t->sink.ctx, t->frames, (unsigned int)n);
+		ops->rx_release(t->rx);
+		if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+			drained += (uint64_t)n;
+			if (drained > FG_BK_DRAIN_MAX)
+				break;
+		}
+	}
+	return NULL;
+}
+
+/* --- life cycle ------------------------------------------------------------------------------ */
+
+static int fg_bk_check(const struct fg_backend_ops *ops, const struct fg_backend_opts *o)
+{
+	if (!o->ifname || !*o->ifname) {
+		pr_warn("%s: no interface given\n", ops->name);
+		return -EINVAL;
+	}
+	if (!o->nfeeds) {
+		pr_warn("%s: %s: no feeds to receive: add rules with --action pass (feedgate rule "
+			"add)\n",
+			ops->name, o->ifname);
+		return -EINVAL;
+	}
+	if (o->nfeeds > FG_BACKEND_MAX_FEEDS) {
+		pr_warn("%s: %u feeds: at most %u\n", ops->name, o->nfeeds, FG_BACKEND_MAX_FEEDS);
+		return -E2BIG;
+	}
+	if (o->threads > FG_BACKEND_MAX_THREADS) {
+		pr_warn("%s: %u threads: at most %u\n", ops->name, o->threads,
+			FG_BACKEND_MAX_THREADS);
+		return -E2BIG;
+	}
+	if (o->batch > FG_BACKEND_MAX_BATCH) {
+		pr_warn("%s: batch %u: at most %u\n", ops->name, o->batch, FG_BACKEND_MAX_BATCH);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < o->nfeeds; i++) {
+		const struct fg_backend_feed *f = &o->feeds[i];
+
+		if ((f->family != AF_INET && f->family != AF_INET6) ||
+		    f->src_len > (f->family == AF_INET ? 32 : 128)) {
+			pr_warn("%s: feed %u: bad address family or source prefix\n", ops->name, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_opts *o,
+		    struct fg_backend **out)
+{
+	struct fg_backend *b;
+	char err[256] = "";
+	unsigned int n = 0;
+	int ret;
+
+	*out = NULL;
+	ret = fg_bk_check(ops, o);
+	if (ret)
+		return ret;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		pr_warn("%s: %s\n", ops->name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	b->ops = ops;
+	fg_bk_opts_defaults(o, &b->o);
+	snprintf(b->ifname, sizeof(b->ifname), "%s", o->ifname);
+	b->ifindex = (int)if_nametoindex(o->ifname);
+	if (!b->ifindex) {
+		pr_warn("%s: no such interface\n", o->ifname);
+		free(b);
+		return -ENODEV;
+	}
+	b->feeds = malloc(o->nfeeds * sizeof(*b->feeds));
+	if (!b->feeds) {
+		pr_warn("%s: %s\n", ops->name, strerror(ENOMEM));
+		free(b);
+		return -ENOMEM;
+	}
+	memcpy(b->feeds, o->feeds, o->nfeeds * sizeof(*b->feeds));
+	b->o.feeds = b->feeds;
+	b->o.ifname = b->ifname;
+
+	ret = ops->open(&b->o, b->rx, &n, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s: %s\n", ops->name, err);
+		goto fail;
+	}
+	b->n = n;
+	/* After the sockets: a backend that cannot start sends no IGMP/MLD at all. */
+	if (!ops->joins_groups) {
+		for (unsigned int i = 0; i < o->nfeeds && !ret; i++) {
+			struct fg_rule_key k;
+
+			memset(&k, 0, sizeof(k));
+			k.family = b->feeds[i].family == AF_INET6 ? FG_FAMILY_IPV6 : FG_FAMILY_IPV4;
+			k.dport = htons(b->feeds[i].port);
+			memcpy(k.addr, b->feeds[i].addr, 16);
+			ret = fg_mcast_join(&b->mc, b->ifindex, &k, 1, err, sizeof(err));
+		}
+		if (ret) {
+			pr_warn("%s: %s\n", ops->name, err);
+			goto fail;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct fg_bk_thread *t;
+
+		if (posix_memalign((void **)&t, FG_CACHELINE, sizeof(*t))) {
+			pr_warn("%s: %s\n", ops->name, strerror(ENOMEM));
+			ret = -ENOMEM;
+			goto fail;
+		}
+		memset(t, 0, sizeof(*t));
+		t->b = b;
+		t->rx = b->rx[i];
+		t->idx = i;
+		t->cpu = -1;
+		fg_hist_init(&t->st.xdp_lat);
+		fg_hist_init(&t->st.gen_lat);
+		b->t[i] = t;
+	}
+	*out = b;
+	return 0;
+fail:
+	fg_backend_close(b);
+	return ret;
+}
+
+unsigned int fg_backend_nthreads(const struct fg_backend *b)
+{
+	return b->n;
+}
+
+const char *fg_backend_name(const struct fg_backend *b)
+{
+	return b->ops->name;
+}
+
+int fg_backend_start(struct fg_backend *b, const int *cpus, const struct fg_sink *sinks)
+{
+	b->start_ns = fg_now_ns();
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct fg_bk_thread *t = b->t[i];
+		pthread_attr_t attr;
+		cpu_set_t set;
+		char name[16];
+		int ret;
+
+		t->cpu = cpus ? cpus[i] : -1;
+		if (sinks)
+			t->sink = sinks[i];
+		t->stop = 0;
+		t->err = 0;
+		pthread_attr_init(&attr);
+		if (t->cpu >= 0) {
+			CPU_ZERO(&set);
+			CPU_SET(t->cpu, &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		ret = -pthread_create(&t->tid, &attr, fg_bk_main, t);
+		pthread_attr_destroy(&attr);
+		if (ret) {
+			fg_backend_stop(b);
+			return ret;
+		}
+		snprintf(name, sizeof(name), "fg-%.6s-%u", b->ops->name, i);
+		pthread_setname_np(t->tid, name);
+		t->started = true;
+	}
+	return 0;
+}
+
+void fg_backend_stop(struct fg_backend *b)
+{
+	for (unsigned int i = 0; i < b->n; i++)
+		if (b->t[i] && b->t[i]->started)
+			__atomic_store_n(&b->t[i]->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < b->n; i++) {
+		if (b->t[i] && b->t[i]->started) {
+			pthread_join(b->t[i]->tid, NULL);
+			b->t[i]->started = false;
+		}
+	}
+}
+
+int fg_backend_thread_error(const struct fg_backend *b, unsigned int t)
+{
+	return t < b->n ? __atomic_load_n(&b->t[t]->err, __ATOMIC_RELAXED) : -EINVAL;
+}
+
+void fg_backend_kstats(const struct fg_backend *b, unsigned int t, struct fg_backend_kstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (t < b->n)
+		b->ops->kstats(b->rx[t], out);
+}
+
+void fg_backend_snapshot(const struct fg_backend *b, unsigned int t, struct fg_rxq_stats *out)
+{
+	const struct fg_rxq_stats *s;
+	struct fg_backend_kstats ks;
+
+	memset(out, 0, sizeof(*out));
+	if (t >= b->n)
+		return;
+	s = &b->t[t]->st;
+	out->packets = FG_BK_RD(s->packets);
+	out->bytes = FG_BK_RD(s->bytes);
+	out->batches = FG_BK_RD(s->batches);
+	out->empty_polls = FG_BK_RD(s->empty_polls);
+	out->no_meta = FG_BK_RD(s->no_meta);
+	out->gen_stamped = FG_BK_RD(s->gen_stamped);
+	for (unsigned int i = 0; i < FG_MAX_RULES; i++)
+		out->rule_packets[i] = FG_BK_RD(s->rule_packets[i]);
+	fg_hist_snapshot(&out->xdp_lat, &s->xdp_lat);
+	fg_hist_snapshot(&out->gen_lat, &s->gen_lat);
+	b->ops->kstats(b->rx[t], &ks);
+	out->syscalls = ks.syscalls;
+	out->bad_desc = ks.bad;
+}
+
+static void fg_bk_json_kstats(FILE *f, const struct fg_backend_kstats *k)
+{
+	fprintf(f,
+		"{\"kernel_packets\":%llu,\"kernel_drops\":%llu,\"freeze_q\":%llu,"
+		"\"syscalls\":%llu,\"truncated\":%llu,\"src_filtered\":%llu,\"bad\":%llu,"
+		"\"vlan_restored\":%llu,\"no_buffers\":%llu,\"rearms\":%llu}",
+		(unsigned long long)k->kernel_packets, (unsigned long long)k->kernel_drops,
+		(unsigned long long)k->freeze_q, (unsigned long long)k->syscalls,
+		(unsigned long long)k->truncated, (unsigned long long)k->src_filtered,
+		(unsigned long long)k->bad, (unsigned long long)k->vlan_restored,
+		(unsigned long long)k->no_buffers, (unsigned long long)k->rearms);
+}
+
+void fg_backend_json(const struct fg_backend *b, FILE *f)
+{
+	const struct fg_backend_opts *o = &b->o;
+	struct fg_backend_kstats k, tot;
+	unsigned int groups = 0;
+
+	memset(&tot, 0, sizeof(tot));
+	fprintf(f, "\"backend\":\"%s\",\"threads\":%u,\"batch\":%u,\"poll\":\"%s\",", b->ops->name,
+		b->n, o->batch, o->spin ? "spin" : "block");
+	if (b->ops == &fg_afpacket_ops)
+		fprintf(f,
+			"\"block_size\":%u,\"block_count\":%u,\"frame_size\":%u,"
+			"\"retire_ms\":%u,\"fanout\":\"%s\",",
+			o->block_size, o->block_count, o->frame_size, o->retire_ms,
+			b->n > 1 ? fg_fanout_name(o->fanout) : "none");
+	else
+		fprintf(f, "\"rcvbuf\":%u,\"buf_size\":%u,\"kernel_timestamps\":%s,", o->rcvbuf,
+			o->buf_size, o->no_timestamps ? "false" : "true");
+	if (b->ops == &fg_uring_ops)
+		fprintf(f, "\"ring_buffers\":%u,", o->ring_buffers);
+	if (b->ops->joins_groups)
+		for (unsigned int i = 0; i < o->nfeeds; i++)
+			groups += fg_mcast_is_group(o->feeds[i].family, o->feeds[i].addr) ? 1 : 0;
+	else
+		groups = b->mc.n;
+	fprintf(f, "\"groups_joined\":%u,\"kstats\":[", groups);
+	for (unsigned int i = 0; i < b->n; i++) {
+		fg_backend_kstats(b, i, &k);
+		tot.kernel_packets += k.kernel_packets;
+		tot.kernel_drops += k.kernel_drops;
+		tot.freeze_q += k.freeze_q;
+		tot.syscalls += k.syscalls;
+		tot.truncated += k.truncated;
+		tot.src_filtered += k.src_filtered;
+		tot.bad += k.bad;
+		tot.vlan_restored += k.vlan_restored;
+		tot.no_buffers += k.no_buffers;
+		tot.rearms += k.rearms;
+		if (i)
+			fputc(',', f);
+		fg_bk_json_kstats(f, &k);
+	}
+	fprintf(f, "],\"kstats_total\":");
+	fg_bk_json_kstats(f, &tot);
+}
+
+/* --- reports for `feedgate run` ----------------------------------------------------------------- */
+
+static void fg_bk_fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.0fus", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%.0fms", (double)ns / 1e6);
+}
+
+static void fg_bk_fmt_rate(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
+{
+	static struct fg_hist d, tot;
+	uint64_t pk = 0, by = 0, drops = 0, now = fg_now_ns();
+	char line[2048], r1[32], r2[32], p50[32], p99[32], p999[32];
+	struct fg_backend_kstats ks;
+	double interval;
+	size_t off;
+
+	if (!b->snap) {
+		b->snap = calloc(b->n, sizeof(*b->snap));
+		b->prev = calloc(b->n, sizeof(*b->prev));
+		if (!b->snap || !b->prev) {
+			free(b->snap);
+			free(b->prev);
+			b->snap = b->prev = NULL;
+			return;
+		}
+		for (unsigned int i = 0; i < b->n; i++) {
+			fg_hist_init(&b->prev[i].xdp_lat);
+			fg_hist_init(&b->prev[i].gen_lat);
+		}
+		b->prev_ns = b->start_ns ? b->start_ns : now;
+	}
+	interval = (double)(now - b->prev_ns) / 1e9;
+	if (interval <= 0)
+		interval = 1;
+	fg_hist_init(&tot);
+	for (unsigned int i = 0; i < b->n; i++) {
+		fg_backend_snapshot(b, i, &b->snap[i]);
+		pk += b->snap[i].packets - b->prev[i].packets;
+		by += b->snap[i].bytes - b->prev[i].bytes;
+		fg_backend_kstats(b, i, &ks);
+		drops += ks.kernel_drops;
+		fg_hist_delta(&d, &b->snap[i].xdp_lat, &b->prev[i].xdp_lat);
+		fg_hist_merge(&tot, &d);
+	}
+	fg_bk_fmt_rate(r1, sizeof(r1), (double)pk / interval);
+	fg_bk_fmt_rate(r2, sizeof(r2), (double)by * 8 / interval);
+	off = (size_t)snprintf(line, sizeof(line), "run: %.0fs %s %spps %sb/s kdrop %llu", secs,
+			       b->ops->name, r1, r2, (unsigned long long)drops);
+	if (tot.count) {
+		fg_bk_fmt_ns(p50, sizeof(p50), fg_hist_percentile(&tot, 50));
+		fg_bk_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&tot, 99));
+		fg_bk_fmt_ns(p999, sizeof(p999), fg_hist_percentile(&tot, 99.9));
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " p50 %s p99 %s p99.9 %s",
+					p50, p99, p999);
+	}
+	for (unsigned int i = 0; b->n > 1 && i < b->n && off < sizeof(line) - 64; i++) {
+		fg_bk_fmt_rate(r1, sizeof(r1),
+			       (double)(b->snap[i].packets - b->prev[i].packets) / interval);
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " | t%u %spps", i, r1);
+	}
+	fprintf(f, "%s\n", line);
+	for (unsigned int i = 0; i < b->n; i++)
+		b->prev[i] = b->snap[i];
+	b->prev_ns = now;
+}
+
+struct fg_bk_moments {
+	double n, sum2;
+};
+
+static void fg_bk_moment(void *ctx, uint64_t low, uint64_t width, uint64_t n, uint64_t cum)
+{
+	struct fg_bk_moments *m = ctx;
+	double mid = (double)low + (double)width / 2;
+
+	(void)cum;
+	m->n += (double)n;
+	m->sum2 += (double)n * mid * mid;
+}
+
+/* Standard deviation from the buckets (their midpoints) and the exact mean. */
+static double fg_bk_stddev(const struct fg_hist *h)
+{
+	struct fg_bk_moments m = { 0, 0 };
+	double mean = fg_hist_mean(h), var;
+
+	if (h->count < 2)
+		return 0;
+	fg_hist_foreach(h, fg_bk_moment, &m);
+	var = m.sum2 / m.n - mean * mean;
+	return var > 0 ? sqrt(var) : 0;
+}
+
+static void fg_bk_json_lat(FILE *f, const char *name, const struct fg_hist *h)
+{
+	fprintf(f, "\"%s\":{\"count\":%llu", name, (unsigned long long)h->count);
+	if (h->count)
+		fprintf(f,
+			",\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p999\":%llu,\"min\":%llu,"
+			"\"max\":%llu,\"mean\":%.0f,\"stddev\":%.0f",
+			(unsigned long long)fg_hist_percentile(h, 50),
+			(unsigned long long)fg_hist_percentile(h, 90),
+			(unsigned long long)fg_hist_percentile(h, 99),
+			(unsigned long long)fg_hist_percentile(h, 99.9), (unsigned long long)h->min,
+			(unsigned long long)h->max, fg_hist_mean(h), fg_bk_stddev(h));
+	fputc('}', f);
+}
+
+static void fg_bk_print_lat(FILE *f, const char *name, const struct fg_hist *h)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	if (!h->count) {
+		fprintf(f, "latency %-22s no samples\n", name);
+		return;
+	}
+	fg_bk_fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
+	fg_bk_fmt_ns(b, sizeof(b), fg_hist_percentile(h, 90));
+	fg_bk_fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99));
+	fg_bk_fmt_ns(d, sizeof(d), fg_hist_percentile(h, 99.9));
+	fg_bk_fmt_ns(e, sizeof(e), h->max);
+	fprintf(f, "latency %-22s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%llu packets)\n", name,
+		a, b, c, d, e, (unsigned long long)h->count);
+}
+
+void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *ifname, double secs,
+			const struct fg_rule_entry *rules, size_t nrules,
+			void (*extra)(void *ctx, FILE *f, bool json), void *ctx)
+{
+	struct fg_rxq_stats *s = calloc(1, sizeof(*s)), *tot = calloc(1, sizeof(*tot));
+	struct fg_backend_kstats ks;
+	uint64_t drops = 0;
+
+	if (!s || !tot) {
+		free(s);
+		free(tot);
+		return;
+	}
+	fg_hist_init(&tot->xdp_lat);
+	fg_hist_init(&tot->gen_lat);
+	if (json)
+		fprintf(f, "{\"iface\":\"%s\",\"duration_s\":%.3f,", ifname, secs);
+	else
+		fprintf(f, "feedgate run %s: %.2f s, backend %s, %u thread%s, %s, batch %u\n",
+			ifname, secs, b->ops->name, b->n, b->n == 1 ? "" : "s",
+			b->o.spin ? "spinning" : "blocking", b->o.batch);
+	if (json) {
+		fg_backend_json(b, f);
+		fprintf(f, ",\"queues\":[");
+	} else {
+		fprintf(f, "%-6s %-4s %12s %14s %10s %12s %12s %10s %9s %9s\n", "thread", "cpu",
+			"packets", "bytes", "batches", "syscalls", "kernel_drop", "truncated",
+			"p99", "gen_p99");
+	}
+	for (unsigned int i = 0; i < b->n; i++) {
+		fg_backend_snapshot(b, i, s);
+		fg_backend_kstats(b, i, &ks);
+		tot->packets += s->packets;
+		tot->bytes += s->bytes;
+		tot->batches += s->batches;
+		tot->empty_polls += s->empty_polls;
+		tot->syscalls += s->syscalls;
+		tot->no_meta += s->no_meta;
+		tot->gen_stamped += s->gen_stamped;
+		drops += ks.kernel_drops;
+		for (unsigned int k = 0; k < FG_MAX_RULES; k++)
+			tot->rule_packets[k] += s->rule_packets[k];
+		fg_hist_merge(&tot->xdp_lat, &s->xdp_lat);
+		fg_hist_merge(&tot->gen_lat, &s->gen_lat);
+		if (json) {
+			fprintf(f,
+				"%s{\"queue\":%u,\"cpu\":%d,\"packets\":%llu,\"bytes\":%llu,"
+				"\"batches\":%llu,\"empty_polls\":%llu,\"syscalls\":%llu,"
+				"\"no_stamp\":%llu,\"gen_stamped\":%llu,\"kstats\":",
+				i ? "," : "", i, b->t[i]->cpu, (unsigned long long)s->packets,
+				(unsigned long long)s->bytes, (unsigned long long)s->batches,
+				(unsigned long long)s->empty_polls, (unsigned long long)s->syscalls,
+				(unsigned long long)s->no_meta, (unsigned long long)s->gen_stamped);
+			fg_bk_json_kstats(f, &ks);
+			fputc(',', f);
+			fg_bk_json_lat(f, "latency_kernel_ns", &s->xdp_lat);
+			fputc(',', f);
+			fg_bk_json_lat(f, "latency_gen_ns", &s->gen_lat);
+			fputc('}', f);
+		} else {
+			char p99[32] = "-", g99[32] = "-";
+
+			if (s->xdp_lat.count)
+				fg_bk_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
+			if (s->gen_lat.count)
+				fg_bk_fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
+			fprintf(f, "%-6u %-4d %12llu %14llu %10llu %12llu %12llu %10llu %9s %9s\n",
+				i, b->t[i]->cpu, (unsigned long long)s->packets,
+				(unsigned long long)s->bytes, (unsigned long long)s->batches,
+				(unsigned long long)s->syscalls,
+				(unsigned long long)ks.kernel_drops,
+				(unsigned long long)ks.truncated, p99, g99);
+		}
+	}
+	if (json) {
+		fprintf(f,
+			"],\"total\":{\"packets\":%llu,\"bytes\":%llu,\"batches\":%llu,"
+			"\"empty_polls\":%llu,\"syscalls\":%llu,\"kernel_drops\":%llu,"
+			"\"no_stamp\":%llu,\"gen_stamped\":%llu,",
+			(unsigned long long)tot->packets, (unsigned long long)tot->bytes,
+			(unsigned long long)tot->batches, (unsigned long long)tot->empty_polls,
+			(unsigned long long)tot->syscalls, (unsigned long long)drops,
+			(unsigned long long)tot->no_meta, (unsigned long long)tot->gen_stamped);
+		fg_bk_json_lat(f, "latency_kernel_ns", &tot->xdp_lat);
+		fputc(',', f);
+		fg_bk_json_lat(f, "latency_gen_ns", &tot->gen_lat);
+		fprintf(f, "},\"feeds\":[");
+	} else {
+		fprintf(f, "%-11s %12llu %14llu %10llu %12llu %12llu\n", "total",
+			(unsigned long long)tot->packets, (unsigned long long)tot->bytes,
+			(unsigned long long)tot->batches, (unsigned long long)tot->syscalls,
+			(unsigned long long)drops);
+	}
+	for (size_t k = 0, first = 1; k < nrules; k++) {
+		char key[FG_KEY_STR_LEN], name[FG_FEED_NAME_LEN + 1];
+		__u32 id = rules[k].rule.rule_id;
+
+		if (id >= FG_MAX_RULES || (rules[k].rule.action != FG_ACTION_PASS &&
+					   rules[k].rule.action != FG_ACTION_REDIRECT))
+			continue;
+		fg_rule_key_format(&rules[k].key, key, sizeof(key));
+		fg_rule_feed_name(&rules[k].rule, name);
+		for (char *p = name; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' ||
+			    (unsigned char)*p > '~')
+				*p = '?';
+		if (json)
+			fprintf(f,
+				"%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":\"%s\","
+				"\"packets\":%llu}",
+				first ? "" : ",", id, rules[k].rule.feed_id, key, name,
+				(unsigned long long)tot->rule_packets[id]);
+		else
+			fprintf(f, "feed %-22s rule %-4u %-16s received %llu\n", key, id,
+				name[0] ? name : "-", (unsigned long long)tot->rule_packets[id]);
+		first = 0;
+	}
+	if (json) {
+		fputc(']', f);
+		if (extra)
+			extra(ctx, f, true);
+		fprintf(f, "}\n");
+	} else {
+		fg_bk_print_lat(f, "kernel -> consumer", &tot->xdp_lat);
+		fg_bk_print_lat(f, "generator -> consumer", &tot->gen_lat);
+		if (extra)
+			extra(ctx, f, false);
+	}
+	fflush(f);
+	free(s);
+	free(tot);
+}
+
+void fg_backend_close(struct fg_backend *b)
+{
+	if (!b)
+		return;
+	fg_backend_stop(b);
+	for (unsigned int i = 0; i < b->n; i++) {
+		if (b->rx[i])
+			b->ops->close(b->rx[i]);
+		free(b->t[i]);
+	}
+	fg_mcast_leave(&b->mc);
+	free(b->feeds);
+	free(b->snap);
+	free(b->prev);
+	free(b);
+}
