@@ -58,7 +58,7 @@ TEST_BINS := $(UNIT_BINS) $(PROG_BINS)
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libelf-dev zlib1g-dev \
 	libpcap-dev liburing-dev libcunit1-dev pkg-config iproute2 ethtool tcpdump tshark \
-	python3 python3-scapy gnuplot-nox cppcheck clang-format clang-tidy libclang-rt-dev
+	python3 gnuplot-nox cppcheck clang-format clang-tidy libclang-rt-dev valgrind util-linux
 
 .PHONY: all deps bench-deps test test-build demo demo-filter bench format lint vmlinux clean install
 .DEFAULT_GOAL := all

@@ -42,7 +42,7 @@
 #define EXIT_USAGE 2
 #define RUN_USAGE                                                                               \
 	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"               \
-	"               [--poll busy|spin|wakeup] [--batch N] [--symbols LIST]\n"               \
+	"               [--poll busy|spin|wakeup] [--batch N] [--ring N] [--symbols LIST]\n"    \
 	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode " \
 	"FILE|-] [--pcap FILE] "                                                                \
 	"[--json]"
@@ -63,6 +63,7 @@ struct run_cfg {
 	enum fg_zc_mode zc;
 	enum fg_poll_mode poll;
 	unsigned int batch;
+	unsigned int ring; /* AF_XDP RX ring entries; 0 = fg_xsk's default (2048) */
 	double duration;
 	int json;
 };
@@ -170,9 +171,9 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 		}
 #define RUN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
 		if (!(RUN_OPT("--queues") || RUN_OPT("--cpus") || RUN_OPT("--zero-copy") ||
-		      RUN_OPT("--poll") || RUN_OPT("--batch") || RUN_OPT("--symbols") ||
-		      RUN_OPT("--backend") || RUN_OPT("--duration") || RUN_OPT("--decode") ||
-		      RUN_OPT("--pcap"))) {
+		      RUN_OPT("--poll") || RUN_OPT("--batch") || RUN_OPT("--ring") ||
+		      RUN_OPT("--symbols") || RUN_OPT("--backend") || RUN_OPT("--duration") ||
+		      RUN_OPT("--decode") || RUN_OPT("--pcap"))) {
 			pr_warn("run: unknown option '%.*s' (usage: feedgate %s)\n", (int)len, a,
 				RUN_USAGE);
 			return -1;
@@ -213,6 +214,16 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 			if (parse_uint("--batch", v, 1, FG_RX_MAX_BATCH, &u))
 				return -1;
 			c->batch = (unsigned int)u;
+		} else if (RUN_OPT("--ring")) {
+			/* A deeper RX ring rides out longer stalls of a shared core
+			 * (the fill ring and the UMEM grow with it). */
+			if (parse_uint("--ring", v, 64, 16384, &u))
+				return -1;
+			if (u & (u - 1)) {
+				pr_warn("run: --ring %s: must be a power of two (64-16384)\n", v);
+				return -1;
+			}
+			c->ring = (unsigned int)u;
 		} else if (RUN_OPT("--symbols")) {
 			c->symbols = v;
 		} else if (RUN_OPT("--backend")) {
@@ -630,6 +641,7 @@ static int run_setup_queues(struct run *r, const int *queues, const int *cpus, u
 			.queue = (uint32_t)queues[i],
 			.zc = r->cfg.zc,
 			.need_wakeup = r->cfg.poll != FG_POLL_SPIN,
+			.rx_size = r->cfg.ring,
 		};
 		struct run_queue *q;
 

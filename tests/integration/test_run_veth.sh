@@ -141,7 +141,8 @@ setup_filter || {
 # --- every packet accounted for, per feed ------------------------------------------------------
 begin every_packet_accounted
 drop0=$(stats "s['global']['drop_no_rule']" )
-if start_run "$T/r1.json" "$T/r1.err" --poll wakeup --json; then
+# A non-default RX ring (--ring) on the path that must lose nothing.
+if start_run "$T/r1.json" "$T/r1.err" --poll wakeup --ring 4096 --json; then
 	gen --rate 20000 --count 30000 --feeds 4 --noise 0.5 --seed 7 >"$T/g1.txt" || bad "gen failed"
 	sleep 0.3
 	stop_run
@@ -353,6 +354,7 @@ expect_err "no such interface" fg_in_rx "$F" run fgnone$$
 expect_err "queue 7 out of range" fg_in_rx "$F" run "$IF" --queues 7
 expect_err "unknown; use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
 expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
+expect_err "must be a power of two" fg_in_rx "$F" run "$IF" --ring 1000
 expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
 if start_run "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then
 	expect_err "queue busy" fg_in_rx "$F" run "$IF" --queues 0 --poll wakeup
