@@ -40,12 +40,15 @@
 #include "fg_xsk.h"
 
 #define EXIT_USAGE 2
-#define RUN_USAGE                                                                               \
-	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"               \
-	"               [--poll busy|spin|wakeup] [--batch N] [--ring N] [--symbols LIST]\n"    \
-	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode " \
-	"FILE|-] [--pcap FILE] "                                                                \
-	"[--json]"
+#define RUN_USAGE                                                                                 \
+	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"                 \
+	"               [--poll busy|spin|wakeup] [--batch N] [--ring N] [--symbols LIST]\n"      \
+	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode "   \
+	"FILE|-] [--pcap FILE] "                                                                  \
+	"[--json]\n"                                                                              \
+	"               af_packet: [--block-size BYTES] [--block-count N] [--frame-size BYTES]\n" \
+	"                          [--retire-ms MS] [--fanout hash|cpu]\n"                        \
+	"               io_uring, socket: [--rcvbuf BYTES]"
 
 #define FG_BUSY_POLL_US 20
 /* Time for a NAPI poll that already looked the socket up in the xsk_map to
@@ -64,6 +67,9 @@ struct run_cfg {
 	enum fg_poll_mode poll;
 	unsigned int batch;
 	unsigned int ring; /* AF_XDP RX ring entries; 0 = fg_xsk's default (2048) */
+	/* af_packet / socket tuning; 0 = the backend's default (checked there) */
+	uint32_t block_size, block_count, frame_size, retire_ms, rcvbuf;
+	enum fg_fanout_mode fanout;
 	double duration;
 	int json;
 };
@@ -172,8 +178,10 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 #define RUN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
 		if (!(RUN_OPT("--queues") || RUN_OPT("--cpus") || RUN_OPT("--zero-copy") ||
 		      RUN_OPT("--poll") || RUN_OPT("--batch") || RUN_OPT("--ring") ||
-		      RUN_OPT("--symbols") || RUN_OPT("--backend") || RUN_OPT("--duration") ||
-		      RUN_OPT("--decode") || RUN_OPT("--pcap"))) {
+		      RUN_OPT("--block-size") || RUN_OPT("--block-count") ||
+		      RUN_OPT("--frame-size") || RUN_OPT("--retire-ms") || RUN_OPT("--fanout") ||
+		      RUN_OPT("--rcvbuf") || RUN_OPT("--symbols") || RUN_OPT("--backend") ||
+		      RUN_OPT("--duration") || RUN_OPT("--decode") || RUN_OPT("--pcap"))) {
 			pr_warn("run: unknown option '%.*s' (usage: feedgate %s)\n", (int)len, a,
 				RUN_USAGE);
 			return -1;
@@ -224,6 +232,31 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 				return -1;
 			}
 			c->ring = (unsigned int)u;
+		} else if (RUN_OPT("--block-size")) {
+			if (parse_uint("--block-size", v, 4096, 1ul << 30, &u))
+				return -1;
+			c->block_size = (uint32_t)u;
+		} else if (RUN_OPT("--block-count")) {
+			if (parse_uint("--block-count", v, 2, 65536, &u))
+				return -1;
+			c->block_count = (uint32_t)u;
+		} else if (RUN_OPT("--frame-size")) {
+			if (parse_uint("--frame-size", v, 128, 1ul << 20, &u))
+				return -1;
+			c->frame_size = (uint32_t)u;
+		} else if (RUN_OPT("--retire-ms")) {
+			if (parse_uint("--retire-ms", v, 1, 60000, &u))
+				return -1;
+			c->retire_ms = (uint32_t)u;
+		} else if (RUN_OPT("--fanout")) {
+			if (fg_fanout_parse(v, &c->fanout)) {
+				pr_warn("run: --fanout '%s': use hash or cpu\n", v);
+				return -1;
+			}
+		} else if (RUN_OPT("--rcvbuf")) {
+			if (parse_uint("--rcvbuf", v, 65536, 1ul << 30, &u))
+				return -1;
+			c->rcvbuf = (uint32_t)u;
 		} else if (RUN_OPT("--symbols")) {
 			c->symbols = v;
 		} else if (RUN_OPT("--backend")) {
@@ -1238,6 +1271,12 @@ static int run_backend(struct run *r, const int *cpus, int n)
 	o.threads = (unsigned int)n;
 	o.batch = r->cfg.batch;
 	o.spin = r->cfg.poll != FG_POLL_WAKEUP;
+	o.block_size = r->cfg.block_size;
+	o.block_count = r->cfg.block_count;
+	o.frame_size = r->cfg.frame_size;
+	o.retire_ms = r->cfg.retire_ms;
+	o.fanout = r->cfg.fanout;
+	o.rcvbuf = r->cfg.rcvbuf;
 	if (fg_backend_open(ops, &o, &r->bk))
 		goto out;
 	sk.r = r;

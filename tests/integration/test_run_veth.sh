@@ -348,6 +348,31 @@ else
 fi
 end
 
+# --- run --backend af_packet with its ring tuned from the command line ------------------------
+# Feed 1 becomes a pass rule (XDP hands it to the stack, still dropping the
+# noise), af_packet's TPACKET_V3 ring takes it; the redirect rule comes back after.
+begin af_packet_tuned
+rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 --action pass >/dev/null ||
+	bad "couldn't turn feed 1 into a pass rule"
+nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --backend af_packet --poll wakeup \
+	--block-size 65536 --block-count 8 --retire-ms 5 --fanout cpu --json >"$T/afp.json" 2>"$T/afp.err" &
+RUN_PID=$!
+FG_BG_PIDS="$FG_BG_PIDS $RUN_PID"
+for i in $(seq 1 100); do
+	grep -q "backend af_packet" "$T/afp.err" 2>/dev/null && break
+	sleep 0.05
+done
+gen --rate 10000 --count 3000 --feeds 1 --noise 1 --seed 5 >"$T/gafp.txt" || bad "gen failed"
+sleep 0.5
+stop_run
+eq "run exit status" "$RUN_RC" 0
+eq "ring as asked" "$(py "$T/afp.json" "(d['block_size'], d['block_count'], d['retire_ms'], d['fanout'])")" "(65536, 8, 5, 'cpu')"
+eq "feed 1 sent vs received" "$(py "$T/afp.json" "d['feeds'][0]['packets']")" "$(gen_feed "$T/gafp.txt" 1)"
+eq "kernel drops" "$(py "$T/afp.json" "d['total']['kernel_drops']")" 0
+rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 >/dev/null ||
+	bad "couldn't restore feed 1's redirect rule"
+end "$(gen_feed "$T/gafp.txt" 1) feed packets"
+
 # --- errors --------------------------------------------------------------------------------
 begin errors
 expect_err "no such interface" fg_in_rx "$F" run fgnone$$
@@ -355,6 +380,7 @@ expect_err "queue 7 out of range" fg_in_rx "$F" run "$IF" --queues 7
 expect_err "unknown; use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
 expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
 expect_err "must be a power of two" fg_in_rx "$F" run "$IF" --ring 1000
+expect_err "--fanout 'x': use hash or cpu" fg_in_rx "$F" run "$IF" --backend af_packet --fanout x
 expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
 if start_run "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then
 	expect_err "queue busy" fg_in_rx "$F" run "$IF" --queues 0 --poll wakeup
