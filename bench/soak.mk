@@ -1,0 +1,9 @@
+# Long-running reliability targets (issue 6).
+#   make soak    bench/soak.sh (SOAK_SECONDS, default 600, at 80% of a measured
+#                lossless rate), then the long fault loops: 50 SIGKILL/restart
+#                cycles (tests/integration/test_faults.sh, FG_FAULT_KILLS=50)
+# `make fuzz` (tests/fuzz.mk) is the other long one.
+.PHONY: soak
+soak: all
+	$(Q)FEEDGATE=$(CURDIR)/$(FEEDGATE) bench/soak.sh
+	$(Q)FG_FAULT_KILLS=50 FEEDGATE=$(CURDIR)/$(FEEDGATE) bash tests/integration/test_faults.sh
