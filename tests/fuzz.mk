@@ -3,7 +3,7 @@
 # sanitizers (and coverage instrumentation) into $(BUILD)/fuzz/lib/.
 #   make fuzz-build      build them
 #   make fuzz            build, then run each for FUZZ_SECONDS (default 600)
-#   make fuzz-smoke      build, then run each for about 10 s (what `make test` runs)
+#   make fuzz-smoke      build, then run each for 30 s (what `make test` runs)
 # Crash reproducers land in tests/fuzz/ (crash-*, ignored by git).
 
 FUZZ_CC ?= clang

@@ -3,7 +3,7 @@
 # tests/fuzz.mk) from its seed corpus tests/fuzz/corpus/<target>/ (and, for the
 # capture readers, the real NASDAQ captures in tests/data/itch-real).
 #   tests/fuzz/run.sh            each target for FUZZ_SECONDS (default 600 s)
-#   tests/fuzz/run.sh --smoke    each target for about 10 s (make test)
+#   tests/fuzz/run.sh --smoke    each target for 30 s (make test, CI)
 #   tests/fuzz/run.sh [--smoke] fuzz_capfile ...   only these targets
 # New inputs go to a temporary corpus (removed at exit), crash reproducers to
 # tests/fuzz/crash-* (ignored by git). Exit status 1 if any target failed.
@@ -15,7 +15,7 @@ secs=${FUZZ_SECONDS:-600}
 only=()
 for a in "$@"; do
 	case $a in
-	--smoke) secs=${FUZZ_SMOKE_SECONDS:-10} ;;
+	--smoke) secs=${FUZZ_SMOKE_SECONDS:-30} ;;
 	-h | --help) sed -n '2,10p' "$0"; exit 0 ;;
 	*) only+=("$a") ;;
 	esac
