@@ -328,7 +328,11 @@ end
 # --- gen --tx xdp: the XDP live-frames generator, decoded by the pipeline -------------------
 begin gen_xdp_live_frames
 if start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --json; then
-	gen --tx xdp --rate 20000 --count 6000 --feeds 4 --noise 0.5 --messages-per-packet 2 \
+	# veth picks the receive queue of an XDP_TX'd frame from the sending CPU:
+	# pin the generator so that each feed stays on one queue (and its
+	# per-queue pipeline), as RSS keeps a flow on one queue of a real NIC.
+	fg_in_tx taskset -c 0 "$F" gen --iface "$FG_IF_TX" --tx xdp --rate 20000 --count 6000 \
+		--feeds 4 --noise 0.5 --messages-per-packet 2 \
 		>"$T/g12.txt" 2>&1 || bad "gen --tx xdp failed: $(tr '\n' '|' <"$T/g12.txt")"
 	sleep 0.3
 	stop_run
