@@ -733,26 +733,6 @@ static int run_setup_queues(struct run *r, const int *queues, const int *cpus, u
 	return 0;
 }
 
-static void fmt_ns(char *buf, size_t len, uint64_t ns)
-{
-	if (ns < 10000)
-		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
-	else if (ns < 10000000)
-		snprintf(buf, len, "%.0fus", (double)ns / 1e3);
-	else
-		snprintf(buf, len, "%.0fms", (double)ns / 1e6);
-}
-
-static void fmt_rate(char *buf, size_t len, double v)
-{
-	if (v >= 1e6)
-		snprintf(buf, len, "%.2fM", v / 1e6);
-	else if (v >= 1e3)
-		snprintf(buf, len, "%.1fk", v / 1e3);
-	else
-		snprintf(buf, len, "%.0f", v);
-}
-
 /* The live stats line: rates and latencies over the last interval. */
 static void run_live_line(struct run *r, double secs, double interval)
 {
@@ -777,17 +757,17 @@ static void run_live_line(struct run *r, double secs, double interval)
 		fg_hist_delta(&lat, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
 		fg_hist_merge(&tot, &lat);
 	}
-	fmt_rate(a, sizeof(a), (double)pk / interval);
-	fmt_rate(b, sizeof(b), (double)by * 8 / interval);
+	fg_fmt_rate(a, sizeof(a), (double)pk / interval);
+	fg_fmt_rate(b, sizeof(b), (double)by * 8 / interval);
 	off = (size_t)snprintf(line, sizeof(line),
 			       "run: %.0fs %spps %sb/s drop %llu full %llu "
 			       "fq_empty %llu inv %llu",
 			       secs, a, b, (unsigned long long)drop, (unsigned long long)full,
 			       (unsigned long long)fqe, (unsigned long long)inv);
 	if (tot.count) {
-		fmt_ns(a, sizeof(a), fg_hist_percentile(&tot, 50));
-		fmt_ns(c, sizeof(c), fg_hist_percentile(&tot, 99));
-		fmt_ns(d, sizeof(d), fg_hist_percentile(&tot, 99.9));
+		fg_fmt_ns(a, sizeof(a), fg_hist_percentile(&tot, 50));
+		fg_fmt_ns(c, sizeof(c), fg_hist_percentile(&tot, 99));
+		fg_fmt_ns(d, sizeof(d), fg_hist_percentile(&tot, 99.9));
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " p50 %s p99 %s p99.9 %s",
 					a, c, d);
 	}
@@ -795,9 +775,9 @@ static void run_live_line(struct run *r, double secs, double interval)
 		for (unsigned int i = 0; i < r->nq && off < sizeof(line) - 64; i++) {
 			uint64_t qp = r->snap[i].packets - r->prev[i].packets;
 
-			fmt_rate(a, sizeof(a), (double)qp / interval);
+			fg_fmt_rate(a, sizeof(a), (double)qp / interval);
 			fg_hist_delta(&one, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
-			fmt_ns(c, sizeof(c), fg_hist_percentile(&one, 99));
+			fg_fmt_ns(c, sizeof(c), fg_hist_percentile(&one, 99));
 			off += (size_t)snprintf(line + off, sizeof(line) - off,
 						" | q%u %spps p99 %s", r->q[i]->rxq.xsk.queue, a,
 						one.count ? c : "-");
@@ -849,10 +829,10 @@ static void print_lat(FILE *f, const char *name, const struct fg_hist *h)
 		fprintf(f, "latency %-22s no samples\n", name);
 		return;
 	}
-	fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
-	fmt_ns(b, sizeof(b), fg_hist_percentile(h, 99));
-	fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99.9));
-	fmt_ns(d, sizeof(d), h->max);
+	fg_fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
+	fg_fmt_ns(b, sizeof(b), fg_hist_percentile(h, 99));
+	fg_fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99.9));
+	fg_fmt_ns(d, sizeof(d), h->max);
 	fprintf(f, "latency %-22s p50 %s  p99 %s  p99.9 %s  max %s  (%llu packets)\n", name, a, b,
 		c, d, (unsigned long long)h->count);
 }
@@ -1029,9 +1009,9 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 			char p99[32] = "-", g99[32] = "-";
 
 			if (s->xdp_lat.count)
-				fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
+				fg_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
 			if (s->gen_lat.count)
-				fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
+				fg_fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
 			fprintf(f,
 				"%-5u %-4d %12llu %14llu %12llu %10llu %10llu %10llu %10llu %8llu "
 				"%9s %9s\n",

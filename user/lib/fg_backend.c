@@ -560,26 +560,6 @@ void fg_backend_json(const struct fg_backend *b, FILE *f)
 
 /* --- reports for `feedgate run` ----------------------------------------------------------------- */
 
-static void fg_bk_fmt_ns(char *buf, size_t len, uint64_t ns)
-{
-	if (ns < 10000)
-		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
-	else if (ns < 10000000)
-		snprintf(buf, len, "%.0fus", (double)ns / 1e3);
-	else
-		snprintf(buf, len, "%.0fms", (double)ns / 1e6);
-}
-
-static void fg_bk_fmt_rate(char *buf, size_t len, double v)
-{
-	if (v >= 1e6)
-		snprintf(buf, len, "%.2fM", v / 1e6);
-	else if (v >= 1e3)
-		snprintf(buf, len, "%.1fk", v / 1e3);
-	else
-		snprintf(buf, len, "%.0f", v);
-}
-
 void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
 {
 	static struct fg_hist d, tot;
@@ -617,20 +597,20 @@ void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
 		fg_hist_delta(&d, &b->snap[i].xdp_lat, &b->prev[i].xdp_lat);
 		fg_hist_merge(&tot, &d);
 	}
-	fg_bk_fmt_rate(r1, sizeof(r1), (double)pk / interval);
-	fg_bk_fmt_rate(r2, sizeof(r2), (double)by * 8 / interval);
+	fg_fmt_rate(r1, sizeof(r1), (double)pk / interval);
+	fg_fmt_rate(r2, sizeof(r2), (double)by * 8 / interval);
 	off = (size_t)snprintf(line, sizeof(line), "run: %.0fs %s %spps %sb/s kdrop %llu", secs,
 			       b->ops->name, r1, r2, (unsigned long long)drops);
 	if (tot.count) {
-		fg_bk_fmt_ns(p50, sizeof(p50), fg_hist_percentile(&tot, 50));
-		fg_bk_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&tot, 99));
-		fg_bk_fmt_ns(p999, sizeof(p999), fg_hist_percentile(&tot, 99.9));
+		fg_fmt_ns(p50, sizeof(p50), fg_hist_percentile(&tot, 50));
+		fg_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&tot, 99));
+		fg_fmt_ns(p999, sizeof(p999), fg_hist_percentile(&tot, 99.9));
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " p50 %s p99 %s p99.9 %s",
 					p50, p99, p999);
 	}
 	for (unsigned int i = 0; b->n > 1 && i < b->n && off < sizeof(line) - 64; i++) {
-		fg_bk_fmt_rate(r1, sizeof(r1),
-			       (double)(b->snap[i].packets - b->prev[i].packets) / interval);
+		fg_fmt_rate(r1, sizeof(r1),
+			    (double)(b->snap[i].packets - b->prev[i].packets) / interval);
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " | t%u %spps", i, r1);
 	}
 	fprintf(f, "%s\n", line);
@@ -689,11 +669,11 @@ static void fg_bk_print_lat(FILE *f, const char *name, const struct fg_hist *h)
 		fprintf(f, "latency %-22s no samples\n", name);
 		return;
 	}
-	fg_bk_fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
-	fg_bk_fmt_ns(b, sizeof(b), fg_hist_percentile(h, 90));
-	fg_bk_fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99));
-	fg_bk_fmt_ns(d, sizeof(d), fg_hist_percentile(h, 99.9));
-	fg_bk_fmt_ns(e, sizeof(e), h->max);
+	fg_fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
+	fg_fmt_ns(b, sizeof(b), fg_hist_percentile(h, 90));
+	fg_fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99));
+	fg_fmt_ns(d, sizeof(d), fg_hist_percentile(h, 99.9));
+	fg_fmt_ns(e, sizeof(e), h->max);
 	fprintf(f, "latency %-22s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%llu packets)\n", name,
 		a, b, c, d, e, (unsigned long long)h->count);
 }
@@ -761,9 +741,9 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 			char p99[32] = "-", g99[32] = "-";
 
 			if (s->xdp_lat.count)
-				fg_bk_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
+				fg_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
 			if (s->gen_lat.count)
-				fg_bk_fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
+				fg_fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
 			fprintf(f, "%-6u %-4d %12llu %14llu %10llu %12llu %12llu %10llu %9s %9s\n",
 				i, b->t[i]->cpu, (unsigned long long)s->packets,
 				(unsigned long long)s->bytes, (unsigned long long)s->batches,

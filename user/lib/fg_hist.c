@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Log-linear latency histogram: the parts off the hot path (see fg_hist.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "fg_hist.h"
@@ -133,4 +134,24 @@ void fg_hist_foreach(const struct fg_hist *h,
 		cum += h->buckets[i];
 		fn(ctx, fg_hist_bucket_low(i), fg_hist_bucket_width(i), h->buckets[i], cum);
 	}
+}
+
+void fg_fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.0fus", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%.0fms", (double)ns / 1e6);
+}
+
+void fg_fmt_rate(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
 }

@@ -18,6 +18,7 @@
 #ifndef FG_HIST_H
 #define FG_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define FG_HIST_SUB_BITS 6
@@ -101,5 +102,9 @@ void fg_hist_delta(struct fg_hist *dst, const struct fg_hist *now, const struct 
 void fg_hist_foreach(const struct fg_hist *h,
 		     void (*fn)(void *ctx, uint64_t low, uint64_t width, uint64_t n, uint64_t cum),
 		     void *ctx);
+
+/* Short forms for the live stats lines: "3.42us", "118us", "12ms"; "1.25M", "75.0k", "812". */
+void fg_fmt_ns(char *buf, size_t len, uint64_t ns);
+void fg_fmt_rate(char *buf, size_t len, double v);
 
 #endif /* FG_HIST_H */
