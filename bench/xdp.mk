@@ -14,6 +14,7 @@ bench-xdp: $(BENCH_XDP)
 
 bench: bench-xdp
 
-# The packet builder is shared with the BPF_PROG_TEST_RUN test, whose generic
+# The packet builder is shared with the BPF_PROG_TEST_RUN tests, whose generic
 # rule does not know about it.
-$(BUILD)/tests/prog/test_xdp_filter: tests/prog/fg_pkt.h
+$(BUILD)/tests/prog/test_xdp_filter $(BUILD)/tests/prog/test_xdp_model \
+	$(BUILD)/tests/unit/test_afpacket_bpf: tests/prog/fg_pkt.h

@@ -2,6 +2,8 @@
 # Helpers for scripts that build a two-namespace veth lab. Source it, then:
 #   fg_lab_setup [QUEUES]   -> $FG_NS_TX, $FG_NS_RX, $FG_IF_TX, $FG_IF_RX
 #   fg_case NAME; ...; fg_pass | fg_fail "why" | fg_skip "why"
+#   fg_begin NAME; fg_bad "why"...; fg_end   a case of several checks
+#   fg_eq WHAT GOT WANT  /  fg_expect_err WANT CMD...   checks reporting by fg_bad
 #   fg_in_rx CMD...  /  fg_in_tx CMD...   run in a namespace (host mount ns,
 #                                         so /sys/fs/bpf pins stay visible)
 #   fg_send [--pps N] FLOW...   exact frames from the tx end to the rx end
@@ -24,12 +26,25 @@ FG_RX_ADDR6=fd00:fe::2
 FG_BG_PIDS=""
 FG_FAILED=0
 FG_CASE=""
+FG_ERRS="" # the reasons of the case fg_begin started
+FG_ERRF="" # fg_expect_err's stderr file while it runs
 
 fg_require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIPPED $(basename "$0"): needs root"
 		exit 0
 	fi
+}
+
+# fg_require_tools TOOL...: the whole script is SKIPPED (exit 0) when one is missing.
+fg_require_tools() {
+	local tool
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "SKIPPED $(basename "$0" .sh): $tool not installed (make deps)"
+			exit 0
+		fi
+	done
 }
 
 fg_in_rx() { nsenter --net=/var/run/netns/$FG_NS_RX -- "$@"; }
@@ -50,6 +65,7 @@ fg_lab_teardown() {
 	fi
 	rm -rf "/sys/fs/bpf/feedgate/$FG_IF_RX" "/sys/fs/bpf/feedgate/$FG_IF_TX"
 	rmdir /sys/fs/bpf/feedgate 2>/dev/null
+	[ -z "$FG_ERRF" ] || rm -f "$FG_ERRF"
 	ip netns del "$FG_NS_TX" 2>/dev/null
 	ip netns del "$FG_NS_RX" 2>/dev/null
 	return 0
@@ -101,6 +117,50 @@ fg_expect_eq() {
 		return 1
 	fi
 	return 0
+}
+
+# A case made of several checks: fg_begin NAME, then fg_bad "why" for each
+# check that fails; fg_end [NOTE] prints PASS NAME[: NOTE] when none did,
+# else one FAIL line with every reason.
+fg_begin() {
+	fg_case "$1"
+	FG_ERRS=""
+}
+fg_bad() { FG_ERRS="${FG_ERRS:+$FG_ERRS; }$*"; }
+fg_end() {
+	if [ -z "$FG_ERRS" ]; then fg_pass "${1:-}"; else fg_fail "$FG_ERRS"; fi
+}
+
+# fg_eq WHAT GOT WANT: fg_bad unless GOT is WANT.
+fg_eq() { [ "$2" = "$3" ] || fg_bad "$1: got '$2', want '$3'"; }
+
+# fg_expect_err WANT CMD...: CMD fails, prints nothing on stdout and exactly
+# one line on stderr, "feedgate: ..." containing WANT; fg_bad otherwise.
+fg_expect_err() {
+	local want=$1 out rc err errf
+	shift
+	FG_ERRF=$(mktemp /tmp/fg-err.XXXXXX) || {
+		fg_bad "'${*##*/}': mktemp failed"
+		return
+	}
+	errf=$FG_ERRF
+	out=$("$@" 2>"$errf")
+	rc=$?
+	err=$(cat "$errf")
+	if [ $rc -eq 0 ]; then
+		fg_bad "'${*##*/}' succeeded, want failure '$want'"
+	elif [ -n "$out" ]; then
+		fg_bad "'${*##*/}' printed on stdout: $out"
+	elif [ "$(wc -l <"$errf")" -ne 1 ]; then
+		fg_bad "'${*##*/}': want one stderr line, got: $(tr '\n' '|' <"$errf")"
+	else
+		case $err in
+		"feedgate: "*"$want"*) ;;
+		*) fg_bad "'${*##*/}': got '$err', want '$want'" ;;
+		esac
+	fi
+	rm -f "$errf"
+	FG_ERRF=""
 }
 
 # fg_send [--pps N] FLOW...: send exact Ethernet frames out of $FG_IF_TX

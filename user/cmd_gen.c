@@ -14,6 +14,11 @@
  *                  template (bpf/fg_gen.bpf.c): millions of packets per
  *                  second; every frame comes out of the same template.
  *
+ * --burst F keeps --rate as the mean but sends it in bursts: F times the
+ * rate for --burst-len (1ms) at the start of every --burst-every (100ms),
+ * slower in between (fg_pace_init_burst()); the pcap timestamps follow
+ * the same schedule.
+ *
  * The report (stdout) says what was sent per feed and as noise, the rate
  * achieved against the target, and the backpressure met.
  * Exit status: 0 ok, 1 failed, 2 usage error.
@@ -46,14 +51,21 @@
 #include "fg_log.h"
 
 #define EXIT_USAGE 2
-#define GEN_USAGE                                                                           \
-	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"       \
-	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n" \
-	"               [--tx afpacket|xdp]"
+#define GEN_USAGE                                                                               \
+	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"           \
+	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"     \
+	"               [--tx afpacket|xdp] [--itch-stamps] [--burst FACTOR [--burst-len DUR] " \
+	"[--burst-every "                                                                       \
+	"DUR]]"
+
+const char cmd_gen_usage[] = GEN_USAGE;
 
 #define GEN_BURST 64
 #define GEN_DEFAULT_RATE 10000
 #define GEN_PCAP_DEFAULT_COUNT 1000
+/* Workload (e) of issue 5: bursts of 10x the mean rate for 1 ms every 100 ms. */
+#define GEN_BURST_LEN_NS 1000000ull
+#define GEN_BURST_EVERY_NS 100000000ull
 /* BPF_PROG_RUN live frames: frames per syscall when unpaced. */
 #define GEN_XDP_CHUNK 256
 #define GEN_XDP_MAX_PAIRS 16
@@ -71,6 +83,10 @@ struct gen_cfg {
 	uint32_t mpp;
 	uint64_t seed;
 	bool xdp;
+	bool itch_stamps; /* ITCH timestamps = send time (always with --tx xdp) */
+	double burst; /* factor; 0 = evenly paced */
+	uint64_t burst_len_ns, burst_every_ns;
+	const char *burst_len_arg, *burst_every_arg; /* as given, NULL = default */
 };
 
 static volatile int gen_stop;
@@ -109,9 +125,27 @@ static int gen_num(const char *opt, const char *v, double lo, double hi, double 
 	return 0;
 }
 
+/* A duration in the largest unit that keeps it whole: 1ms, 100ms, 2s, 1500us. */
+static void gen_fmt_dur(uint64_t ns, char *buf, size_t len)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = { { "s", 1000000000ull }, { "ms", 1000000ull }, { "us", 1000ull } };
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ns % units[i].ns == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(ns / units[i].ns),
+				 units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%lluns", (unsigned long long)ns);
+}
+
 static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 {
-	double d;
+	double d = 0; /* stays whole when gen_num() refuses: one message only */
 
 	memset(c, 0, sizeof(*c));
 	c->rate = GEN_DEFAULT_RATE;
@@ -119,6 +153,8 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 	c->mpp = 4;
 	c->seed = 1;
 	c->tx = "afpacket";
+	c->burst_len_ns = GEN_BURST_LEN_NS;
+	c->burst_every_ns = GEN_BURST_EVERY_NS;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		size_t len = strcspn(a, "=");
@@ -127,11 +163,16 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 			printf("usage: feedgate %s\n", GEN_USAGE);
 			return 1;
 		}
+		if (!strcmp(a, "--itch-stamps")) {
+			c->itch_stamps = true;
+			continue;
+		}
 #define GEN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
 		if (!(GEN_OPT("--pcap") || GEN_OPT("--iface") || GEN_OPT("--rate") ||
 		      GEN_OPT("--count") || GEN_OPT("--duration") || GEN_OPT("--feeds") ||
 		      GEN_OPT("--noise") || GEN_OPT("--messages-per-packet") || GEN_OPT("--seed") ||
-		      GEN_OPT("--tx"))) {
+		      GEN_OPT("--tx") || GEN_OPT("--burst") || GEN_OPT("--burst-len") ||
+		      GEN_OPT("--burst-every"))) {
 			if (a[0] == '-')
 				pr_warn("gen: unknown option '%.*s' (usage: feedgate %s)\n",
 					(int)len, a, GEN_USAGE);
@@ -190,6 +231,30 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 				return -1;
 			}
 			c->mpp = (uint32_t)d;
+		} else if (GEN_OPT("--burst")) {
+			if (gen_num("--burst", v, 0, 1e6, &c->burst))
+				return -1;
+			if (!(c->burst > 1)) {
+				pr_warn("gen: --burst '%s': want a factor above 1 (burst rate over "
+					"the mean --rate)\n",
+					v);
+				return -1;
+			}
+		} else if (GEN_OPT("--burst-len") || GEN_OPT("--burst-every")) {
+			bool is_len = GEN_OPT("--burst-len");
+			int err = fg_gen_parse_duration(v, is_len ? &c->burst_len_ns
+								  : &c->burst_every_ns);
+
+			if (err) {
+				pr_warn("gen: %s '%s': want a duration like 500us, 1ms or 0.1s%s\n",
+					is_len ? "--burst-len" : "--burst-every", v,
+					err == -ERANGE ? " (at most an hour)" : "");
+				return -1;
+			}
+			if (is_len)
+				c->burst_len_arg = v;
+			else
+				c->burst_every_arg = v;
 		} else if (GEN_OPT("--seed")) {
 			char *end;
 
@@ -219,6 +284,39 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 	if (c->xdp && c->mpp > 2 * GEN_XDP_MAX_PAIRS) {
 		pr_warn("gen: --tx xdp: at most %u messages per packet\n", 2 * GEN_XDP_MAX_PAIRS);
 		return -1;
+	}
+	if ((c->burst_len_arg || c->burst_every_arg) && !(c->burst > 0)) {
+		pr_warn("gen: %s needs --burst FACTOR\n",
+			c->burst_len_arg ? "--burst-len" : "--burst-every");
+		return -1;
+	}
+	if (c->burst > 0) {
+		struct fg_pacer p;
+
+		if (!(c->rate > 0)) {
+			pr_warn("gen: --burst needs a --rate above 0 (the mean rate the bursts "
+				"keep)\n");
+			return -1;
+		}
+		/* the base rate, rate (P - F B) / (P - B), must stay above 0 */
+		if (!(c->burst * (double)c->burst_len_ns < (double)c->burst_every_ns)) {
+			char len[32], every[32];
+
+			gen_fmt_dur(c->burst_len_ns, len, sizeof(len));
+			gen_fmt_dur(c->burst_every_ns, every, sizeof(every));
+			pr_warn("gen: --burst %g x --burst-len %s is not below --burst-every %s: "
+				"bursts that long would carry more than the mean rate\n",
+				c->burst, c->burst_len_arg ? c->burst_len_arg : len,
+				c->burst_every_arg ? c->burst_every_arg : every);
+			return -1;
+		}
+		if (fg_pace_init_burst(&p, c->rate, c->burst, c->burst_len_ns, c->burst_every_ns,
+				       0)) {
+			pr_warn("gen: --burst %g with --rate %g: the rate between bursts is too "
+				"small\n",
+				c->burst, c->rate);
+			return -1;
+		}
 	}
 	if (c->duration > 0 && !c->count && c->pcap)
 		c->count = (uint64_t)llround(c->duration * c->rate);
@@ -257,6 +355,15 @@ static int iface_info(const char *ifname, uint8_t mac[6], uint32_t *ip, uint32_t
 	return 0;
 }
 
+/* The schedule of every output: --rate, evenly or in --burst bursts
+ * (checked by gen_parse()). */
+static void gen_pacer_init(const struct gen_cfg *c, struct fg_pacer *p, uint64_t start)
+{
+	if (!(c->burst > 0) ||
+	    fg_pace_init_burst(p, c->rate, c->burst, c->burst_len_ns, c->burst_every_ns, start))
+		fg_pace_init(p, c->rate, start);
+}
+
 static bool gen_done(const struct gen_cfg *c, uint64_t sent, uint64_t start, uint64_t now)
 {
 	if (gen_stop)
@@ -274,6 +381,7 @@ static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result
 	pcap_t *pd = pcap_open_dead_with_tstamp_precision(1 /* DLT_EN10MB */, 65535,
 							  PCAP_TSTAMP_PRECISION_NANO);
 	struct timespec real;
+	struct fg_pacer pacer;
 	pcap_dumper_t *d;
 	uint64_t mono0 = fg_now_ns(), real0;
 
@@ -289,14 +397,19 @@ static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result
 	}
 	clock_gettime(CLOCK_REALTIME, &real);
 	real0 = (uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec;
-	/* Time in the file is the schedule itself: packet i at i / rate. */
+	/* Time in the file is the schedule itself: packet i at i / rate, or
+	 * where the burst schedule puts it. */
+	gen_pacer_init(c, &pacer, 0);
 	for (uint64_t i = 0; i < c->count && !gen_stop; i++) {
-		uint64_t off = (uint64_t)llround((double)i * 1e9 / c->rate);
+		uint64_t off = c->burst > 0 ? fg_pace_due_ns(&pacer, i)
+					    : (uint64_t)llround((double)i * 1e9 / c->rate);
 		struct fg_gen_pkt p;
 		struct pcap_pkthdr h;
 		uint32_t len = fg_gen_next(g, buf, &p);
 
 		fg_gen_stamp(buf, &p, mono0 + off);
+		if (c->itch_stamps)
+			fg_gen_stamp_itch(buf, &p, mono0 + off);
 		h.ts.tv_sec = (time_t)((real0 + off) / 1000000000ull);
 		h.ts.tv_usec = (suseconds_t)((real0 + off) % 1000000000ull);
 		h.caplen = h.len = len;
@@ -353,7 +466,7 @@ static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 		      !setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 
 	start = fg_now_ns();
-	fg_pace_init(&pacer, c->rate, start);
+	gen_pacer_init(c, &pacer, start);
 	while (!gen_done(c, res->sent, start, fg_now_ns()) || pending) {
 		unsigned int want, i;
 		uint64_t now;
@@ -376,8 +489,11 @@ static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 			head = 0;
 		}
 		now = fg_now_ns();
-		for (i = head; i < head + pending; i++)
+		for (i = head; i < head + pending; i++) {
 			fg_gen_stamp(bufs[i], &pk[i], now);
+			if (c->itch_stamps)
+				fg_gen_stamp_itch(bufs[i], &pk[i], now);
+		}
 		n = sendmmsg(fd, &msgs[head], pending, 0);
 		if (n < 0) {
 			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
@@ -601,7 +717,7 @@ static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, int ifindex, struc
 	}
 	err0 = xdp_tx_errors(c->iface);
 	start = fg_now_ns();
-	fg_pace_init(&pacer, c->rate, start);
+	gen_pacer_init(c, &pacer, start);
 	burst = (unsigned int)(c->rate * 20e-6);
 	burst = burst < 1 ? 1 : (burst > GEN_XDP_CHUNK ? GEN_XDP_CHUNK : burst);
 	while (!gen_done(c, res->sent, start, fg_now_ns())) {
@@ -716,6 +832,16 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		printf(" (target %.0f pps, %.2f%%)", c->rate, rate / c->rate * 100);
 	else
 		printf(" (unpaced)");
+	if (c->burst > 0) {
+		struct fg_pacer p;
+		char len[32], every[32];
+
+		gen_pacer_init(c, &p, 0);
+		gen_fmt_dur(c->burst_len_ns, len, sizeof(len));
+		gen_fmt_dur(c->burst_every_ns, every, sizeof(every));
+		printf(", bursts %gx for %s every %s (%.0f pps in bursts, %.0f pps between)",
+		       c->burst, len, every, fg_pace_burst_rate(&p), fg_pace_base_rate(&p));
+	}
 	printf("\n");
 	if (!c->pcap)
 		printf("backpressure: %llu waits, %llu packets retried, %llu refused by the "

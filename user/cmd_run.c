@@ -45,10 +45,12 @@
 	"               [--poll busy|spin|wakeup] [--batch N] [--ring N] [--symbols LIST]\n"      \
 	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode "   \
 	"FILE|-] [--pcap FILE] "                                                                  \
-	"[--json]\n"                                                                              \
+	"[--json] [--itch-stamps]\n"                                                              \
 	"               af_packet: [--block-size BYTES] [--block-count N] [--frame-size BYTES]\n" \
 	"                          [--retire-ms MS] [--fanout hash|cpu]\n"                        \
 	"               io_uring, socket: [--rcvbuf BYTES]"
+
+const char cmd_run_usage[] = RUN_USAGE;
 
 #define FG_BUSY_POLL_US 20
 /* Time for a NAPI poll that already looked the socket up in the xsk_map to
@@ -72,6 +74,7 @@ struct run_cfg {
 	enum fg_fanout_mode fanout;
 	double duration;
 	int json;
+	int itch_stamps; /* backends: gen->consumer latency from ITCH send stamps */
 };
 
 /* --- option parsing ------------------------------------------------------------------------ */
@@ -173,6 +176,10 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 		}
 		if (!strcmp(a, "--json")) {
 			c->json = 1;
+			continue;
+		}
+		if (!strcmp(a, "--itch-stamps")) {
+			c->itch_stamps = 1;
 			continue;
 		}
 #define RUN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
@@ -1255,6 +1262,7 @@ static int run_backend(struct run *r, const int *cpus, int n)
 	o.block_count = r->cfg.block_count;
 	o.frame_size = r->cfg.frame_size;
 	o.retire_ms = r->cfg.retire_ms;
+	o.itch_stamps = r->cfg.itch_stamps;
 	o.fanout = r->cfg.fanout;
 	o.rcvbuf = r->cfg.rcvbuf;
 	if (fg_backend_open(ops, &o, &r->bk))

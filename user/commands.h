@@ -14,4 +14,9 @@ int do_run(int argc, char **argv);
 int do_gen(int argc, char **argv);
 int do_replay(int argc, char **argv);
 
+/* The usage text of the commands with many options, kept beside their
+ * option parsers so that the top-level help cannot fall behind them. */
+extern const char cmd_run_usage[];
+extern const char cmd_gen_usage[];
+
 #endif /* FG_COMMANDS_H */

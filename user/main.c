@@ -20,14 +20,8 @@ static const struct command commands[] = {
 	  "  rule del IFACE GROUP:PORT\n"
 	  "  rule list IFACE [--json]" },
 	{ "stats", do_stats, "stats IFACE [--json] [--watch SECONDS]" },
-	{ "run", do_run,
-	  "run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"
-	  "      [--poll busy|spin|wakeup] [--batch N] [--symbols LIST] [--backend af_xdp]\n"
-	  "      [--duration S] [--decode FILE|-] [--pcap FILE] [--json]" },
-	{ "gen", do_gen,
-	  "gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"
-	  "      [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"
-	  "      [--tx afpacket|xdp]" },
+	{ "run", do_run, cmd_run_usage },
+	{ "gen", do_gen, cmd_gen_usage },
 	{ "replay", do_replay,
 	  "replay FILE [--symbols LIST] [--decode FILE|-] [--book SYMBOL [--depth N]] [--json]" },
 };

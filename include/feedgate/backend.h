@@ -79,6 +79,9 @@ struct fg_backend_opts {
 	unsigned int batch; /* frames per burst, <= FG_BACKEND_MAX_BATCH (default 64) */
 	bool spin; /* poll without sleeping system calls; else block */
 	bool no_timestamps; /* socket paths: no SO_TIMESTAMPNS (xdp_ns stays 0) */
+	/* generator -> consumer latency from ITCH send stamps (feedgate gen
+	 * --itch-stamps) for frames without the generator's trailer */
+	bool itch_stamps;
 	/* af_packet */
 	uint32_t block_size; /* TPACKET_V3 block, power of two >= page (default 256 KiB) */
 	uint32_t block_count; /* blocks per ring (default 64) */

@@ -480,6 +480,48 @@ print('' if g.get('rule_packets') == want else 'per rule %s, want %s' % (g.get('
 	fi
 	end
 done
+# The generator's trailer does not reach UDP socket paths; `gen --itch-stamps`
+# puts the send time in the ITCH timestamps, `run --itch-stamps` measures
+# generator -> consumer from them. Without the flag on run: no such figure.
+for be in socket io_uring; do
+	for flag in --itch-stamps ""; do
+		onoff=off
+		[ -n "$flag" ] && onoff=on
+		begin "itch_stamps_${be}_$onoff"
+		if [ $XDP_OK = 0 ]; then
+			fg_skip "no XDP filter"
+			continue
+		fi
+		# shellcheck disable=SC2086
+		nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --backend $be --poll wakeup \
+			--duration 4 --json $flag >"$T/is$be$flag.json" 2>"$T/is$be$flag.err" &
+		pid=$!
+		FG_BG_PIDS="$FG_BG_PIDS $pid"
+		for _ in $(seq 1 100); do
+			grep -q "run: $IF: " "$T/is$be$flag.err" 2>/dev/null && break
+			sleep 0.05
+		done
+		fg_in_tx "$F" gen --iface "$FG_IF_TX" --count 2000 --feeds 2 --noise 0 --seed 7 \
+			--rate 5000 --itch-stamps >/dev/null || bad "gen failed"
+		wait $pid || bad "run exit status $?: $(head -1 "$T/is$be$flag.err")"
+		r=$(python3 -c "
+import json, sys
+t = json.load(open(sys.argv[1]))['total']
+g = t.get('latency_gen_ns') or {}
+n = g.get('count', 0)
+if t['packets'] != 2000:
+    print('received %d, want 2000' % t['packets'])
+elif sys.argv[2] and n != 2000:
+    print('%d stamped, want 2000' % n)
+elif sys.argv[2] and not 0 < g['p50'] < 1e9:
+    print('p50 %s ns' % g['p50'])
+elif not sys.argv[2] and n:
+    print('%d stamped without --itch-stamps' % n)
+" "$T/is$be$flag.json" "$flag" 2>&1)
+		[ -n "$r" ] && bad "$r"
+		end
+	done
+done
 [ $XDP_OK = 1 ] && fg_in_rx "$F" detach "$IF" >/dev/null
 
 # --- backends that cannot start ------------------------------------------------------------------

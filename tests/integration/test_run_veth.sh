@@ -30,31 +30,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 
 fg_require_root
+fg_require_tools python3 tcpdump tshark setpriv nsenter
 F=$FEEDGATE
-T=$(mktemp -d /tmp/fg-run.XXXXXX)
-[ -n "${KEEP:-}" ] && echo "keeping $T"
-ERRS=""
-
-begin() {
-	fg_case "$1"
-	ERRS=""
-}
-bad() { ERRS="${ERRS:+$ERRS; }$*"; }
-end() {
-	if [ -z "$ERRS" ]; then fg_pass "${1:-}"; else fg_fail "$ERRS"; fi
-}
-eq() { [ "$2" = "$3" ] || bad "$1: got '$2', want '$3'"; }
-
-for tool in python3 tcpdump tshark setpriv nsenter; do
-	if ! command -v $tool >/dev/null; then
-		echo "SKIPPED test_run_veth: $tool not installed (make deps)"
-		exit 0
-	fi
-done
 if [ ! -x "$F" ]; then
 	echo "FAIL test_run_veth: $F not built (make)"
 	exit 1
 fi
+T=$(mktemp -d /tmp/fg-run.XXXXXX)
+[ -n "${KEEP:-}" ] && echo "keeping $T"
 
 fg_lab_setup 4 || {
 	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
@@ -105,27 +88,6 @@ stats() {
 # attached: is an XDP program (ours: nothing else attaches here) on the interface?
 attached() { fg_in_rx ip link show "$IF" | grep -q " xdp"; }
 
-# expect_err WANT CMD...: fails, nothing on stdout, one stderr line with WANT.
-expect_err() {
-	local want=$1 out rc err
-	shift
-	out=$("$@" 2>"$T/err")
-	rc=$?
-	err=$(cat "$T/err")
-	if [ $rc -eq 0 ]; then
-		bad "'${*##*/}' succeeded, want failure '$want'"
-	elif [ -n "$out" ]; then
-		bad "'${*##*/}' printed on stdout: $out"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		bad "'${*##*/}': want one stderr line, got: $(tr '\n' '|' <"$T/err")"
-	else
-		case $err in
-		"feedgate: "*"$want"*) ;;
-		*) bad "'${*##*/}': got '$err', want '$want'" ;;
-		esac
-	fi
-}
-
 # The filter with the drop policy and a rule for each of 32 feeds.
 setup_filter() {
 	rx attach "$IF" --policy drop >/dev/null || return 1
@@ -139,103 +101,103 @@ setup_filter || {
 }
 
 # --- every packet accounted for, per feed ------------------------------------------------------
-begin every_packet_accounted
+fg_begin every_packet_accounted
 drop0=$(stats "s['global']['drop_no_rule']" )
 # A non-default RX ring (--ring) on the path that must lose nothing.
 if start_run "$T/r1.json" "$T/r1.err" --poll wakeup --ring 4096 --json; then
-	gen --rate 20000 --count 30000 --feeds 4 --noise 0.5 --seed 7 >"$T/g1.txt" || bad "gen failed"
+	gen --rate 20000 --count 30000 --feeds 4 --noise 0.5 --seed 7 >"$T/g1.txt" || fg_bad "gen failed"
 	sleep 0.3
 	stop_run
-	eq "run exit status" "$RUN_RC" 0
+	fg_eq "run exit status" "$RUN_RC" 0
 	sent_total=0
 	for f in 1 2 3 4; do
 		sent=$(gen_feed "$T/g1.txt" $f)
 		got=$(py "$T/r1.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
-		eq "feed $f sent vs received" "$got" "$sent"
+		fg_eq "feed $f sent vs received" "$got" "$sent"
 		sent_total=$((sent_total + ${sent:-0}))
 	done
 	drops=$(py "$T/r1.json" "d['total']['xdp_statistics']['rx_dropped'] + d['total']['xdp_statistics']['rx_ring_full']")
-	eq "redirected = received + counted drops" \
+	fg_eq "redirected = received + counted drops" \
 		"$(py "$T/r1.json" "d['total']['xdp_redirected']")" \
 		"$(py "$T/r1.json" "d['total']['packets'] + $drops")"
-	eq "received + counted drops = sent" "$(py "$T/r1.json" "d['total']['packets'] + $drops")" "$sent_total"
+	fg_eq "received + counted drops = sent" "$(py "$T/r1.json" "d['total']['packets'] + $drops")" "$sent_total"
 	# noise never reaches the consumer: every frame it took was a feed's
-	eq "frames without metadata" "$(py "$T/r1.json" "d['total']['no_meta']")" 0
-	eq "frames = feed frames" "$(py "$T/r1.json" "d['total']['packets'] == sum(x['packets'] for x in d['feeds'])")" True
-	eq "every frame stamped by gen" "$(py "$T/r1.json" "d['total']['gen_stamped'] == d['total']['packets']")" True
+	fg_eq "frames without metadata" "$(py "$T/r1.json" "d['total']['no_meta']")" 0
+	fg_eq "frames = feed frames" "$(py "$T/r1.json" "d['total']['packets'] == sum(x['packets'] for x in d['feeds'])")" True
+	fg_eq "every frame stamped by gen" "$(py "$T/r1.json" "d['total']['gen_stamped'] == d['total']['packets']")" True
 	udp_tcp=$(($(gen_noise "$T/g1.txt" udp_other_port) + $(gen_noise "$T/g1.txt" udp_other_group) + $(gen_noise "$T/g1.txt" tcp)))
-	eq "UDP/TCP noise dropped at XDP" "$(($(stats "s['global']['drop_no_rule']") - drop0))" "$udp_tcp"
+	fg_eq "UDP/TCP noise dropped at XDP" "$(($(stats "s['global']['drop_no_rule']") - drop0))" "$udp_tcp"
 	[ "$(py "$T/r1.json" "d['total']['latency_xdp_ns']['count']")" = "$sent_total" ] ||
-		bad "latency not recorded for every packet"
+		fg_bad "latency not recorded for every packet"
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r1.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r1.err")"
 fi
-end "$sent_total feed packets, drops ${drops:-?}"
+fg_end "$sent_total feed packets, drops ${drops:-?}"
 
 # --- 4 queues: each socket its own queue, all of it --------------------------------------------
-begin multi_queue
+fg_begin multi_queue
 if start_run "$T/r2.json" "$T/r2.err" --poll wakeup --json; then
-	gen --rate 20000 --count 16000 --feeds 32 --seed 3 >"$T/g2.txt" || bad "gen failed"
+	gen --rate 20000 --count 16000 --feeds 32 --seed 3 >"$T/g2.txt" || fg_bad "gen failed"
 	sleep 0.3
 	stop_run
-	eq "queues in use" "$(py "$T/r2.json" "len(d['queues'])")" 4
-	eq "each socket = its queue's redirects" \
+	fg_eq "queues in use" "$(py "$T/r2.json" "len(d['queues'])")" 4
+	fg_eq "each socket = its queue's redirects" \
 		"$(py "$T/r2.json" "all(q['packets'] + q['xdp_statistics']['rx_dropped'] + q['xdp_statistics']['rx_ring_full'] == q['xdp_redirected'] for q in d['queues'])")" True
-	eq "no redirect without socket" "$(py "$T/r2.json" "d['total']['xdp_no_socket']")" 0
-	eq "all arrived" "$(py "$T/r2.json" "d['total']['packets']")" 16000
+	fg_eq "no redirect without socket" "$(py "$T/r2.json" "d['total']['xdp_no_socket']")" 0
+	fg_eq "all arrived" "$(py "$T/r2.json" "d['total']['packets']")" 16000
 	busy=$(py "$T/r2.json" "sum(1 for q in d['queues'] if q['packets'] > 0)")
-	[ "${busy:-0}" -ge 2 ] || bad "traffic reached only ${busy:-0} queue(s): flows not spread"
+	[ "${busy:-0}" -ge 2 ] || fg_bad "traffic reached only ${busy:-0} queue(s): flows not spread"
 	for f in $(seq 1 32); do
 		sent=$(gen_feed "$T/g2.txt" "$f")
 		got=$(py "$T/r2.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
-		[ "$sent" = "$got" ] || bad "feed $f: sent $sent received $got"
+		[ "$sent" = "$got" ] || fg_bad "feed $f: sent $sent received $got"
 	done
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r2.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r2.err")"
 fi
-end "$(py "$T/r2.json" "' '.join('q%d:%d' % (q['queue'], q['packets']) for q in d['queues'])")"
+fg_end "$(py "$T/r2.json" "' '.join('q%d:%d' % (q['queue'], q['packets']) for q in d['queues'])")"
 
 # --- busy and spin polling -------------------------------------------------------------------
-begin poll_modes
+fg_begin poll_modes
 for mode in busy spin; do
 	if start_run "$T/r3.json" "$T/r3.err" --poll $mode --queues 0-3 --batch 32 --json; then
-		gen --rate 10000 --count 3000 --feeds 4 >"$T/g3.txt" || bad "gen failed"
+		gen --rate 10000 --count 3000 --feeds 4 >"$T/g3.txt" || fg_bad "gen failed"
 		sleep 0.2
 		stop_run
-		eq "$mode: exit status" "$RUN_RC" 0
-		eq "$mode: poll" "$(py "$T/r3.json" "d['poll']")" $mode
-		eq "$mode: received" "$(py "$T/r3.json" "d['total']['packets']")" 3000
+		fg_eq "$mode: exit status" "$RUN_RC" 0
+		fg_eq "$mode: poll" "$(py "$T/r3.json" "d['poll']")" $mode
+		fg_eq "$mode: received" "$(py "$T/r3.json" "d['total']['packets']")" 3000
 	else
-		bad "$mode: run did not start: $(tr '\n' '|' <"$T/r3.err")"
+		fg_bad "$mode: run did not start: $(tr '\n' '|' <"$T/r3.err")"
 	fi
 done
-end
+fg_end
 
 # --- zero-copy -------------------------------------------------------------------------------
-begin zero_copy
+fg_begin zero_copy
 if start_run "$T/r4.json" "$T/r4.err" --zero-copy auto --poll wakeup --json; then
 	stop_run
-	eq "auto: mode" "$(py "$T/r4.json" "d['mode']")" copy
-	eq "auto: every queue copy" "$(py "$T/r4.json" "set(q['mode'] for q in d['queues'])")" "{'copy'}"
-	grep -q "copy mode" "$T/r4.err" || bad "auto: the start line does not say copy mode"
+	fg_eq "auto: mode" "$(py "$T/r4.json" "d['mode']")" copy
+	fg_eq "auto: every queue copy" "$(py "$T/r4.json" "set(q['mode'] for q in d['queues'])")" "{'copy'}"
+	grep -q "copy mode" "$T/r4.err" || fg_bad "auto: the start line does not say copy mode"
 else
-	bad "auto: run did not start: $(tr '\n' '|' <"$T/r4.err")"
+	fg_bad "auto: run did not start: $(tr '\n' '|' <"$T/r4.err")"
 fi
-expect_err "zero-copy not supported" fg_in_rx "$F" run "$IF" --zero-copy on --poll wakeup --duration 1
+fg_expect_err "zero-copy not supported" fg_in_rx "$F" run "$IF" --zero-copy on --poll wakeup --duration 1
 # nothing left registered: traffic finds no socket and falls back to the policy
 nosock0=$(stats "sum(q['no_socket'] for q in s['queues'])")
 gen --rate 10000 --count 400 --feeds 4 >/dev/null
-eq "after 'on' failed: redirects without socket" "$(($(stats "sum(q['no_socket'] for q in s['queues'])") - nosock0))" 400
+fg_eq "after 'on' failed: redirects without socket" "$(($(stats "sum(q['no_socket'] for q in s['queues'])") - nosock0))" 400
 if start_run "$T/r4b.json" "$T/r4b.err" --zero-copy off --poll wakeup --json; then
 	stop_run
-	eq "off: mode" "$(py "$T/r4b.json" "d['mode']")" copy
+	fg_eq "off: mode" "$(py "$T/r4b.json" "d['mode']")" copy
 else
-	bad "off: run did not start: $(tr '\n' '|' <"$T/r4b.err")"
+	fg_bad "off: run did not start: $(tr '\n' '|' <"$T/r4b.err")"
 fi
-end
+fg_end
 
 # --- SIGKILL while traffic flows, restart, SIGINT summary ------------------------------------
-begin sigkill_and_restart
+fg_begin sigkill_and_restart
 if start_run "$T/r5.json" "$T/r5.err" --poll wakeup --json; then
 	nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate 5000 \
 		--duration 3 --feeds 4 >"$T/g5.txt" &
@@ -249,115 +211,115 @@ if start_run "$T/r5.json" "$T/r5.err" --poll wakeup --json; then
 	drop0=$(stats "s['global']['drop_fallback']")
 	sleep 0.5
 	nosock1=$(stats "sum(q['no_socket'] for q in s['queues'])")
-	[ "${nosock1:-0}" -gt "${nosock0:-0}" ] || bad "after SIGKILL no traffic fell back to the policy"
-	[ "$(stats "s['global']['drop_fallback']")" -gt "${drop0:-0}" ] || bad "fallback not by the drop policy"
-	attached || bad "filter no longer attached"
+	[ "${nosock1:-0}" -gt "${nosock0:-0}" ] || fg_bad "after SIGKILL no traffic fell back to the policy"
+	[ "$(stats "s['global']['drop_fallback']")" -gt "${drop0:-0}" ] || fg_bad "fallback not by the drop policy"
+	attached || fg_bad "filter no longer attached"
 	if start_run "$T/r6.json" "$T/r6.err" --poll wakeup --json; then
 		sleep 0.5
 		stop_run
-		eq "restarted run: exit status on SIGINT" "$RUN_RC" 0
+		fg_eq "restarted run: exit status on SIGINT" "$RUN_RC" 0
 		[ "$(py "$T/r6.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null ||
-			bad "restarted run received nothing (or no summary: $(head -c 200 "$T/r6.json"))"
+			fg_bad "restarted run received nothing (or no summary: $(head -c 200 "$T/r6.json"))"
 	else
-		bad "restart failed: $(tr '\n' '|' <"$T/r6.err")"
+		fg_bad "restart failed: $(tr '\n' '|' <"$T/r6.err")"
 	fi
 	wait $GEN
 	# the human summary on SIGINT too
 	if start_run "$T/r7.txt" "$T/r7.err" --poll wakeup; then
 		stop_run
-		eq "SIGINT exit status" "$RUN_RC" 0
-		grep -q "^feedgate run $IF" "$T/r7.txt" || bad "no summary after SIGINT"
-		grep -q "^latency" "$T/r7.txt" || bad "no latency lines in the summary"
+		fg_eq "SIGINT exit status" "$RUN_RC" 0
+		grep -q "^feedgate run $IF" "$T/r7.txt" || fg_bad "no summary after SIGINT"
+		grep -q "^latency" "$T/r7.txt" || fg_bad "no latency lines in the summary"
 	else
-		bad "third run did not start"
+		fg_bad "third run did not start"
 	fi
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r5.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r5.err")"
 fi
-end
+fg_end
 
 # --- run on a bare interface: attaches, detaches what it attached ----------------------------
-begin run_attaches_and_detaches
+fg_begin run_attaches_and_detaches
 rx detach "$IF" >/dev/null
 if start_run "$T/r8.json" "$T/r8.err" --poll wakeup --json; then
-	attached || bad "run did not attach the filter"
-	grep -q "attached by this run" "$T/r8.err" || bad "start line does not say it attached"
+	attached || fg_bad "run did not attach the filter"
+	grep -q "attached by this run" "$T/r8.err" || fg_bad "start line does not say it attached"
 	stop_run
-	eq "exit status" "$RUN_RC" 0
-	eq "filter_attached_by_run" "$(py "$T/r8.json" "d['filter_attached_by_run']")" True
-	if attached; then bad "XDP program still attached after exit"; fi
+	fg_eq "exit status" "$RUN_RC" 0
+	fg_eq "filter_attached_by_run" "$(py "$T/r8.json" "d['filter_attached_by_run']")" True
+	if attached; then fg_bad "XDP program still attached after exit"; fi
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r8.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r8.err")"
 fi
 # put the drop-policy filter and rules back for the next cases
-setup_filter || bad "re-attach failed"
-end
+setup_filter || fg_bad "re-attach failed"
+fg_end
 
 # --- pcap output ---------------------------------------------------------------------------
-begin pcap_output
+fg_begin pcap_output
 if start_run "$T/r9.json" "$T/r9.err" --poll wakeup --pcap "$T/rx.pcap" --json; then
 	gen --rate 10000 --count 3000 --feeds 4 --noise 0.5 >"$T/g9.txt"
 	sleep 0.3
 	stop_run
 	got=$(py "$T/r9.json" "d['total']['packets']")
 	n=$(tcpdump -nr "$T/rx.pcap" 2>/dev/null | wc -l)
-	eq "tcpdump count = received" "$n" "$got"
-	eq "feed packets captured" "$n" 2000
-	eq "pcap written" "$(py "$T/r9.json" "d['pcap']['written']")" 2000
-	eq "pcap dropped" "$(py "$T/r9.json" "d['pcap']['dropped']")" 0
-	eq "only feed traffic captured" "$(tcpdump -nr "$T/rx.pcap" 'udp and dst net 239.1.1.0/24 and dst portrange 5000-5003' 2>/dev/null | wc -l)" 2000
+	fg_eq "tcpdump count = received" "$n" "$got"
+	fg_eq "feed packets captured" "$n" 2000
+	fg_eq "pcap written" "$(py "$T/r9.json" "d['pcap']['written']")" 2000
+	fg_eq "pcap dropped" "$(py "$T/r9.json" "d['pcap']['dropped']")" 0
+	fg_eq "only feed traffic captured" "$(tcpdump -nr "$T/rx.pcap" 'udp and dst net 239.1.1.0/24 and dst portrange 5000-5003' 2>/dev/null | wc -l)" 2000
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r9.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r9.err")"
 fi
-end
+fg_end
 
 # --- gen --pcap for tshark -----------------------------------------------------------------
-begin gen_pcap_tshark
+fg_begin gen_pcap_tshark
 "$F" gen --pcap "$T/g.pcap" --count 300 --feeds 1 --messages-per-packet 3 --noise 0.5 >"$T/g10.txt" ||
-	bad "gen --pcap failed"
+	fg_bad "gen --pcap failed"
 tshark -r "$T/g.pcap" -d udp.port==5000,moldudp64 -Y 'ip.dst == 239.1.1.1 && moldudp64' \
 	-T fields -e moldudp64.session -e moldudp64.sequence -e moldudp64.count >"$T/tshark.txt" 2>/dev/null
-eq "packets dissected as MoldUDP64" "$(wc -l <"$T/tshark.txt")" 200
-eq "sequence numbers and counts" "$(awk 'BEGIN { s = 1; ok = 1 } { if ($1 != "FG00000001" || $2 != s || $3 != 3) ok = 0; s += 3 } END { print ok ":" s - 1 }' "$T/tshark.txt")" "1:600"
-eq "gen report" "$(awk '$1 == "feed" { print $7 ":" $9 ":" $11 }' "$T/g10.txt")" "200:600:1-600"
+fg_eq "packets dissected as MoldUDP64" "$(wc -l <"$T/tshark.txt")" 200
+fg_eq "sequence numbers and counts" "$(awk 'BEGIN { s = 1; ok = 1 } { if ($1 != "FG00000001" || $2 != s || $3 != 3) ok = 0; s += 3 } END { print ok ":" s - 1 }' "$T/tshark.txt")" "1:600"
+fg_eq "gen report" "$(awk '$1 == "feed" { print $7 ":" $9 ":" $11 }' "$T/g10.txt")" "200:600:1-600"
 # no malformed-packet or expert errors in the feed packets (noise to other
 # groups on port 5000 is random bytes: tshark rightly calls it malformed)
-eq "tshark errors" "$(tshark -r "$T/g.pcap" -d udp.port==5000,moldudp64 -Y 'ip.dst == 239.1.1.1 && (_ws.malformed || _ws.expert.severity >= error)' 2>/dev/null | wc -l)" 0
-end
+fg_eq "tshark errors" "$(tshark -r "$T/g.pcap" -d udp.port==5000,moldudp64 -Y 'ip.dst == 239.1.1.1 && (_ws.malformed || _ws.expert.severity >= error)' 2>/dev/null | wc -l)" 0
+fg_end
 
 # --- gen --tx xdp: the XDP live-frames generator, decoded by the pipeline -------------------
-begin gen_xdp_live_frames
+fg_begin gen_xdp_live_frames
 if start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --json; then
 	# veth picks the receive queue of an XDP_TX'd frame from the sending CPU:
 	# pin the generator so that each feed stays on one queue (and its
 	# per-queue pipeline), as RSS keeps a flow on one queue of a real NIC.
 	fg_in_tx taskset -c 0 "$F" gen --iface "$FG_IF_TX" --tx xdp --rate 20000 --count 6000 \
 		--feeds 4 --noise 0.5 --messages-per-packet 2 \
-		>"$T/g12.txt" 2>&1 || bad "gen --tx xdp failed: $(tr '\n' '|' <"$T/g12.txt")"
+		>"$T/g12.txt" 2>&1 || fg_bad "gen --tx xdp failed: $(tr '\n' '|' <"$T/g12.txt")"
 	sleep 0.3
 	stop_run
 	feed=0
 	for f in 1 2 3 4; do feed=$((feed + $(gen_feed "$T/g12.txt" $f))); done
 	# the XDP path mixes noise in chunk by chunk: about 2 feed packets in 3
-	[ "$feed" -ge 3900 ] && [ "$feed" -le 4100 ] || bad "feed packets sent: $feed, want about 4000"
-	grep -q "0 refused by the device" "$T/g12.txt" || bad "the device refused frames: $(grep backpressure "$T/g12.txt")"
-	eq "received" "$(py "$T/r12.json" "d['total']['packets']")" "$feed"
-	eq "every frame stamped" "$(py "$T/r12.json" "d['total']['gen_stamped']")" "$feed"
-	eq "messages sequenced" "$(py "$T/r12.json" "sum(p['messages'] for p in d['pipeline'])")" $((2 * feed))
-	eq "sequence gaps" "$(py "$T/r12.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
-	eq "malformed" "$(py "$T/r12.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
-	eq "decoded lines" "$(grep -c '"type":"[AD]"' "$T/d12.jsonl")" $((2 * feed))
+	[ "$feed" -ge 3900 ] && [ "$feed" -le 4100 ] || fg_bad "feed packets sent: $feed, want about 4000"
+	grep -q "0 refused by the device" "$T/g12.txt" || fg_bad "the device refused frames: $(grep backpressure "$T/g12.txt")"
+	fg_eq "received" "$(py "$T/r12.json" "d['total']['packets']")" "$feed"
+	fg_eq "every frame stamped" "$(py "$T/r12.json" "d['total']['gen_stamped']")" "$feed"
+	fg_eq "messages sequenced" "$(py "$T/r12.json" "sum(p['messages'] for p in d['pipeline'])")" $((2 * feed))
+	fg_eq "sequence gaps" "$(py "$T/r12.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
+	fg_eq "malformed" "$(py "$T/r12.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
+	fg_eq "decoded lines" "$(grep -c '"type":"[AD]"' "$T/d12.jsonl")" $((2 * feed))
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r12.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r12.err")"
 fi
-end
+fg_end
 
 # --- run --backend af_packet with its ring tuned from the command line ------------------------
 # Feed 1 becomes a pass rule (XDP hands it to the stack, still dropping the
 # noise), af_packet's TPACKET_V3 ring takes it; the redirect rule comes back after.
-begin af_packet_tuned
+fg_begin af_packet_tuned
 rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 --action pass >/dev/null ||
-	bad "couldn't turn feed 1 into a pass rule"
+	fg_bad "couldn't turn feed 1 into a pass rule"
 nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --backend af_packet --poll wakeup \
 	--block-size 65536 --block-count 8 --retire-ms 5 --fanout cpu --json >"$T/afp.json" 2>"$T/afp.err" &
 RUN_PID=$!
@@ -366,36 +328,36 @@ for i in $(seq 1 100); do
 	grep -q "backend af_packet" "$T/afp.err" 2>/dev/null && break
 	sleep 0.05
 done
-gen --rate 10000 --count 3000 --feeds 1 --noise 1 --seed 5 >"$T/gafp.txt" || bad "gen failed"
+gen --rate 10000 --count 3000 --feeds 1 --noise 1 --seed 5 >"$T/gafp.txt" || fg_bad "gen failed"
 sleep 0.5
 stop_run
-eq "run exit status" "$RUN_RC" 0
-eq "ring as asked" "$(py "$T/afp.json" "(d['block_size'], d['block_count'], d['retire_ms'], d['fanout'])")" "(65536, 8, 5, 'cpu')"
-eq "feed 1 sent vs received" "$(py "$T/afp.json" "d['feeds'][0]['packets']")" "$(gen_feed "$T/gafp.txt" 1)"
-eq "kernel drops" "$(py "$T/afp.json" "d['total']['kernel_drops']")" 0
+fg_eq "run exit status" "$RUN_RC" 0
+fg_eq "ring as asked" "$(py "$T/afp.json" "(d['block_size'], d['block_count'], d['retire_ms'], d['fanout'])")" "(65536, 8, 5, 'cpu')"
+fg_eq "feed 1 sent vs received" "$(py "$T/afp.json" "d['feeds'][0]['packets']")" "$(gen_feed "$T/gafp.txt" 1)"
+fg_eq "kernel drops" "$(py "$T/afp.json" "d['total']['kernel_drops']")" 0
 rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 >/dev/null ||
-	bad "couldn't restore feed 1's redirect rule"
-end "$(gen_feed "$T/gafp.txt" 1) feed packets"
+	fg_bad "couldn't restore feed 1's redirect rule"
+fg_end "$(gen_feed "$T/gafp.txt" 1) feed packets"
 
 # --- errors --------------------------------------------------------------------------------
-begin errors
-expect_err "no such interface" fg_in_rx "$F" run fgnone$$
-expect_err "queue 7 out of range" fg_in_rx "$F" run "$IF" --queues 7
-expect_err "unknown; use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
-expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
-expect_err "must be a power of two" fg_in_rx "$F" run "$IF" --ring 1000
-expect_err "--fanout 'x': use hash or cpu" fg_in_rx "$F" run "$IF" --backend af_packet --fanout x
-expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
+fg_begin errors
+fg_expect_err "no such interface" fg_in_rx "$F" run fgnone$$
+fg_expect_err "queue 7 out of range" fg_in_rx "$F" run "$IF" --queues 7
+fg_expect_err "unknown; use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
+fg_expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
+fg_expect_err "must be a power of two" fg_in_rx "$F" run "$IF" --ring 1000
+fg_expect_err "--fanout 'x': use hash or cpu" fg_in_rx "$F" run "$IF" --backend af_packet --fanout x
+fg_expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
 if start_run "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then
-	expect_err "queue busy" fg_in_rx "$F" run "$IF" --queues 0 --poll wakeup
+	fg_expect_err "queue busy" fg_in_rx "$F" run "$IF" --queues 0 --poll wakeup
 	# 32 feeds hash over all 4 queues; only queue 0's reach this consumer
 	gen --rate 10000 --count 3200 --feeds 32 >/dev/null
 	stop_run
-	eq "first run unharmed by the second" "$RUN_RC" 0
-	[ "$(py "$T/r11.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null || bad "first run lost its traffic"
+	fg_eq "first run unharmed by the second" "$RUN_RC" 0
+	[ "$(py "$T/r11.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null || fg_bad "first run lost its traffic"
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/r11.err")"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r11.err")"
 fi
-end
+fg_end
 
 exit 0

@@ -14,16 +14,34 @@
  * PadN option, section 4.2), UDP RFC 768, ARP RFC 826, IGMPv2 RFC 2236,
  * ICMPv6 ND RFC 4861, MLD RFC 2710. L4 checksums are left zero: the filter
  * never reads them.
+ *
+ * Also the set-up the BPF_PROG_TEST_RUN tests share: a network namespace of
+ * their own with lo up, the program loaded from its skeleton with its map
+ * descriptors, and a copy-mode AF_XDP socket for xsk_map.
  */
 #ifndef FG_PKT_H
 #define FG_PKT_H
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <linux/types.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+
+#include "feedgate.skel.h"
 
 #define FG_PKT_MAX 4096
 #define FG_PKT_MAX_TAGS 3
@@ -345,6 +363,137 @@ static inline void fg_pcap_close(struct fg_pcap *pc)
 	if (pc->f)
 		fclose(pc->f);
 	pc->f = NULL;
+}
+
+/* ---- the program under test ---- */
+
+/* The XDP program loaded from its skeleton, and the descriptors the tests use. */
+struct fg_pkt_prog {
+	struct feedgate_bpf *skel;
+	int prog, rules, rule_stats, filter_stats, queue_stats, config, xsk;
+	int ncpus;
+	int lo; /* ifindex of this namespace's loopback */
+	const char *skip; /* why nothing can run here, or NULL */
+};
+
+/* libbpf speaks up for warnings only. */
+static inline int fg_pkt_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/*
+ * Suite set-up: move into a network namespace of our own (its lo and any
+ * device made in it vanish with the process, whatever happens), bring lo
+ * up, load the program and look up its maps. 0 when loaded; 0 with p->skip
+ * set when nothing can run here (not root, no namespace); -1 on failure.
+ */
+static inline int fg_pkt_prog_load(struct fg_pkt_prog *p)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s, ret;
+
+	if (geteuid() != 0) {
+		p->skip = "needs root (BPF_PROG_TEST_RUN, maps, AF_XDP)";
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		p->skip = "cannot create a network namespace";
+		return 0;
+	}
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0)
+		return -1;
+	ret = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+	if (ret)
+		return -1;
+	p->lo = (int)if_nametoindex("lo");
+
+	libbpf_set_print(fg_pkt_libbpf_print);
+	p->skel = feedgate_bpf__open_and_load();
+	if (!p->skel) {
+		fprintf(stderr, "feedgate: test: cannot load the XDP program: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	p->ncpus = libbpf_num_possible_cpus();
+	p->prog = bpf_program__fd(p->skel->progs.fg_xdp_filter);
+	p->rules = bpf_map__fd(p->skel->maps.feed_rules);
+	p->rule_stats = bpf_map__fd(p->skel->maps.rule_stats);
+	p->filter_stats = bpf_map__fd(p->skel->maps.filter_stats);
+	p->queue_stats = bpf_map__fd(p->skel->maps.queue_stats);
+	p->config = bpf_map__fd(p->skel->maps.fg_config);
+	p->xsk = bpf_map__fd(p->skel->maps.xsk_map);
+	return p->ncpus > 0 ? 0 : -1;
+}
+
+static inline void fg_pkt_prog_unload(struct fg_pkt_prog *p)
+{
+	feedgate_bpf__destroy(p->skel);
+	p->skel = NULL;
+}
+
+/* ---- an AF_XDP socket, so that XDP_REDIRECT into xsk_map has somewhere to go ---- */
+
+struct fg_pkt_xsk {
+	void *area; /* the UMEM */
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+	int fd;
+};
+
+#define FG_PKT_XSK_FRAMES 64
+#define FG_PKT_XSK_AREA (FG_PKT_XSK_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE)
+
+/* Delete what is open; x is all zero afterwards. */
+static inline void fg_pkt_xsk_close(struct fg_pkt_xsk *x)
+{
+	if (x->xsk)
+		xsk_socket__delete(x->xsk);
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->area)
+		munmap(x->area, FG_PKT_XSK_AREA);
+	memset(x, 0, sizeof(*x));
+}
+
+/*
+ * Bind a copy-mode socket to ifname/queue without letting libxdp load a
+ * program of its own (the one under test is the program here); x->fd is
+ * the descriptor for xsk_map. 0 or -errno, with nothing left open.
+ */
+static inline int fg_pkt_xsk_open(struct fg_pkt_xsk *x, const char *ifname, __u32 queue)
+{
+	struct xsk_socket_config cfg = {
+		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.xdp_flags = XDP_FLAGS_SKB_MODE,
+		.bind_flags = XDP_COPY,
+	};
+	int err;
+
+	x->area = mmap(NULL, FG_PKT_XSK_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (x->area == MAP_FAILED) {
+		x->area = NULL;
+		return -errno;
+	}
+	err = xsk_umem__create(&x->umem, x->area, FG_PKT_XSK_AREA, &x->fill, &x->comp, NULL);
+	if (!err)
+		err = xsk_socket__create(&x->xsk, ifname, queue, x->umem, &x->rx, &x->tx, &cfg);
+	if (!err)
+		x->fd = xsk_socket__fd(x->xsk);
+	if (err)
+		fg_pkt_xsk_close(x);
+	return err;
 }
 
 #endif /* FG_PKT_H */

@@ -18,14 +18,11 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,29 +30,19 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
-#include <linux/if_link.h>
-#include <linux/if_xdp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <xdp/xsk.h>
 
 #include "fg_maps.h"
-#include "feedgate.skel.h"
 #include "fg_cunit.h"
 #include "fg_pkt.h"
 
 /* ---- state shared by the cases ----------------------------------------- */
 
-static int open_xsk(const char *ifname, __u32 queue);
-static void close_xsk(void);
+static struct fg_pkt_prog T;
+static struct fg_pkt_xsk X; /* the AF_XDP socket of the redirect cases */
 
-static struct {
-	struct feedgate_bpf *skel;
-	int prog, rules, rule_stats, filter_stats, queue_stats, config, xsk;
-	int ncpus;
-	int lo; /* ifindex of this namespace's loopback */
-	const char *skip; /* why nothing can run here, or NULL */
-} T;
+static int open_xsk(const char *ifname, __u32 queue);
 
 #define NFS (sizeof(struct fg_filter_stats) / sizeof(__u64))
 #define FS(field) (offsetof(struct fg_filter_stats, field) / sizeof(__u64))
@@ -1017,7 +1004,7 @@ static void test_truncation_at_every_length_is_malformed(void)
 			truncate_everywhere("NASDAQ capture packet", pkt, len);
 		fg_pcap_close(&pc);
 	}
-	close_xsk();
+	fg_pkt_xsk_close(&X);
 }
 
 /* Firedancer-style: every destination port, once, against a rule set on
@@ -1248,55 +1235,15 @@ static void test_real_captures_hit_the_itch_rule_through_their_vlan_tag(void)
 
 /* ---- a real AF_XDP socket in xsk_map -------------------------------------- */
 
-static struct {
-	void *area;
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill, tx;
-	struct xsk_ring_cons comp, rx;
-} X;
-
-#define XSK_FRAMES 64
-#define XSK_AREA (XSK_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE)
-
-static void close_xsk(void)
-{
-	if (X.xsk)
-		xsk_socket__delete(X.xsk);
-	if (X.umem)
-		xsk_umem__delete(X.umem);
-	if (X.area)
-		munmap(X.area, XSK_AREA);
-	memset(&X, 0, sizeof(X));
-}
-
-/* Bind a copy-mode socket to ifname/queue without letting libxdp load a
- * program of its own, and put it in xsk_map[queue]. */
+/* A copy-mode socket on ifname/queue (X), put in xsk_map[queue]. */
 static int open_xsk(const char *ifname, __u32 queue)
 {
-	struct xsk_socket_config cfg = {
-		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
-		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.xdp_flags = XDP_FLAGS_SKB_MODE,
-		.bind_flags = XDP_COPY,
-	};
-	int err, fd;
+	int err = fg_pkt_xsk_open(&X, ifname, queue);
 
-	X.area = mmap(NULL, XSK_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (X.area == MAP_FAILED) {
-		X.area = NULL;
-		return -errno;
+	if (!err && bpf_map_update_elem(T.xsk, &queue, &X.fd, BPF_ANY)) {
+		err = -errno;
+		fg_pkt_xsk_close(&X);
 	}
-	err = xsk_umem__create(&X.umem, X.area, XSK_AREA, &X.fill, &X.comp, NULL);
-	if (!err)
-		err = xsk_socket__create(&X.xsk, ifname, queue, X.umem, &X.rx, &X.tx, &cfg);
-	if (!err) {
-		fd = xsk_socket__fd(X.xsk);
-		err = bpf_map_update_elem(T.xsk, &queue, &fd, BPF_ANY) ? -errno : 0;
-	}
-	if (err)
-		close_xsk();
 	return err;
 }
 
@@ -1390,7 +1337,7 @@ static void test_socket_in_xskmap_makes_redirect_return_xdp_redirect(void)
 		CU_ASSERT_FATAL(len > 0 && run_pkt(pkt, len, T.lo, 0, &r) == 0);
 		CHECK(r.retval == XDP_PASS && r.meta_len == 0, "a pass rule is not redirected");
 	}
-	close_xsk();
+	fg_pkt_xsk_close(&X);
 }
 
 /* A socket serves its own queue only: with one on queue 0 of a veth, a
@@ -1449,7 +1396,7 @@ static void test_redirect_falls_back_on_a_queue_without_socket(void)
 	CHECK(!err && r.retval == XDP_DROP && delta_is(&s_before, &s_after, &s_want, "q64"),
 	      "queue FG_MAX_QUEUES: falls back, counted in filter_stats only");
 out:
-	close_xsk();
+	fg_pkt_xsk_close(&X);
 	{
 		char cmd[64];
 
@@ -1460,56 +1407,15 @@ out:
 
 /* ---- suite set-up ----------------------------------------------------------- */
 
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 static int set_up(void)
 {
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int s;
-
-	if (geteuid() != 0) {
-		T.skip = "needs root (BPF_PROG_TEST_RUN, maps, AF_XDP)";
-		return 0;
-	}
-	/* Our own network namespace: its lo and any veth die with us. */
-	if (unshare(CLONE_NEWNET)) {
-		T.skip = "cannot create a network namespace";
-		return 0;
-	}
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
-		return -1;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		return -1;
-	close(s);
-	T.lo = if_nametoindex("lo");
-
-	libbpf_set_print(quiet_libbpf);
-	T.skel = feedgate_bpf__open_and_load();
-	if (!T.skel) {
-		fprintf(stderr, "feedgate: test: cannot load the XDP program: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	T.ncpus = libbpf_num_possible_cpus();
-	T.prog = bpf_program__fd(T.skel->progs.fg_xdp_filter);
-	T.rules = bpf_map__fd(T.skel->maps.feed_rules);
-	T.rule_stats = bpf_map__fd(T.skel->maps.rule_stats);
-	T.filter_stats = bpf_map__fd(T.skel->maps.filter_stats);
-	T.queue_stats = bpf_map__fd(T.skel->maps.queue_stats);
-	T.config = bpf_map__fd(T.skel->maps.fg_config);
-	T.xsk = bpf_map__fd(T.skel->maps.xsk_map);
-	return T.ncpus > 0 ? 0 : -1;
+	return fg_pkt_prog_load(&T);
 }
 
 static int tear_down(void)
 {
-	close_xsk();
-	feedgate_bpf__destroy(T.skel);
+	fg_pkt_xsk_close(&X);
+	fg_pkt_prog_unload(&T);
 	return 0;
 }
 

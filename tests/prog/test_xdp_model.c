@@ -24,28 +24,20 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <net/if.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
-#include <linux/if_link.h>
-#include <linux/if_xdp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <xdp/xsk.h>
 
 #include "fg_maps.h"
-#include "feedgate.skel.h"
 #include "fg_cunit.h"
 #include "fg_pkt.h"
 
@@ -57,22 +49,18 @@
 #define NFS (sizeof(struct fg_filter_stats) / sizeof(__u64))
 #define FSI(f) (offsetof(struct fg_filter_stats, f) / sizeof(__u64))
 
-static struct {
-	const char *skip;
-	struct feedgate_bpf *skel;
-	int prog, rules, rule_stats, filter_stats, queue_stats, config, xsk;
-	int ncpus, lo;
-	__u64 seed;
-	/* xorshift64* state */
-	__u64 rng;
-} T;
+static struct fg_pkt_prog T;
+static struct fg_pkt_xsk X; /* in xsk_map[0] for half of the batches */
+
+static __u64 seed; /* FG_MODEL_SEED */
+static __u64 rng; /* xorshift64* state */
 
 static __u64 rnd(void)
 {
-	T.rng ^= T.rng >> 12;
-	T.rng ^= T.rng << 25;
-	T.rng ^= T.rng >> 27;
-	return T.rng * 0x2545f4914f6cdd1dull;
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
 }
 
 static __u32 rndn(__u32 n)
@@ -594,54 +582,6 @@ static int new_rules(void)
 
 /* ---- AF_XDP socket --------------------------------------------------------- */
 
-static struct {
-	void *area;
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill, tx;
-	struct xsk_ring_cons comp, rx;
-	int fd;
-} X;
-
-#define XSK_AREA (64 * XSK_UMEM__DEFAULT_FRAME_SIZE)
-
-static void close_xsk(void)
-{
-	if (X.xsk)
-		xsk_socket__delete(X.xsk);
-	if (X.umem)
-		xsk_umem__delete(X.umem);
-	if (X.area)
-		munmap(X.area, XSK_AREA);
-	memset(&X, 0, sizeof(X));
-}
-
-static int open_xsk(void)
-{
-	struct xsk_socket_config cfg = {
-		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
-		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.xdp_flags = XDP_FLAGS_SKB_MODE,
-		.bind_flags = XDP_COPY,
-	};
-	int err;
-
-	X.area = mmap(NULL, XSK_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (X.area == MAP_FAILED) {
-		X.area = NULL;
-		return -errno;
-	}
-	err = xsk_umem__create(&X.umem, X.area, XSK_AREA, &X.fill, &X.comp, NULL);
-	if (!err)
-		err = xsk_socket__create(&X.xsk, "lo", 0, X.umem, &X.rx, &X.tx, &cfg);
-	if (!err)
-		X.fd = xsk_socket__fd(X.xsk);
-	if (err)
-		close_xsk();
-	return err;
-}
-
 static int set_socket(int on)
 {
 	__u32 q = 0;
@@ -704,7 +644,7 @@ static void test_program_agrees_with_the_model(void)
 		FG_SKIP(T.skip);
 	printf("\n    seed %llu (FG_MODEL_SEED), %ld packets (FG_MODEL_PACKETS), %d real "
 	       "capture packets",
-	       (unsigned long long)T.seed, total, R.n);
+	       (unsigned long long)seed, total, R.n);
 	CU_ASSERT_FATAL(R.n > 0);
 
 	while (done < total && bad < 10) {
@@ -833,63 +773,30 @@ static void test_program_agrees_with_the_model(void)
 
 /* ---- suite set-up ----------------------------------------------------------- */
 
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 static int set_up(void)
 {
-	struct ifreq ifr = { .ifr_name = "lo" };
 	const char *env = getenv("FG_MODEL_SEED");
-	int s, err;
+	int err;
 
-	T.seed = env ? strtoull(env, NULL, 0) : 20260601;
-	T.rng = T.seed * 0x9e3779b97f4a7c15ull + 1;
+	seed = env ? strtoull(env, NULL, 0) : 20260601;
+	rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	load_real();
-	if (geteuid() != 0) {
-		T.skip = "needs root (BPF_PROG_TEST_RUN, maps, AF_XDP)";
+	if (fg_pkt_prog_load(&T))
+		return -1;
+	if (T.skip)
 		return 0;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		T.skip = "cannot create a network namespace";
-		return 0;
-	}
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
-		return -1;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		return -1;
-	close(s);
-	T.lo = (int)if_nametoindex("lo");
-	libbpf_set_print(quiet_libbpf);
-	T.skel = feedgate_bpf__open_and_load();
-	if (!T.skel) {
-		fprintf(stderr, "feedgate: test: cannot load the XDP program: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	T.ncpus = libbpf_num_possible_cpus();
-	T.prog = bpf_program__fd(T.skel->progs.fg_xdp_filter);
-	T.rules = bpf_map__fd(T.skel->maps.feed_rules);
-	T.rule_stats = bpf_map__fd(T.skel->maps.rule_stats);
-	T.filter_stats = bpf_map__fd(T.skel->maps.filter_stats);
-	T.queue_stats = bpf_map__fd(T.skel->maps.queue_stats);
-	T.config = bpf_map__fd(T.skel->maps.fg_config);
-	T.xsk = bpf_map__fd(T.skel->maps.xsk_map);
-	err = open_xsk();
+	err = fg_pkt_xsk_open(&X, "lo", 0);
 	if (err) {
 		fprintf(stderr, "feedgate: test: AF_XDP socket on lo: %s\n", strerror(-err));
 		return -1;
 	}
-	return T.ncpus > 0 ? 0 : -1;
+	return 0;
 }
 
 static int tear_down(void)
 {
-	close_xsk();
-	feedgate_bpf__destroy(T.skel);
+	fg_pkt_xsk_close(&X);
+	fg_pkt_prog_unload(&T);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The generator's packet builder, stamp trailer and pacer (user/lib/fg_gen.c). */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -169,6 +171,70 @@ static void test_gen_stamp_leaves_mold_content_alone(void)
 	/* same seed, same bytes; only the stamp differs, and only after the datagram */
 	CU_ASSERT_EQUAL(memcmp(buf, b2, p1.trailer_off), 0);
 	CU_ASSERT_NOT_EQUAL(memcmp(buf, b2, l1), 0);
+	fg_gen_free(g1);
+	fg_gen_free(g2);
+}
+
+/* --itch-stamps: every message's Timestamp carries the send time mod 24 h,
+ * found again from the Ethernet frame and from the IP datagram alone (what a
+ * UDP socket path hands over); nothing else in the packet changes. */
+static void test_gen_itch_stamps_round_trip(void)
+{
+	struct fg_gen *g1 = make_gen(2, 0.3, 5, 9), *g2 = make_gen(2, 0.3, 5, 9);
+	static uint8_t b2[FG_GEN_MAX_FRAME];
+	const uint64_t send = 3 * FG_GEN_NS_PER_DAY + 123456789012ull;
+	int feeds = 0;
+
+	for (int i = 0; i < 200; i++) {
+		struct fg_gen_pkt p1, p2;
+		uint32_t len = fg_gen_next(g1, buf, &p1);
+		struct fg_frame eth = { .data = buf, .len = len };
+		struct fg_frame l3 = { .data = buf + 14, .len = len - 14, .l3 = 1 };
+		struct fg_mold_packet mp;
+		uint64_t ts = 0;
+
+		CU_ASSERT_EQUAL_FATAL(fg_gen_next(g2, b2, &p2), len);
+		fg_gen_stamp_itch(buf, &p1, send);
+		if (p1.kind != FG_GEN_FEED) {
+			/* noise is left alone */
+			CU_ASSERT_EQUAL(memcmp(buf, b2, len), 0);
+			continue;
+		}
+		feeds++;
+		CU_ASSERT_EQUAL(fg_gen_itch_stamp_find(&eth, &ts), 1);
+		CU_ASSERT_EQUAL(ts, send % FG_GEN_NS_PER_DAY);
+		ts = 0;
+		CU_ASSERT_EQUAL(fg_gen_itch_stamp_find(&l3, &ts), 1);
+		CU_ASSERT_EQUAL(ts, send % FG_GEN_NS_PER_DAY);
+		/* still a valid MoldUDP64 packet, every message stamped */
+		check_feed_frame(buf, len, &p1, &mp);
+		for (const uint8_t *q = buf + 42 + 20, *e = buf + p1.trailer_off; q + 2 <= e;) {
+			uint16_t n = (uint16_t)(q[0] << 8 | q[1]);
+
+			CU_ASSERT_FATAL(n >= 11 && q + 2 + n <= e);
+			CU_ASSERT_EQUAL((uint64_t)q[2 + 5] << 40 | (uint64_t)q[2 + 6] << 32 |
+						(uint64_t)q[2 + 7] << 24 |
+						(uint64_t)q[2 + 8] << 16 | (uint64_t)q[2 + 9] << 8 |
+						q[2 + 10],
+					send % FG_GEN_NS_PER_DAY);
+			/* only the 6 timestamp bytes differ from the unstamped twin */
+			CU_ASSERT_EQUAL(memcmp(q, b2 + (q - buf), 7), 0);
+			CU_ASSERT_EQUAL(memcmp(q + 2 + 11, b2 + (q - buf) + 2 + 11, n - 11), 0);
+			q += 2 + n;
+		}
+		/* truncated anywhere inside the first message: not found, no read past len */
+		for (uint32_t cut = 14; cut < 42 + 20 + 2 + 11; cut++) {
+			struct fg_frame t = { .data = buf, .len = cut };
+
+			CU_ASSERT_EQUAL(fg_gen_itch_stamp_find(&t, &ts), 0);
+		}
+	}
+	CU_ASSERT(feeds > 100);
+	/* the age across midnight, and ordinary ages */
+	CU_ASSERT_EQUAL(fg_gen_itch_age(5 * FG_GEN_NS_PER_DAY + 1000, FG_GEN_NS_PER_DAY - 500),
+			1500);
+	CU_ASSERT_EQUAL(fg_gen_itch_age(send + 2500, send % FG_GEN_NS_PER_DAY), 2500);
+	CU_ASSERT_EQUAL(fg_gen_itch_age(send, send % FG_GEN_NS_PER_DAY), 0);
 	fg_gen_free(g1);
 	fg_gen_free(g2);
 }
@@ -346,11 +412,338 @@ static void test_pacer_sleeping_waits_for_a_burst(void)
 	}
 }
 
+/* --- burst schedules (issue 5, workload (e)) ----------------------------------------------- */
+
+#define MS 1000000ull
+#define START 123456789ull /* any start: the schedule is relative to it */
+
+static void test_pacer_evenly_paced_is_the_old_formula(void)
+{
+	static const double rates[] = { 7, 10000, 33333.3, 1e6, 5.9e6 };
+	static const uint64_t ns[] = { 0, 1, 2, 3, 999, 1000001, 123456789, 1000000000000ull };
+	struct fg_pacer p;
+
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		double per = 1e9 / rates[r];
+
+		fg_pace_init(&p, rates[r], START);
+		CU_ASSERT_EQUAL(fg_pace_burst_rate(&p), fg_pace_base_rate(&p));
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			uint64_t t = START + ns[i] * 7;
+
+			/* what fg_pace_until() and fg_pace_due() computed before bursts */
+			CU_ASSERT_EQUAL(fg_pace_due_ns(&p, ns[i]),
+					START + (uint64_t)llround((double)ns[i] * per));
+			CU_ASSERT_EQUAL(fg_pace_count(&p, t),
+					(uint64_t)((double)(t - START) / per + 1.0));
+		}
+		CU_ASSERT_EQUAL(fg_pace_count(&p, START - 1), 0);
+	}
+	/* unpaced: everything is due at once */
+	fg_pace_init(&p, 0, START);
+	CU_ASSERT_EQUAL(fg_pace_count(&p, START), UINT64_MAX);
+}
+
+/* 20 kpps mean, 10x for 1 ms every 100 ms: 200 packets 5 us apart, then
+ * 1800 packets 55 us apart (18,182 pps), 2000 a period. */
+static void test_pacer_burst_window_and_base_rates(void)
+{
+	struct fg_pacer p;
+
+	CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&p, 20000, 10, 1 * MS, 100 * MS, START), 0);
+	CU_ASSERT_DOUBLE_EQUAL(fg_pace_burst_rate(&p), 200000, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(fg_pace_base_rate(&p), 20000.0 * 90 / 99, 1e-6);
+	for (uint64_t k = 0; k < 3; k++) {
+		uint64_t n0 = 2000 * k, t0 = START + k * 100 * MS;
+
+		CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n0), t0);
+		for (uint64_t i = 1; i < 200; i++)
+			CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n0 + i), t0 + i * 5000);
+		for (uint64_t i = 200; i < 2000; i++)
+			CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n0 + i), t0 + MS + (i - 200) * 55000);
+		/* 200 due within the window, the 201st right at its end */
+		CU_ASSERT_EQUAL(fg_pace_count(&p, t0 + MS - 1) - fg_pace_count(&p, t0 - 1), 200);
+		CU_ASSERT_EQUAL(fg_pace_count(&p, t0 + 100 * MS - 1) - fg_pace_count(&p, t0 - 1),
+				2000);
+	}
+	/* before the start nothing is due, at the start packet 0 */
+	CU_ASSERT_EQUAL(fg_pace_count(&p, START - 1), 0);
+	CU_ASSERT_EQUAL(fg_pace_count(&p, START), 1);
+}
+
+/* Parameters where a period holds no whole number of packets. */
+static const struct {
+	double rate, factor;
+	uint64_t burst, period;
+} shapes[] = {
+	{ 20000, 10, 1 * MS, 100 * MS },
+	{ 12345.678, 10, 1 * MS, 100 * MS }, /* 1234.5678 packets a period */
+	{ 3, 7.5, 10 * MS, 1000 * MS }, /* less than one packet per burst */
+	{ 1e6, 99.9, 1 * MS, 100 * MS }, /* base rate of 1 kpps */
+	{ 5.9e6, 1, 3 * MS, 7 * MS }, /* factor 1: evenly paced, the burst way */
+	{ 1e8, 50, 333, 1000003 }, /* 5 packets per ns in the burst */
+};
+
+/* Over many periods the mean is the rate: packets due before the k-th
+ * period starts are rate * k * period, within the one packet that rounding
+ * can move across the edge, up to a day of 100 ms periods and beyond. */
+static void test_pacer_burst_mean_rate_is_exact(void)
+{
+	static const uint64_t ks[] = { 1, 2, 3, 10, 999, 864000, 10000019 };
+
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		struct fg_pacer p;
+
+		CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&p, shapes[s].rate, shapes[s].factor,
+							 shapes[s].burst, shapes[s].period, START),
+				      0);
+		for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+			double want = shapes[s].rate * (double)(ks[i] * shapes[s].period) * 1e-9;
+			uint64_t got = fg_pace_count(&p, START + ks[i] * shapes[s].period - 1);
+
+			CU_ASSERT(fabs((double)got - want) <= 1.0);
+			if (fabs((double)got - want) > 1.0)
+				printf("\n    shape %zu, %llu periods: %llu packets, want %.3f ", s,
+				       (unsigned long long)ks[i], (unsigned long long)got, want);
+		}
+	}
+}
+
+/* due() never goes back, count() is its exact inverse, across the window
+ * edges and the period edges, near the start and far from it. */
+static void test_pacer_burst_count_inverts_due(void)
+{
+	/* seconds into the run: the start, an hour and a bit, a year */
+	static const double bases[] = { 0, 1.000003, 3600.123, 86400.0 * 365 };
+
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		struct fg_pacer p;
+		uint64_t bad = 0;
+
+		CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&p, shapes[s].rate, shapes[s].factor,
+							 shapes[s].burst, shapes[s].period, START),
+				      0);
+		for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+			/* two periods' worth of packets (at most 20000) from each base */
+			double per = fmin(2 * p.period_pkts + 2, 20000);
+
+			uint64_t n0 = (uint64_t)(bases[b] * shapes[s].rate);
+
+			for (uint64_t n = n0; n < n0 + (uint64_t)per; n++) {
+				uint64_t t = fg_pace_due_ns(&p, n), c = fg_pace_count(&p, t);
+
+				bad += fg_pace_due_ns(&p, n + 1) < t;
+				/* packet n is due at t, and the count there says so */
+				bad += c < n + 1;
+				bad += fg_pace_due_ns(&p, c - 1) > t;
+				bad += fg_pace_due_ns(&p, c) <= t;
+				/* one ns earlier it was not due yet */
+				bad += fg_pace_count(&p, t - 1) > n && t > START;
+			}
+		}
+		/* and at times that fall anywhere: the edges and in between */
+		for (uint64_t k = 0; k < 3; k++)
+			for (uint64_t d = 0; d < 2000; d++) {
+				uint64_t t = START + k * shapes[s].period + shapes[s].burst - 1000 +
+					     d * 997,
+					 c = fg_pace_count(&p, t);
+
+				bad += fg_pace_due_ns(&p, c - 1) > t || fg_pace_due_ns(&p, c) <= t;
+			}
+		CU_ASSERT_EQUAL(bad, 0);
+		if (bad)
+			printf("\n    shape %zu: %llu inconsistencies ", s,
+			       (unsigned long long)bad);
+	}
+}
+
+/* No drift after billions of packets: with 2000 packets a period, packet
+ * 2000 k starts period k to the ns, and its burst packets follow 500 ns apart. */
+static void test_pacer_burst_large_n_no_drift(void)
+{
+	static const uint64_t ks[] = { 1000, 86400ull * 10 * 365, 100000007ull, 4000000000ull };
+	struct fg_pacer p;
+
+	CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&p, 20000, 10, 1 * MS, 100 * MS, START), 0);
+	for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+		uint64_t n = 2000 * ks[i], t = START + ks[i] * 100 * MS;
+
+		CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n - 1), t - 55000);
+		CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n), t);
+		CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n + 199), t + 199 * 5000);
+		CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n + 200), t + MS);
+		CU_ASSERT_EQUAL(fg_pace_due_ns(&p, n + 1999), t + MS + 1799 * 55000);
+		CU_ASSERT_EQUAL(fg_pace_count(&p, t - 1), n);
+		CU_ASSERT_EQUAL(fg_pace_count(&p, t + MS - 1), n + 200);
+	}
+}
+
+/* A year into the run the due times still agree to the ns with the same
+ * schedule computed in long double (64-bit mantissa): the remainder in
+ * the period keeps its precision however many packets went before. */
+static void test_pacer_burst_keeps_precision_far_out(void)
+{
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		struct fg_pacer p;
+		uint64_t n0, worst = 0;
+
+		CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&p, shapes[s].rate, shapes[s].factor,
+							 shapes[s].burst, shapes[s].period, START),
+				      0);
+		n0 = (uint64_t)(86400.0 * 365 * shapes[s].rate);
+		for (uint64_t n = n0; n < n0 + 5000; n++) {
+			long double np = p.period_pkts, k = floorl((long double)n / np),
+				    m = (long double)n - k * np, off;
+			uint64_t want, got = fg_pace_due_ns(&p, n);
+
+			if (m < p.burst_pkts)
+				off = m * (long double)p.ns_per_pkt_burst;
+			else
+				off = p.burst_ns +
+				      (m - p.burst_pkts) * (long double)p.ns_per_pkt_base;
+			want = START + (uint64_t)k * p.period_ns + (uint64_t)llroundl(off);
+			if ((got > want ? got - want : want - got) > worst)
+				worst = got > want ? got - want : want - got;
+		}
+		CU_ASSERT(worst <= 1);
+		if (worst > 1)
+			printf("\n    shape %zu: %llu ns off after a year ", s,
+			       (unsigned long long)worst);
+	}
+}
+
+/* A sender behind schedule catches up with everything due: 1.5 ms into a
+ * period of the 10x burst, the 200 burst packets and 1 ms / 55 us more. */
+static void test_pacer_burst_catches_up(void)
+{
+	struct fg_pacer p;
+
+	CU_ASSERT_EQUAL_FATAL(
+		fg_pace_init_burst(&p, 20000, 10, MS, 100 * MS, fg_now_ns() - 3 * MS / 2), 0);
+	CU_ASSERT(fg_pace_wait(&p, 0, 256, NULL) >= 209);
+	CU_ASSERT(fg_pace_wait_sleep(&p, 0, 8, 256, NULL) >= 209);
+	CU_ASSERT_EQUAL(fg_pace_wait(&p, 100, 64, NULL), 64);
+}
+
+/* factor 1 is even pacing: the same due times, to the rounding (1 ns). */
+static void test_pacer_burst_factor_one_is_even(void)
+{
+	struct fg_pacer e, b;
+
+	fg_pace_init(&e, 30000, START);
+	CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&b, 30000, 1, 1 * MS, 100 * MS, START), 0);
+	for (uint64_t n = 0; n < 10000; n++) {
+		uint64_t te = fg_pace_due_ns(&e, n), tb = fg_pace_due_ns(&b, n);
+
+		CU_ASSERT_FATAL(te + 1 >= tb && tb + 1 >= te);
+	}
+}
+
+static void test_pacer_burst_rejects_bad_parameters(void)
+{
+	struct fg_pacer p;
+
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 0, 10, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, -5, 10, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, NAN, 10, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 0.5, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, NAN, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, INFINITY, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 10, 0, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 10, MS, 0, START), -EINVAL);
+	/* F B = P: nothing left between the bursts; F B > P: less than nothing */
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 100, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 200, MS, 100 * MS, START), -EINVAL);
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 1, 100 * MS, 100 * MS, START), -EINVAL);
+	/* refused: left evenly paced at the rate */
+	CU_ASSERT_EQUAL(fg_pace_due_ns(&p, 1000), START + 1000000000ull);
+	CU_ASSERT_EQUAL(fg_pace_burst_rate(&p), 1000);
+	/* just below the limit is fine */
+	CU_ASSERT_EQUAL(fg_pace_init_burst(&p, 1000, 99.9, MS, 100 * MS, START), 0);
+}
+
+/*
+ * The waits hold the burst rate: 40 kpps mean, 10x for 1 ms every 20 ms,
+ * so 400 packets in the first ms of a period and 400 in the 19 after; none
+ * early, three quarters of the burst or more sent inside its window
+ * (evenly paced: a tenth). The timing part gets a few tries, one period
+ * each: a machine busy with other work may take the CPU away for a whole
+ * window once, not every time.
+ */
+static void test_pacer_burst_waits_follow_the_schedule(void)
+{
+	struct fg_pacer p;
+
+	for (int sleep_only = 0; sleep_only < 2; sleep_only++) {
+		uint64_t best = 0;
+
+		for (int attempt = 0; attempt < 5 && best < 300; attempt++) {
+			uint64_t start = fg_now_ns() + 200000, sent = 0, in_window = 0;
+
+			CU_ASSERT_EQUAL_FATAL(fg_pace_init_burst(&p, 40000, 10, MS, 20 * MS, start),
+					      0);
+			while (sent < 800) {
+				unsigned int n = sleep_only
+							 ? fg_pace_wait_sleep(&p, sent, 4, 64, NULL)
+							 : fg_pace_wait(&p, sent, 64, NULL);
+				uint64_t now = fg_now_ns();
+
+				CU_ASSERT_FATAL(n >= 1 && n <= 64);
+				CU_ASSERT_FATAL(now >= fg_pace_due_ns(&p, sent + n - 1));
+				if (now - start < MS)
+					in_window += n;
+				sent += n;
+			}
+			/* packets 400.. are due after the window only */
+			CU_ASSERT_FATAL(in_window <= 400);
+			if (in_window > best)
+				best = in_window;
+		}
+		CU_ASSERT(best >= 300);
+		if (best < 300)
+			printf("\n    %s: at best %llu of 400 burst packets in their window ",
+			       sleep_only ? "sleep" : "spin", (unsigned long long)best);
+	}
+}
+
+static void test_gen_parse_duration(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		uint64_t ns;
+	} cases[] = {
+		{ "500us", 0, 500000 },	  { "1ms", 0, 1000000 },
+		{ "0.1s", 0, 100000000 }, { "100ms", 0, 100000000 },
+		{ "250ns", 0, 250 },	  { "1.5ms", 0, 1500000 },
+		{ ".5s", 0, 500000000 },  { "3600s", 0, 3600000000000ull },
+		{ "3601s", -ERANGE, 0 },  { "", -EINVAL, 0 },
+		{ "ms", -EINVAL, 0 },	  { "1", -EINVAL, 0 },
+		{ "1 ms", -EINVAL, 0 },	  { " 1ms", -EINVAL, 0 },
+		{ "1msx", -EINVAL, 0 },	  { "1h", -EINVAL, 0 },
+		{ "-1ms", -EINVAL, 0 },	  { "0ms", -EINVAL, 0 },
+		{ "0.4ns", -EINVAL, 0 },  { "1e3us", -EINVAL, 0 },
+		{ "0x10ms", -EINVAL, 0 }, { "1.2.3ms", -EINVAL, 0 },
+		{ "infs", -EINVAL, 0 },	  { "junk", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t ns = 42;
+		int ret = fg_gen_parse_duration(cases[i].s, &ns);
+
+		CU_ASSERT_EQUAL(ret, cases[i].ret);
+		CU_ASSERT_EQUAL(ns, ret ? 42 : cases[i].ns);
+		if (ret != cases[i].ret || (!ret && ns != cases[i].ns))
+			printf("\n    '%s': %d %llu ", cases[i].s, ret, (unsigned long long)ns);
+	}
+}
+
 static const struct fg_test tests[] = {
 	FG_TEST(test_gen_feed_packets_are_valid_moldudp64),
 	FG_TEST(test_gen_sequence_numbers_run_per_feed),
 	FG_TEST(test_gen_stamp_trailer_round_trip),
 	FG_TEST(test_gen_stamp_leaves_mold_content_alone),
+	FG_TEST(test_gen_itch_stamps_round_trip),
 	FG_TEST(test_gen_noise_ratio_and_mix),
 	FG_TEST(test_gen_noise_above_one_per_feed_packet),
 	FG_TEST(test_gen_packets_stay_within_the_mtu),
@@ -358,6 +751,17 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_gen_rejects_bad_configurations),
 	FG_TEST(test_pacer_never_sends_early_and_catches_up),
 	FG_TEST(test_pacer_sleeping_waits_for_a_burst),
+	FG_TEST(test_pacer_evenly_paced_is_the_old_formula),
+	FG_TEST(test_pacer_burst_window_and_base_rates),
+	FG_TEST(test_pacer_burst_mean_rate_is_exact),
+	FG_TEST(test_pacer_burst_count_inverts_due),
+	FG_TEST(test_pacer_burst_large_n_no_drift),
+	FG_TEST(test_pacer_burst_keeps_precision_far_out),
+	FG_TEST(test_pacer_burst_catches_up),
+	FG_TEST(test_pacer_burst_factor_one_is_even),
+	FG_TEST(test_pacer_burst_rejects_bad_parameters),
+	FG_TEST(test_pacer_burst_waits_follow_the_schedule),
+	FG_TEST(test_gen_parse_duration),
 };
 
 FG_TEST_MAIN("gen", tests, NULL, NULL)

@@ -221,6 +221,7 @@ static void fg_bk_account(struct fg_bk_thread *t, unsigned int n)
 	struct fg_rxq_stats *st = &t->st;
 	uint64_t now = fg_now_ns(), bytes = 0, send_ns;
 	uint32_t stamped = 0, no_stamp = 0;
+	const bool itch = t->b->o.itch_stamps;
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct fg_frame *f = &t->frames[i];
@@ -235,6 +236,9 @@ static void fg_bk_account(struct fg_bk_thread *t, unsigned int n)
 			FG_BK_ADD(st->rule_packets[f->rule_id], 1);
 		if (fg_gen_trailer_find(f, &send_ns, NULL)) {
 			fg_hist_record(&st->gen_lat, now > send_ns ? now - send_ns : 0);
+			stamped++;
+		} else if (itch && fg_gen_itch_stamp_find(f, &send_ns)) {
+			fg_hist_record(&st->gen_lat, fg_gen_itch_age(now, send_ns));
 			stamped++;
 		}
 	}

@@ -89,6 +89,27 @@ void fg_fsock_close(struct fg_fsock *s);
 /* Datagrams the kernel dropped on this socket since it was opened (SO_MEMINFO). */
 uint64_t fg_fsock_drops(const struct fg_fsock *s);
 
+/*
+ * kstats() of the two socket backends: the counters their receive thread
+ * keeps in own (read relaxed: the thread may be writing them) and the kernel
+ * drops summed over the context's nsock feed sockets.
+ */
+void fg_fsock_kstats(const struct fg_backend_kstats *own, const struct fg_fsock *socks,
+		     unsigned int nsock, struct fg_backend_kstats *out);
+
+/* Set up the receive context of thread t of nthreads (its feeds: fg_bk_share()). */
+typedef int (*fg_fsock_open_one_fn)(const struct fg_backend_opts *o, int ifindex, unsigned int t,
+				    unsigned int nthreads, void **out, char *err, size_t errlen);
+
+/*
+ * open() of the two socket backends once the options are checked: one
+ * context per thread, no more threads than feeds, each made by open_one.
+ * When one fails, those made already are closed and its error is returned.
+ */
+int fg_fsock_open_threads(const struct fg_backend_opts *o, int ifindex,
+			  fg_fsock_open_one_fn open_one, void (*close_one)(void *rx), void **rx,
+			  unsigned int *n, char *err, size_t errlen);
+
 /* Control-message space a feed socket's receive needs (pktinfo + stamp). */
 #define FG_FSOCK_CMSG_SPACE 128
 

@@ -395,10 +395,168 @@ int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *p
 	return 1;
 }
 
+void fg_gen_stamp_itch(uint8_t *buf, const struct fg_gen_pkt *p, uint64_t ns)
+{
+	uint8_t *q = buf + FG_GEN_OFF_MOLD + FG_MOLD_HEADER_LEN, *end;
+	uint64_t ts = ns % FG_GEN_NS_PER_DAY;
+
+	if (p->kind != FG_GEN_FEED || !p->trailer_off)
+		return;
+	/* the messages end where the trailer starts (fg_gen_next_feed) */
+	end = buf + p->trailer_off;
+	for (uint16_t i = 0; i < p->count && end - q >= 2; i++) {
+		uint16_t n = (uint16_t)(q[0] << 8 | q[1]);
+
+		if (n > end - q - 2)
+			break;
+		if (n >= 11) {
+			fg_put_be16(q + 2 + 5, (uint16_t)(ts >> 32));
+			fg_put_be32(q + 2 + 7, (uint32_t)ts);
+		}
+		q += 2 + n;
+	}
+}
+
+int fg_gen_itch_stamp_find(const struct fg_frame *f, uint64_t *ts)
+{
+	const uint8_t *payload, *m;
+	struct fg_flow flow;
+	uint32_t plen;
+	uint16_t n;
+
+	if (fg_net_parse(f, &flow, &payload, &plen) != FG_NET_UDP)
+		return 0;
+	if (plen < FG_MOLD_HEADER_LEN + 2 || fg_load_be16(payload + 18) == 0 ||
+	    fg_load_be16(payload + 18) >= 0xfffe) /* no messages: heartbeat, end of session */
+		return 0;
+	m = payload + FG_MOLD_HEADER_LEN;
+	n = fg_load_be16(m);
+	if (n < 11 || n > plen - FG_MOLD_HEADER_LEN - 2)
+		return 0;
+	*ts = (uint64_t)fg_load_be16(m + 2 + 5) << 32 | fg_load_be32(m + 2 + 7);
+	return *ts < FG_GEN_NS_PER_DAY;
+}
+
 void fg_pace_init(struct fg_pacer *p, double rate, uint64_t start_ns)
 {
+	memset(p, 0, sizeof(*p));
 	p->start_ns = start_ns;
 	p->ns_per_pkt = rate > 0 ? 1e9 / rate : 0;
+	p->factor = 1;
+}
+
+int fg_pace_init_burst(struct fg_pacer *p, double rate, double factor, uint64_t burst_ns,
+		       uint64_t period_ns, uint64_t start_ns)
+{
+	double burst_rate, base_rate;
+
+	fg_pace_init(p, rate, start_ns);
+	/* !(x > y) also refuses NaN */
+	if (!(rate > 0) || !(factor >= 1) || !burst_ns ||
+	    !(factor * (double)burst_ns < (double)period_ns))
+		return -EINVAL;
+	/* Each in as few roundings as possible (1e9 and whole ns are exact
+	 * doubles), so that round figures give round schedules. */
+	burst_rate = rate * factor; /* pps */
+	base_rate = rate * ((double)period_ns - factor * (double)burst_ns) /
+		    (double)(period_ns - burst_ns);
+	/* F B just below P: a base rate too small to invert is refused too */
+	if (!isfinite(burst_rate) || !(base_rate > 0) || !isfinite(1e9 / base_rate))
+		return -EINVAL;
+	p->period_ns = period_ns;
+	p->burst_ns = burst_ns;
+	p->factor = factor;
+	p->period_pkts = rate * (double)period_ns / 1e9;
+	p->burst_pkts = burst_rate * (double)burst_ns / 1e9;
+	p->pkt_per_ns_burst = burst_rate / 1e9;
+	p->pkt_per_ns_base = base_rate / 1e9;
+	p->ns_per_pkt_burst = 1e9 / burst_rate;
+	p->ns_per_pkt_base = (double)(period_ns - burst_ns) * 1e9 /
+			     (rate * ((double)period_ns - factor * (double)burst_ns));
+	return 0;
+}
+
+double fg_pace_burst_rate(const struct fg_pacer *p)
+{
+	if (p->burst_ns)
+		return p->pkt_per_ns_burst * 1e9;
+	return p->ns_per_pkt > 0 ? 1e9 / p->ns_per_pkt : 0;
+}
+
+double fg_pace_base_rate(const struct fg_pacer *p)
+{
+	if (p->burst_ns)
+		return p->pkt_per_ns_base * 1e9;
+	return p->ns_per_pkt > 0 ? 1e9 / p->ns_per_pkt : 0;
+}
+
+/*
+ * Packet n of a burst schedule: whole periods (k) and a place in the
+ * period (m packets into it, 0 <= m < period_pkts). The remainder comes
+ * from one fused multiply-add, so it is as exact as period_pkts itself at
+ * any n (below 2^53, about 3 years at 100 Mpps); the time is then
+ * k * period_ns in integers plus an offset below period_ns.
+ */
+static uint64_t fg_pace_burst_due(const struct fg_pacer *p, uint64_t n)
+{
+	double np = p->period_pkts, k = floor((double)n / np), m = fma(-k, np, (double)n), off;
+
+	/* the division may round across a period edge */
+	if (m < 0) {
+		k -= 1;
+		m += np;
+	} else if (m >= np) {
+		k += 1;
+		m -= np;
+	}
+	/* To the nearest ns, as evenly paced. Clamp to the window's end,
+	 * which the exact value never passes, so that rounding cannot make
+	 * the schedule go back in time at the edges. */
+	if (m < p->burst_pkts) {
+		off = round(m * p->ns_per_pkt_burst);
+		if (off > (double)p->burst_ns)
+			off = (double)p->burst_ns;
+	} else {
+		off = (double)p->burst_ns + round((m - p->burst_pkts) * p->ns_per_pkt_base);
+		if (off > (double)p->period_ns)
+			off = (double)p->period_ns;
+	}
+	return p->start_ns + (uint64_t)k * p->period_ns + (uint64_t)off;
+}
+
+uint64_t fg_pace_due_ns(const struct fg_pacer *p, uint64_t n)
+{
+	if (p->burst_ns)
+		return fg_pace_burst_due(p, n);
+	return p->start_ns + (uint64_t)llround((double)n * p->ns_per_pkt);
+}
+
+uint64_t fg_pace_count(const struct fg_pacer *p, uint64_t now)
+{
+	uint64_t d, k, tau, n;
+	double c;
+
+	if (p->ns_per_pkt <= 0)
+		return UINT64_MAX;
+	if (now < p->start_ns)
+		return 0;
+	d = now - p->start_ns;
+	if (!p->burst_ns)
+		return (uint64_t)((double)d / p->ns_per_pkt + 1.0);
+	/* The continuous count at `now`, then settled against the due times
+	 * themselves (a step or two at most) so that both agree exactly. */
+	k = d / p->period_ns;
+	tau = d % p->period_ns;
+	if (tau < p->burst_ns)
+		c = (double)tau * p->pkt_per_ns_burst;
+	else
+		c = p->burst_pkts + (double)(tau - p->burst_ns) * p->pkt_per_ns_base;
+	n = (uint64_t)floor(fma((double)k, p->period_pkts, c)) + 1;
+	while (fg_pace_burst_due(p, n) <= now)
+		n++;
+	while (n > 1 && fg_pace_burst_due(p, n - 1) > now)
+		n--;
+	return n;
 }
 
 /* Wait until packet `last` is due: sleep while it is further away than
@@ -406,7 +564,7 @@ void fg_pace_init(struct fg_pacer *p, double rate, uint64_t start_ns)
 static uint64_t fg_pace_until(const struct fg_pacer *p, uint64_t last, uint64_t spin_ns,
 			      const volatile int *stop)
 {
-	uint64_t due = p->start_ns + (uint64_t)llround((double)last * p->ns_per_pkt), now;
+	uint64_t due = fg_pace_due_ns(p, last), now;
 
 	for (;;) {
 		now = fg_now_ns();
@@ -425,11 +583,18 @@ static uint64_t fg_pace_until(const struct fg_pacer *p, uint64_t last, uint64_t 
 }
 
 /* How many packets from `next` on are due at `now` (at least 1, at most max). */
-static unsigned int fg_pace_due(const struct fg_pacer *p, uint64_t next, uint64_t now,
-				unsigned int max)
+static unsigned int fg_pace_ready(const struct fg_pacer *p, uint64_t next, uint64_t now,
+				  unsigned int max)
 {
-	double ndue = (double)(now - p->start_ns) / p->ns_per_pkt + 1.0 - (double)next;
+	double ndue;
 
+	if (p->burst_ns) {
+		uint64_t c = fg_pace_count(p, now);
+
+		ndue = c > next ? (double)(c - next) : 0;
+	} else {
+		ndue = (double)(now - p->start_ns) / p->ns_per_pkt + 1.0 - (double)next;
+	}
 	if (ndue < 1)
 		return 1;
 	return ndue > max ? max : (unsigned int)ndue;
@@ -446,7 +611,7 @@ unsigned int fg_pace_wait_sleep(const struct fg_pacer *p, uint64_t next, unsigne
 		min = 1;
 	/* a sleep ends late, never early: the wanted packets are due then */
 	now = fg_pace_until(p, next + min - 1, 0, stop);
-	return fg_pace_due(p, next, now, max);
+	return fg_pace_ready(p, next, now, max);
 }
 
 unsigned int fg_pace_wait(const struct fg_pacer *p, uint64_t next, unsigned int max,
@@ -459,5 +624,39 @@ unsigned int fg_pace_wait(const struct fg_pacer *p, uint64_t next, unsigned int 
 	/* Sleep through long gaps, spin the last 50 us: nanosleep wakes up
 	 * late by tens of microseconds. */
 	now = fg_pace_until(p, next, 50000, stop);
-	return fg_pace_due(p, next, now, max);
+	return fg_pace_ready(p, next, now, max);
+}
+
+int fg_gen_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+	size_t digits = strspn(s, "0123456789.");
+	char *end;
+	double d;
+
+	/* Plain decimals only: strtod would also take "inf", hex, exponents
+	 * and leading blanks. */
+	if (!digits)
+		return -EINVAL;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end != s + digits || !(d > 0))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		double v;
+
+		if (strcmp(end, units[i].unit))
+			continue;
+		v = round(d * units[i].ns);
+		if (v > 3600e9)
+			return -ERANGE;
+		if (v < 1)
+			return -EINVAL;
+		*ns = (uint64_t)v;
+		return 0;
+	}
+	return -EINVAL;
 }

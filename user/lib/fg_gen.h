@@ -163,20 +163,83 @@ static inline void fg_gen_stamp(uint8_t *buf, const struct fg_gen_pkt *p, uint64
  */
 int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *pkt_no);
 
+/*
+ * ITCH send stamps, for paths that lose the trailer (UDP sockets deliver the
+ * datagram only). `gen --itch-stamps` (always with --tx xdp) writes the send
+ * time, CLOCK_MONOTONIC modulo 24 h, into the Timestamp field (ITCH 5.0
+ * section 1.3: 6 bytes at offset 5, "nanoseconds since midnight") of every
+ * message of a feed packet; `run --itch-stamps` reads the first message's
+ * back. Only meaningful between a generator and a consumer on one host.
+ */
+#define FG_GEN_NS_PER_DAY 86400000000000ull
+void fg_gen_stamp_itch(uint8_t *buf, const struct fg_gen_pkt *p, uint64_t ns);
+/* 1 and *ts (ns, < 24 h) when f is a UDP MoldUDP64 packet whose first
+ * message is long enough to hold a timestamp; 0 otherwise. Bounds-checked. */
+int fg_gen_itch_stamp_find(const struct fg_frame *f, uint64_t *ts);
+/* now (CLOCK_MONOTONIC) minus an ITCH send stamp, across midnight. */
+static inline uint64_t fg_gen_itch_age(uint64_t now, uint64_t ts)
+{
+	return (now % FG_GEN_NS_PER_DAY + FG_GEN_NS_PER_DAY - ts % FG_GEN_NS_PER_DAY) %
+	       FG_GEN_NS_PER_DAY;
+}
+
 /* --- pacing ------------------------------------------------------------------------------- */
 
 /*
- * Absolute-schedule pacing: packet i is due at start + i / rate, so errors
- * never accumulate. fg_pace_wait() sleeps (long gaps) or spins (short ones)
- * until packet `next` is due and returns how many are due now (>= 1, at
- * most max), so a sender that fell behind catches up in bursts.
+ * Absolute-schedule pacing: packet n is due at a time computed from n alone,
+ * so errors never accumulate. fg_pace_wait() sleeps (long gaps) or spins
+ * (short ones) until packet `next` is due and returns how many are due now
+ * (>= 1, at most max), so a sender that fell behind catches up in bursts.
+ *
+ * Evenly paced (fg_pace_init): packet n is due at start + n / rate.
+ *
+ * Bursts (fg_pace_init_burst): a periodic, piecewise-constant rate with
+ * the same mean. Every period of P ns starts with a window of B ns at
+ * F times the mean rate R; the rest of the period runs at the base rate
+ * R (P - F B) / (P - B), so that a period carries R P packets on average,
+ * whatever F and B are (F B < P keeps the base rate above 0). A period
+ * need not hold a whole number of packets: the schedule is the continuous
+ * one, packet n due at the first ns where n packets have gone by, computed
+ * from the period index (integer) and the place in the period, so that it
+ * stays exact after hours and billions of packets.
  */
 struct fg_pacer {
 	uint64_t start_ns;
-	double ns_per_pkt; /* 0 = as fast as possible */
+	double ns_per_pkt; /* at the mean rate; 0 = as fast as possible */
+	/* bursts; burst_ns == 0: evenly paced */
+	uint64_t period_ns, burst_ns;
+	double factor;
+	double period_pkts; /* packets per period (R P) */
+	double burst_pkts; /* packets per burst window (F R B) */
+	double ns_per_pkt_burst, ns_per_pkt_base;
+	double pkt_per_ns_burst, pkt_per_ns_base;
 };
 
 void fg_pace_init(struct fg_pacer *p, double rate, uint64_t start_ns);
+/*
+ * Mean `rate` pps in bursts of `factor` x rate for burst_ns at the start of
+ * every period_ns, from start_ns on. 0, or -EINVAL unless rate > 0,
+ * factor >= 1, burst_ns > 0 and factor * burst_ns < period_ns (*p is then
+ * left evenly paced at `rate`).
+ */
+int fg_pace_init_burst(struct fg_pacer *p, double rate, double factor, uint64_t burst_ns,
+		       uint64_t period_ns, uint64_t start_ns);
+/* The packet rates of a burst schedule (pps): in the burst window and
+ * outside it; both the mean rate when evenly paced. */
+double fg_pace_burst_rate(const struct fg_pacer *p);
+double fg_pace_base_rate(const struct fg_pacer *p);
+
+/* When packet n (0-based) is due: CLOCK_MONOTONIC ns (start_ns + offset). */
+uint64_t fg_pace_due_ns(const struct fg_pacer *p, uint64_t n);
+/*
+ * How many packets are due by `now` (packets 0..count-1), 0 before start.
+ * With bursts exactly the inverse of fg_pace_due_ns():
+ * due(count - 1) <= now < due(count). Evenly paced it is the formula the
+ * pacer always used, which may lag it by one packet at a rounding edge.
+ * UINT64_MAX when unpaced.
+ */
+uint64_t fg_pace_count(const struct fg_pacer *p, uint64_t now);
+
 unsigned int fg_pace_wait(const struct fg_pacer *p, uint64_t next, unsigned int max,
 			  const volatile int *stop);
 /*
@@ -187,6 +250,13 @@ unsigned int fg_pace_wait(const struct fg_pacer *p, uint64_t next, unsigned int 
  */
 unsigned int fg_pace_wait_sleep(const struct fg_pacer *p, uint64_t next, unsigned int min,
 				unsigned int max, const volatile int *stop);
+
+/*
+ * A duration for people: a number and a unit, "500us", "1ms", "0.1s",
+ * "250ns" (ns, us, ms, s). 0 and *ns (rounded to the ns, at least 1),
+ * -EINVAL for anything else (no unit, junk, <= 0), -ERANGE above an hour.
+ */
+int fg_gen_parse_duration(const char *s, uint64_t *ns);
 
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns() and of the stamps. */
 static inline uint64_t fg_now_ns(void)

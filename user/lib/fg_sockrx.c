@@ -2,9 +2,10 @@
 /*
  * The `socket` backend (recvmmsg on UDP sockets joined to the feed groups)
  * and the UDP feed sockets it shares with the io_uring backend: opening
- * one socket per feed, and turning a received datagram into an L3 frame
- * with a synthetic IPv4 (RFC 791) or IPv6 (RFC 8200) + UDP (RFC 768)
- * header written in front of the payload (see feedgate/backend.h).
+ * one socket per feed and one receive context per thread, reading their
+ * counters, and turning a received datagram into an L3 frame with a
+ * synthetic IPv4 (RFC 791) or IPv6 (RFC 8200) + UDP (RFC 768) header
+ * written in front of the payload (see feedgate/backend.h).
  *
  * Blocking mode: a thread with one socket sleeps in recvmmsg() with
  * MSG_WAITFORONE (SO_RCVTIMEO bounds the sleep so a stop is seen); with
@@ -161,6 +162,39 @@ uint64_t fg_fsock_drops(const struct fg_fsock *s)
 		return 0;
 	d = fg_fsock_meminfo_drops(s->fd);
 	return d > s->drops_base ? d - s->drops_base : 0;
+}
+
+void fg_fsock_kstats(const struct fg_backend_kstats *own, const struct fg_fsock *socks,
+		     unsigned int nsock, struct fg_backend_kstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->syscalls = FG_BK_RD(own->syscalls);
+	out->truncated = FG_BK_RD(own->truncated);
+	out->src_filtered = FG_BK_RD(own->src_filtered);
+	out->bad = FG_BK_RD(own->bad);
+	out->no_buffers = FG_BK_RD(own->no_buffers);
+	out->rearms = FG_BK_RD(own->rearms);
+	for (unsigned int i = 0; i < nsock; i++)
+		out->kernel_drops += fg_fsock_drops(&socks[i]);
+}
+
+int fg_fsock_open_threads(const struct fg_backend_opts *o, int ifindex,
+			  fg_fsock_open_one_fn open_one, void (*close_one)(void *rx), void **rx,
+			  unsigned int *n, char *err, size_t errlen)
+{
+	unsigned int nthreads = o->threads < o->nfeeds ? o->threads : o->nfeeds;
+
+	for (unsigned int t = 0; t < nthreads; t++) {
+		int ret = open_one(o, ifindex, t, nthreads, &rx[t], err, errlen);
+
+		if (ret) {
+			while (t-- > 0)
+				close_one(rx[t]);
+			return ret;
+		}
+	}
+	*n = nthreads;
+	return 0;
 }
 
 /* Is addr inside prefix/len? Byte-wise: the addresses are in network order. */
@@ -348,8 +382,7 @@ static void fg_sockrx_close(void *rx)
 }
 
 static int fg_sockrx_open_one(const struct fg_backend_opts *o, int ifindex, unsigned int t,
-			      unsigned int nthreads, struct fg_sockrx **out, char *err,
-			      size_t errlen)
+			      unsigned int nthreads, void **out, char *err, size_t errlen)
 {
 	unsigned int want = fg_bk_share(o->nfeeds, nthreads, t);
 	struct fg_sockrx *r;
@@ -399,7 +432,6 @@ nomem:
 static int fg_sockrx_open(const struct fg_backend_opts *o, void **rx, unsigned int *n, char *err,
 			  size_t errlen)
 {
-	unsigned int nthreads = o->threads < o->nfeeds ? o->threads : o->nfeeds;
 	int ifindex = (int)if_nametoindex(o->ifname);
 
 	if (!ifindex) {
@@ -411,18 +443,8 @@ static int fg_sockrx_open(const struct fg_backend_opts *o, void **rx, unsigned i
 			  FG_BK_L3_HEADROOM + 64);
 		return -EINVAL;
 	}
-	for (unsigned int t = 0; t < nthreads; t++) {
-		int ret = fg_sockrx_open_one(o, ifindex, t, nthreads, (struct fg_sockrx **)&rx[t],
-					     err, errlen);
-
-		if (ret) {
-			while (t-- > 0)
-				fg_sockrx_close(rx[t]);
-			return ret;
-		}
-	}
-	*n = nthreads;
-	return 0;
+	return fg_fsock_open_threads(o, ifindex, fg_sockrx_open_one, fg_sockrx_close, rx, n, err,
+				     errlen);
 }
 
 /* Turn msgs[from, from + cnt) of socket s into frames; returns the frames made. */
@@ -546,15 +568,9 @@ static void fg_sockrx_release(void *rx)
 
 static void fg_sockrx_kstats(void *rx, struct fg_backend_kstats *ks)
 {
-	struct fg_sockrx *r = rx;
+	const struct fg_sockrx *r = rx;
 
-	memset(ks, 0, sizeof(*ks));
-	ks->syscalls = FG_BK_RD(r->ks.syscalls);
-	ks->truncated = FG_BK_RD(r->ks.truncated);
-	ks->src_filtered = FG_BK_RD(r->ks.src_filtered);
-	ks->bad = FG_BK_RD(r->ks.bad);
-	for (unsigned int i = 0; i < r->nsock; i++)
-		ks->kernel_drops += fg_fsock_drops(&r->socks[i]);
+	fg_fsock_kstats(&r->ks, r->socks, r->nsock, ks);
 }
 
 const struct fg_backend_ops fg_sockrx_ops = {

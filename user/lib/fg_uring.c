@@ -163,7 +163,7 @@ static int fg_uring_setup_ring(struct fg_uring *u, char *err, size_t errlen)
 }
 
 static int fg_uring_open_one(const struct fg_backend_opts *o, int ifindex, unsigned int t,
-			     unsigned int nthreads, struct fg_uring **out, char *err, size_t errlen)
+			     unsigned int nthreads, void **out, char *err, size_t errlen)
 {
 	unsigned int want = fg_bk_share(o->nfeeds, nthreads, t);
 	struct fg_uring *u;
@@ -212,7 +212,6 @@ static int fg_uring_open_one(const struct fg_backend_opts *o, int ifindex, unsig
 static int fg_uring_open(const struct fg_backend_opts *o, void **rx, unsigned int *n, char *err,
 			 size_t errlen)
 {
-	unsigned int nthreads = o->threads < o->nfeeds ? o->threads : o->nfeeds;
 	int ifindex = (int)if_nametoindex(o->ifname);
 
 	if (!ifindex) {
@@ -230,18 +229,8 @@ static int fg_uring_open(const struct fg_backend_opts *o, void **rx, unsigned in
 			  FG_URING_PREFIX + 64);
 		return -EINVAL;
 	}
-	for (unsigned int t = 0; t < nthreads; t++) {
-		int ret = fg_uring_open_one(o, ifindex, t, nthreads, (struct fg_uring **)&rx[t],
-					    err, errlen);
-
-		if (ret) {
-			while (t-- > 0)
-				fg_uring_close(rx[t]);
-			return ret;
-		}
-	}
-	*n = nthreads;
-	return 0;
+	return fg_fsock_open_threads(o, ifindex, fg_uring_open_one, fg_uring_close, rx, n, err,
+				     errlen);
 }
 
 /* Queue a multishot recvmsg on socket i. 0, or -EBUSY when the SQ is full. */
@@ -424,17 +413,9 @@ static void fg_uring_release(void *rx)
 
 static void fg_uring_kstats(void *rx, struct fg_backend_kstats *ks)
 {
-	struct fg_uring *u = rx;
+	const struct fg_uring *u = rx;
 
-	memset(ks, 0, sizeof(*ks));
-	ks->syscalls = FG_BK_RD(u->ks.syscalls);
-	ks->truncated = FG_BK_RD(u->ks.truncated);
-	ks->src_filtered = FG_BK_RD(u->ks.src_filtered);
-	ks->bad = FG_BK_RD(u->ks.bad);
-	ks->no_buffers = FG_BK_RD(u->ks.no_buffers);
-	ks->rearms = FG_BK_RD(u->ks.rearms);
-	for (unsigned int i = 0; i < u->nsock; i++)
-		ks->kernel_drops += fg_fsock_drops(&u->socks[i]);
+	fg_fsock_kstats(&u->ks, u->socks, u->nsock, ks);
 }
 
 const struct fg_backend_ops fg_uring_ops = {
