@@ -286,7 +286,13 @@ for t in ("threaded", "softirq"):
 body = ("## End-to-end: AF_XDP consumer on veth (`make bench-e2e`)\n\n"
         "Zero loss = every frame the generator's program sent was accepted by the sending "
         "veth (none refused because the peer's 256-entry ring was full) and taken by the "
-        "consumer. `E2E_THREADED=0 make bench-e2e` measures the softirq layout.\n\n" +
+        "consumer. `E2E_THREADED=0 make bench-e2e` measures the softirq layout.\n\n"
+        "The threaded figures measure the generator, not the consumers: the XDP live-frame "
+        "generator hands the veth 64-256 frames per BPF_PROG_RUN call, and with NAPI in a "
+        "kernel thread the peer's 256-entry ring fills before that thread runs; the frames "
+        "refused then count as loss at any rate, for testpmd as for feedgate. "
+        "`make bench-compare` measures the threaded layout with the AF_PACKET generator, "
+        "which veth's qdisc holds back instead of dropping (see its section).\n\n" +
         "\n".join(parts))
 open(os.path.join(here, "e2e_results.md"), "w").write(body)
 res = os.path.join(here, "RESULTS.md")

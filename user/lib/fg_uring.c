@@ -123,10 +123,22 @@ static int fg_uring_setup_ring(struct fg_uring *u, char *err, size_t errlen)
 	while (sq < 2 * u->nsock)
 		sq <<= 1;
 	memset(&p, 0, sizeof(p));
-	/* Every completion but errors holds a buffer: room for all of them. */
-	p.flags = IORING_SETUP_CQSIZE;
+	/* Every completion but errors holds a buffer: room for all of them.
+	 * COOP_TASKRUN: a completion arriving in the sender's softirq queues
+	 * its task work without an IPI to this thread's CPU; TASKRUN_FLAG tells
+	 * a spinning consumer that work is waiting, and liburing's peek then
+	 * enters the kernel to run it (cq_ring_needs_flush). Without them every
+	 * datagram interrupts the spinning thread, and the IPIs cost the
+	 * sender's CPU too. Kernels before 5.19 refuse the flags: plain ring. */
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
 	p.cq_entries = 2 * u->nbufs;
 	ret = io_uring_queue_init_params(sq, &u->ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = 2 * u->nbufs;
+		ret = io_uring_queue_init_params(sq, &u->ring, &p);
+	}
 	if (ret < 0) {
 		const char *w = fg_uring_why(ret, why, sizeof(why));
 
