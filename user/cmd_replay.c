@@ -68,6 +68,19 @@ static void watch_message(void *ctx, const struct fg_pipeline_msg_info *info,
 		w->locate = m->stock_locate;
 }
 
+/* A new session reassigns the stock locates: find the symbol's again. */
+static void watch_session(void *ctx, const char *feed, const char *previous, const char *session,
+			  enum fg_pipeline_session_state state)
+{
+	struct book_watch *w = ctx;
+
+	(void)feed;
+	(void)previous;
+	(void)session;
+	if (state == FG_PIPELINE_SESSION_RESET)
+		w->locate = -1;
+}
+
 struct progress {
 	uint64_t start_ns, last_ns;
 	int tty;
@@ -438,6 +451,7 @@ int do_replay(int argc, char **argv)
 		pc.books = 1;
 		pc.ctx = &watch;
 		pc.on_message = watch_message;
+		pc.on_session_change = watch_session;
 	}
 	rc = fg_pipeline_new(&pc, &p);
 	if (rc) {

@@ -11,6 +11,20 @@
  * only the selected ones are decoded, applied to the order books, passed to
  * the user's callbacks and, when asked, written as JSON lines.
  *
+ * Session changes: stock locates are assigned per day (ITCH 5.0 section
+ * 1.2) and order reference numbers restart with the day, so when a stream
+ * starts a new MoldUDP64 session the stock directory (behind the symbol
+ * filter) and the order books are rebuilt empty, with the subscription
+ * applied again, before the first message of the new session is judged.
+ * Limitation: the directory and the books are one per pipeline, shared by
+ * all its streams (every feed or A/B pair a pipeline sees; `feedgate run`
+ * has one pipeline per queue). They are rebuilt only when no other stream,
+ * nor fg_pipeline_raw(), has delivered a message to this pipeline; otherwise
+ * they are kept as they are (the old day's locates and orders stay until new
+ * R and add messages overwrite them) and the change is counted in
+ * session_resets_skipped and reported with state "kept_shared". A pipeline
+ * that must survive a rollover exactly should carry one stream.
+ *
  * One pipeline belongs to one thread. The batch path does not allocate or
  * lock; stdio is used only for the decode output the user asked for.
  */
@@ -42,6 +56,13 @@ struct fg_pipeline_msg_info {
 	uint64_t rx_ns; /* frame time (capture time for files), 0 if unknown */
 };
 
+/* What a session change did to the state derived from the old session. */
+enum fg_pipeline_session_state {
+	FG_PIPELINE_SESSION_RESET = 0, /* directory and books rebuilt empty */
+	FG_PIPELINE_SESSION_KEPT_SHARED, /* kept: other streams of the pipeline use them */
+	FG_PIPELINE_SESSION_KEPT_NOMEM, /* kept: no memory for new ones */
+};
+
 struct fg_pipeline_config {
 	const char *symbols; /* "AAPL,MSFT": decode only these; NULL = every symbol */
 	const char *types; /* "AFEXDUCP": decode only these types; NULL = all */
@@ -52,14 +73,19 @@ struct fg_pipeline_config {
 	uint64_t gap_window_ns; /* arbitrated streams; 0 = FG_PIPELINE_DEFAULT_GAP_WINDOW_NS */
 	int books; /* keep order books */
 	uint32_t order_capacity; /* orders the books can hold; 0 = the books' default */
-	FILE *decode; /* one JSON line per decoded message and per gap, or NULL */
+	FILE *decode; /* one JSON line per decoded message, per gap and per session change, or NULL */
 
 	void *ctx; /* passed to the callbacks below */
 	void (*on_message)(void *ctx, const struct fg_pipeline_msg_info *info,
 			   const struct fg_itch_msg *m);
 	void (*on_gap)(void *ctx, const char *feed, const struct fg_mold_gap *gap);
-	/* Handed to the books (level, BBO and trade changes); may be NULL. */
+	/* Handed to the books (level, BBO and trade changes); may be NULL. After a session
+	 * reset they start again from empty books (no "level gone" calls for the old ones). */
 	const struct fg_book_callbacks *book_cb;
+	/* A stream left session previous for session (10 bytes each, not NUL terminated);
+	 * state says whether the directory and the books were rebuilt. May be NULL. */
+	void (*on_session_change)(void *ctx, const char *feed, const char *previous,
+				  const char *session, enum fg_pipeline_session_state state);
 };
 
 struct fg_pipeline_stats {
@@ -78,6 +104,8 @@ struct fg_pipeline_stats {
 	uint64_t selected; /* chosen by the filter */
 	uint64_t decoded; /* selected and decoded */
 	uint64_t batches; /* filter calls */
+	uint64_t session_resets; /* session changes that rebuilt the directory and books */
+	uint64_t session_resets_skipped; /* session changes that could not (state above) */
 	struct fg_itch_stats itch; /* decode outcome of the selected messages */
 };
 
@@ -116,7 +144,8 @@ void fg_pipeline_finish(struct fg_pipeline *p);
 const struct fg_pipeline_stats *fg_pipeline_stats(const struct fg_pipeline *p);
 void fg_pipeline_seq_totals(const struct fg_pipeline *p, struct fg_pipeline_seq_totals *t);
 
-/* The books (NULL unless cfg->books). */
+/* The books (NULL unless cfg->books). A session reset replaces them: do not keep the pointer
+ * across fg_pipeline_frames() calls. The summaries' book counters cover every session. */
 struct fg_books *fg_pipeline_books(struct fg_pipeline *p);
 
 /* Feeds: how many, a name ("233.54.12.111:26477"), and the sequencing state of each. */

@@ -47,17 +47,8 @@ BUILD=${BUILD:-$here/../../build}
 F=$FEEDGATE
 P=$BUILD/tests/fg_backend_probe
 T=$(mktemp -d /tmp/fg-backends.XXXXXX)
-ERRS=""
 IOU_OLD=""
 
-begin() {
-	fg_case "$1"
-	ERRS=""
-}
-bad() { ERRS="${ERRS:+$ERRS; }$*"; }
-end() {
-	if [ -z "$ERRS" ]; then fg_pass "${1:-}"; else fg_fail "$ERRS"; fi
-}
 
 for tool in python3 nsenter setpriv sysctl; do
 	if ! command -v $tool >/dev/null; then
@@ -121,7 +112,7 @@ after_close() {
 		kill -0 $PROBE_PID 2>/dev/null || break
 		sleep 0.02
 	done
-	[ -e "$T/closed" ] || bad "the probe never closed its backend"
+	[ -e "$T/closed" ] || fg_bad "the probe never closed its backend"
 	"$@"
 	rm -f "$T/closed"
 	probe_wait
@@ -194,24 +185,24 @@ WANT=$(jget "$T/ref.json" "sum(f['packets'] for f in d['flows'])")
 exact() {
 	local name=$1 be=$2 g
 	shift
-	begin "exact_$name"
+	fg_begin "exact_$name"
 	if ! probe_start "$T/$name.json" "$T/$name.err" --backend "$@" $FEEDS --expect "$WANT" \
 		--timeout 20; then
-		bad "probe did not start: $(head -1 "$T/$name.err")"
-		end
+		fg_bad "probe did not start: $(head -1 "$T/$name.err")"
+		fg_end
 		return
 	fi
 	# membership while it runs (checked once per backend, reported below)
 	MEMBER_DURING=1
 	for g in 239.1.1.1 239.1.1.2; do joined $g || MEMBER_DURING=0; done
 	fg_in_tx "$F" gen --iface "$FG_IF_TX" --count $COUNT --feeds 2 --noise 1 --seed 5 \
-		--rate 20000 >"$T/$name.gen" || bad "gen failed"
+		--rate 20000 >"$T/$name.gen" || fg_bad "gen failed"
 	MEMBER_AFTER=0
 	after_close member_after 239.1.1.1 239.1.1.2
-	[ "$PROBE_RC" -eq 0 ] || bad "probe exit status $PROBE_RC: $(head -1 "$T/$name.err")"
+	[ "$PROBE_RC" -eq 0 ] || fg_bad "probe exit status $PROBE_RC: $(head -1 "$T/$name.err")"
 	r=$(compare "$T/$name.json" "$T/ref.json")
-	[ -n "$r" ] && bad "$r"
-	end "$WANT packets, p50 $(jget "$T/$name.json" "d['latency_kernel_ns'].get('p50')") ns kernel->probe"
+	[ -n "$r" ] && fg_bad "$r"
+	fg_end "$WANT packets, p50 $(jget "$T/$name.json" "d['latency_kernel_ns'].get('p50')") ns kernel->probe"
 }
 
 # member_after GROUP...: MEMBER_AFTER=1 if any is still joined.
@@ -222,10 +213,10 @@ member_after() {
 }
 
 membership() {
-	begin "membership_$1"
-	[ "$MEMBER_DURING" = 1 ] || bad "feed groups not in /proc/net/igmp while running"
-	[ "$MEMBER_AFTER" = 0 ] || bad "feed groups still joined after the backend closed"
-	end
+	fg_begin "membership_$1"
+	[ "$MEMBER_DURING" = 1 ] || fg_bad "feed groups not in /proc/net/igmp while running"
+	[ "$MEMBER_AFTER" = 0 ] || fg_bad "feed groups still joined after the backend closed"
+	fg_end
 }
 
 exact af_packet_block af_packet
@@ -251,15 +242,15 @@ exact socket_2_threads socket --threads 2 --batch 8
 overflow() {
 	local name=$1
 	shift
-	begin "overflow_accounted_$name"
+	fg_begin "overflow_accounted_$name"
 	if ! probe_start "$T/o$name.json" "$T/o$name.err" --backend "$@" $FEEDS --slow 3000 \
 		--start-delay 50 --timeout 20; then
-		bad "probe did not start: $(head -1 "$T/o$name.err")"
-		end
+		fg_bad "probe did not start: $(head -1 "$T/o$name.err")"
+		fg_end
 		return
 	fi
 	fg_in_tx "$F" gen --iface "$FG_IF_TX" --count $COUNT --feeds 2 --noise 1 --seed 5 \
-		--rate 50000 >/dev/null || bad "gen failed"
+		--rate 50000 >/dev/null || fg_bad "gen failed"
 	sleep 1
 	kill -INT $PROBE_PID
 	after_close true
@@ -285,8 +276,8 @@ print("; ".join(errs) or "ok %d received, %d dropped" % (got, drops))
 PYEOF
 )
 	case $r in
-	ok*) end "${r#ok }" ;;
-	*) bad "$r"; end ;;
+	ok*) fg_end "${r#ok }" ;;
+	*) fg_bad "$r"; fg_end ;;
 	esac
 }
 
@@ -405,45 +396,45 @@ PYEOF
 
 V6FEEDS="--feed 239.1.1.1:5000 --feed 239.1.1.3:5002 --feed 239.1.1.4:5003 --feed [ff15::1]:5000 --feed [ff15::2]:5001"
 for be in af_packet io_uring socket; do
-	begin "ipv6_and_vlan_$be"
+	fg_begin "ipv6_and_vlan_$be"
 	afp=0
 	[ $be = af_packet ] && afp=1
 	if probe_start "$T/v6$be.json" "$T/v6$be.err" --backend $be $V6FEEDS --timeout 10; then
-		joined ff15::1 && joined ff15::2 || bad "IPv6 groups not in /proc/net/igmp6 while running"
-		send_frames "$T/v6want$be.json" $afp || bad "sending the frames failed"
+		joined ff15::1 && joined ff15::2 || fg_bad "IPv6 groups not in /proc/net/igmp6 while running"
+		send_frames "$T/v6want$be.json" $afp || fg_bad "sending the frames failed"
 		sleep 0.3
 		kill -INT $PROBE_PID
 		MEMBER_AFTER=0
 		after_close member_after ff15::1 ff15::2 239.1.1.1
-		[ "$MEMBER_AFTER" = 0 ] || bad "groups still joined after the backend closed"
-		[ "$PROBE_RC" -eq 0 ] || bad "probe exit status $PROBE_RC: $(head -1 "$T/v6$be.err")"
+		[ "$MEMBER_AFTER" = 0 ] || fg_bad "groups still joined after the backend closed"
+		[ "$PROBE_RC" -eq 0 ] || fg_bad "probe exit status $PROBE_RC: $(head -1 "$T/v6$be.err")"
 		r=$(compare "$T/v6$be.json" "$T/v6want$be.json")
-		[ -n "$r" ] && bad "$r"
+		[ -n "$r" ] && fg_bad "$r"
 		if [ $be = af_packet ]; then
 			# 40 802.1Q + 40 QinQ feed frames: the outer tag of each was put back
 			v=$(jget "$T/v6$be.json" "d['kstats_total']['vlan_restored']")
-			[ "$v" = 80 ] || bad "vlan_restored $v, want 80"
+			[ "$v" = 80 ] || fg_bad "vlan_restored $v, want 80"
 		fi
 	else
-		bad "probe did not start: $(head -1 "$T/v6$be.err")"
+		fg_bad "probe did not start: $(head -1 "$T/v6$be.err")"
 	fi
-	end
+	fg_end
 done
 
 # --- XDP filter in front, feeds as pass rules ---------------------------------------------------------
 
-begin xdp_pass_rules_setup
+fg_begin xdp_pass_rules_setup
 if fg_in_rx "$F" attach "$IF" --policy drop >/dev/null &&
 	fg_in_rx "$F" rule add "$IF" 239.1.1.1:5000 --action pass >/dev/null &&
 	fg_in_rx "$F" rule add "$IF" 239.1.1.2:5001 --action pass >/dev/null; then
 	XDP_OK=1
 else
 	XDP_OK=0
-	bad "feedgate attach / rule add failed"
+	fg_bad "feedgate attach / rule add failed"
 fi
-end
+fg_end
 for be in af_packet io_uring socket; do
-	begin "xdp_pass_rules_$be"
+	fg_begin "xdp_pass_rules_$be"
 	if [ $XDP_OK = 0 ]; then
 		fg_skip "no XDP filter"
 		continue
@@ -452,11 +443,11 @@ for be in af_packet io_uring socket; do
 	if probe_start "$T/x$be.json" "$T/x$be.err" --backend $be --rules --expect "$WANT" \
 		--timeout 20; then
 		fg_in_tx "$F" gen --iface "$FG_IF_TX" --count $COUNT --feeds 2 --noise 1 --seed 5 \
-			--rate 20000 >/dev/null || bad "gen failed"
+			--rate 20000 >/dev/null || fg_bad "gen failed"
 		after_close true
-		[ "$PROBE_RC" -eq 0 ] || bad "probe exit status $PROBE_RC: $(head -1 "$T/x$be.err")"
+		[ "$PROBE_RC" -eq 0 ] || fg_bad "probe exit status $PROBE_RC: $(head -1 "$T/x$be.err")"
 		r=$(compare "$T/x$be.json" "$T/ref.json")
-		[ -n "$r" ] && bad "$r"
+		[ -n "$r" ] && fg_bad "$r"
 		# every frame carries the id of its rule (0 and 1, in the order added)
 		r=$(python3 -c "
 import json, sys
@@ -464,7 +455,7 @@ g, w = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = {str(i): f['packets'] for i, f in enumerate(w['flows'])}
 print('' if g.get('rule_packets') == want else 'per rule %s, want %s' % (g.get('rule_packets'), want))
 " "$T/x$be.json" "$T/ref.json")
-		[ -n "$r" ] && bad "$r"
+		[ -n "$r" ] && fg_bad "$r"
 		fg_in_rx "$F" stats "$IF" --json >"$T/xs1.json" 2>/dev/null
 		d0=$(jget "$T/xs0.json" "d['global']['drop_no_rule']")
 		d1=$(jget "$T/xs1.json" "d['global']['drop_no_rule']")
@@ -472,13 +463,13 @@ print('' if g.get('rule_packets') == want else 'per rule %s, want %s' % (g.get('
 		p1=$(jget "$T/xs1.json" "d['global']['pass_rule']")
 		# UDP and TCP noise dies in XDP (ARP noise passes as control plane)
 		[ -n "$d1" ] && [ $((d1 - d0)) -gt $((COUNT / 4)) ] ||
-			bad "XDP dropped $((${d1:-0} - ${d0:-0})) noise packets"
+			fg_bad "XDP dropped $((${d1:-0} - ${d0:-0})) noise packets"
 		[ -n "$p1" ] && [ $((p1 - p0)) -eq "$WANT" ] ||
-			bad "XDP passed $((${p1:-0} - ${p0:-0})) packets by rule, want $WANT"
+			fg_bad "XDP passed $((${p1:-0} - ${p0:-0})) packets by rule, want $WANT"
 	else
-		bad "probe did not start: $(head -1 "$T/x$be.err")"
+		fg_bad "probe did not start: $(head -1 "$T/x$be.err")"
 	fi
-	end
+	fg_end
 done
 # The generator's trailer does not reach UDP socket paths; `gen --itch-stamps`
 # puts the send time in the ITCH timestamps, `run --itch-stamps` measures
@@ -487,7 +478,7 @@ for be in socket io_uring; do
 	for flag in --itch-stamps ""; do
 		onoff=off
 		[ -n "$flag" ] && onoff=on
-		begin "itch_stamps_${be}_$onoff"
+		fg_begin "itch_stamps_${be}_$onoff"
 		if [ $XDP_OK = 0 ]; then
 			fg_skip "no XDP filter"
 			continue
@@ -502,8 +493,8 @@ for be in socket io_uring; do
 			sleep 0.05
 		done
 		fg_in_tx "$F" gen --iface "$FG_IF_TX" --count 2000 --feeds 2 --noise 0 --seed 7 \
-			--rate 5000 --itch-stamps >/dev/null || bad "gen failed"
-		wait $pid || bad "run exit status $?: $(head -1 "$T/is$be$flag.err")"
+			--rate 5000 --itch-stamps >/dev/null || fg_bad "gen failed"
+		wait $pid || fg_bad "run exit status $?: $(head -1 "$T/is$be$flag.err")"
 		r=$(python3 -c "
 import json, sys
 t = json.load(open(sys.argv[1]))['total']
@@ -518,8 +509,8 @@ elif sys.argv[2] and not 0 < g['p50'] < 1e9:
 elif not sys.argv[2] and n:
     print('%d stamped without --itch-stamps' % n)
 " "$T/is$be$flag.json" "$flag" 2>&1)
-		[ -n "$r" ] && bad "$r"
-		end
+		[ -n "$r" ] && fg_bad "$r"
+		fg_end
 	done
 done
 [ $XDP_OK = 1 ] && fg_in_rx "$F" detach "$IF" >/dev/null
@@ -533,15 +524,15 @@ one_line_fail() {
 	"$@" >"$T/ol.out" 2>"$T/ol.err"
 	rc=$?
 	if [ $rc -eq 0 ]; then
-		bad "'$want': exit status 0"
+		fg_bad "'$want': exit status 0"
 	elif [ "$(wc -l <"$T/ol.err")" -ne 1 ]; then
-		bad "'$want': want one stderr line, got: $(tr '\n' '|' <"$T/ol.err")"
+		fg_bad "'$want': want one stderr line, got: $(tr '\n' '|' <"$T/ol.err")"
 	elif ! grep -q -- "$want" "$T/ol.err"; then
-		bad "got '$(cat "$T/ol.err")', want '$want'"
+		fg_bad "got '$(cat "$T/ol.err")', want '$want'"
 	fi
 }
 
-begin io_uring_disabled
+fg_begin io_uring_disabled
 IOU_OLD=$(sysctl -n kernel.io_uring_disabled 2>/dev/null)
 if [ -z "$IOU_OLD" ]; then
 	fg_skip "no kernel.io_uring_disabled on this kernel"
@@ -550,25 +541,25 @@ else
 		one_line_fail "io_uring is disabled (kernel.io_uring_disabled = 2)" \
 			fg_in_rx "$P" --backend io_uring --iface "$IF" $FEEDS --timeout 1
 		sysctl -qw kernel.io_uring_disabled="$IOU_OLD"
-		joined 239.1.1.1 && bad "a group is left joined"
-		end
+		joined 239.1.1.1 && fg_bad "a group is left joined"
+		fg_end
 	else
 		fg_skip "could not set kernel.io_uring_disabled"
 	fi
 	IOU_OLD=""
 fi
 
-begin not_permitted
+fg_begin not_permitted
 install -m 0755 "$P" "$T/probe"
 chmod 0755 "$T"
 one_line_fail "needs root or CAP_NET_RAW" fg_in_rx setpriv --reuid=65534 --regid=65534 \
 	--clear-groups --inh-caps=-all "$T/probe" --backend af_packet --iface "$IF" $FEEDS --timeout 1
-end
+fg_end
 
-begin errors
+fg_begin errors
 one_line_fail "unknown; use af_xdp, af_packet, io_uring or socket" \
 	fg_in_rx "$P" --backend netmap --iface "$IF" $FEEDS
 one_line_fail "fgnosuch$$: no such interface" "$P" --backend socket --iface fgnosuch$$ $FEEDS
-end
+fg_end
 
 exit $FG_FAILED

@@ -31,20 +31,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 F=$FEEDGATE
 T=$(mktemp -d /tmp/fg-burst.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-ERRS=""
 RATE=20000
 FACTOR=10
 LEN_NS=1000000
 EVERY_NS=100000000
 
-begin() {
-	fg_case "$1"
-	ERRS=""
-}
-bad() { ERRS="${ERRS:+$ERRS; }$*"; }
-end() {
-	if [ -z "$ERRS" ]; then fg_pass "${1:-}"; else fg_fail "$ERRS"; fi
-}
 
 if [ ! -x "$F" ]; then
 	echo "FAIL test_gen_burst: $F not built (make)"
@@ -154,37 +145,37 @@ burst_check() {
 # The report line bench/bench_compare.sh parses, unchanged, and the bursts after it.
 report_ok() {
 	grep -qE 'sent [0-9]+ packets \([0-9]+ feed, [0-9]+ noise\), [0-9]+ bytes in [0-9.]+ s: [0-9]+ pps' "$1" ||
-		bad "report: no 'sent N packets ... pps' line: $(grep '^sent' "$1")"
+		fg_bad "report: no 'sent N packets ... pps' line: $(grep '^sent' "$1")"
 	grep -q "^sent .*, bursts 10x for 1ms every 100ms (200000 pps in bursts, 18182 pps between)$" "$1" ||
-		bad "report does not state the bursts: $(grep '^sent' "$1")"
+		fg_bad "report does not state the bursts: $(grep '^sent' "$1")"
 }
 sent_of() { sed -n 's/^sent \([0-9]*\) packets.*/\1/p' "$1"; }
 
 # --- pcap: the schedule itself ---------------------------------------------------------------
-begin pcap_burst_shape
+fg_begin pcap_burst_shape
 if "$F" gen --pcap "$T/burst.pcap" --rate $RATE --duration 1 --burst $FACTOR --burst-len 1ms \
 	--burst-every 100ms >"$T/g1.txt" 2>"$T/g1.err"; then
 	report_ok "$T/g1.txt"
 	# exact: 200 packets in each 1 ms burst window, 1800 in the 99 ms after it
-	res=$(burst_check "$T/burst.pcap" pcap $RATE 0 10.99 11.01 1) || bad "$res"
+	res=$(burst_check "$T/burst.pcap" pcap $RATE 0 10.99 11.01 1) || fg_bad "$res"
 else
-	bad "gen --pcap --burst failed: $(head -1 "$T/g1.err")"
+	fg_bad "gen --pcap --burst failed: $(head -1 "$T/g1.err")"
 	res=""
 fi
-end "${res:-}"
+fg_end "${res:-}"
 
-begin pcap_even_fails_check
+fg_begin pcap_even_fails_check
 if "$F" gen --pcap "$T/even.pcap" --rate $RATE --duration 1 >"$T/g2.txt" 2>"$T/g2.err"; then
 	if res=$(burst_check "$T/even.pcap" pcap $RATE 0 10.99 11.01 1); then
-		bad "evenly paced output passed the burst check: $res"
+		fg_bad "evenly paced output passed the burst check: $res"
 	elif [[ $res != *"check failed: "*"density ratio"* ]]; then
-		bad "the check did not get to the density: $res"
+		fg_bad "the check did not get to the density: $res"
 	fi
-	grep -q ", bursts " "$T/g2.txt" && bad "report of an evenly paced run mentions bursts"
+	grep -q ", bursts " "$T/g2.txt" && fg_bad "report of an evenly paced run mentions bursts"
 else
-	bad "gen --pcap failed: $(head -1 "$T/g2.err")"
+	fg_bad "gen --pcap failed: $(head -1 "$T/g2.err")"
 fi
-end "refused as it should be: ${res:-}"
+fg_end "refused as it should be: ${res:-}"
 
 # --- errors ----------------------------------------------------------------------------------
 # expect_usage WANT ARGS...: `gen ARGS` exits 2, prints nothing on stdout and
@@ -195,18 +186,18 @@ expect_usage() {
 	out=$("$F" gen "$@" 2>"$T/err")
 	rc=$?
 	if [ $rc -ne 2 ]; then
-		bad "gen $*: exit $rc, want 2"
+		fg_bad "gen $*: exit $rc, want 2"
 	elif [ -n "$out" ]; then
-		bad "gen $*: printed on stdout: $out"
+		fg_bad "gen $*: printed on stdout: $out"
 	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		bad "gen $*: want one stderr line, got: $(tr '\n' '|' <"$T/err")"
+		fg_bad "gen $*: want one stderr line, got: $(tr '\n' '|' <"$T/err")"
 	elif ! grep -qF -- "feedgate: gen: $want" "$T/err"; then
-		bad "gen $*: got '$(cat "$T/err")', want '$want'"
+		fg_bad "gen $*: got '$(cat "$T/err")', want '$want'"
 	fi
-	[ -e "$T/err.pcap" ] && bad "gen $*: wrote a file"
+	[ -e "$T/err.pcap" ] && fg_bad "gen $*: wrote a file"
 	rm -f "$T/err.pcap"
 }
-begin errors
+fg_begin errors
 P=(--pcap "$T/err.pcap" --count 10)
 expect_usage "--burst '0.5': want a factor above 1" "${P[@]}" --burst 0.5
 expect_usage "--burst '1': want a factor above 1" "${P[@]}" --burst 1
@@ -219,7 +210,7 @@ expect_usage "--burst-every '100': want a duration" "${P[@]}" --burst 10 --burst
 expect_usage "--burst-len needs --burst FACTOR" "${P[@]}" --burst-len 1ms
 # parsed before anything touches the interface
 expect_usage "--burst needs a --rate above 0" --iface lo --burst 10 --rate 0
-end
+fg_end
 
 # --- over a veth pair ------------------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
@@ -262,12 +253,12 @@ capture() {
 	# up by time slices says nothing about the schedule.
 	fg_in_tx nice -n -10 "$F" gen --iface "$FG_IF_TX" --rate $RATE --duration 1 "$@" \
 		>"$out.txt" 2>"$out.err" ||
-		bad "gen $* failed: $(head -1 "$out.err")"
+		fg_bad "gen $* failed: $(head -1 "$out.err")"
 	sleep 0.3
 	kill -INT $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	grep -q "^0 packets dropped by kernel" "$out.td" ||
-		bad "tcpdump lost packets: $(grep dropped "$out.td" | tr '\n' ' ')"
+		fg_bad "tcpdump lost packets: $(grep dropped "$out.td" | tr '\n' ' ')"
 }
 
 # Loose for a noisy shared machine: mean within 3%, ratio 5-20 (schedule 11;
@@ -280,28 +271,28 @@ veth_check() {
 	VETH_RC=$?
 	got=$(tcpdump -nr "$out.pcap" 2>/dev/null | wc -l)
 	if [ -z "$sent" ] || [ "$got" != "$sent" ]; then
-		bad "captured $got packets, gen sent ${sent:-?}"
+		fg_bad "captured $got packets, gen sent ${sent:-?}"
 	fi
 }
 
-begin veth_afpacket_burst
+fg_begin veth_afpacket_burst
 capture "$T/afp" --burst $FACTOR
 report_ok "$T/afp.txt"
 veth_check "$T/afp"
-[ $VETH_RC -eq 0 ] || bad "$res"
-end "$res"
+[ $VETH_RC -eq 0 ] || fg_bad "$res"
+fg_end "$res"
 
-begin veth_afpacket_even_fails_check
+fg_begin veth_afpacket_even_fails_check
 capture "$T/afpeven"
 veth_check "$T/afpeven"
 if [ $VETH_RC -eq 0 ]; then
-	bad "evenly paced traffic passed the burst check: $res"
+	fg_bad "evenly paced traffic passed the burst check: $res"
 elif [[ $res != *"check failed: "*"density ratio"* ]]; then
-	bad "the check did not get to the density: $res"
+	fg_bad "the check did not get to the density: $res"
 fi
-end "refused as it should be: $res"
+fg_end "refused as it should be: $res"
 
-begin veth_xdp_burst
+fg_begin veth_xdp_burst
 # live frames go out only when the peer has an XDP program: the filter with
 # the pass policy and no rule passes everything on to tcpdump
 if ! fg_in_rx "$F" attach "$FG_IF_RX" --policy pass >"$T/attach.txt" 2>&1; then
@@ -310,11 +301,11 @@ else
 	capture "$T/xdp" --tx xdp --burst $FACTOR
 	report_ok "$T/xdp.txt"
 	grep -q " 0 refused by the device" "$T/xdp.txt" ||
-		bad "the device refused frames: $(grep backpressure "$T/xdp.txt")"
+		fg_bad "the device refused frames: $(grep backpressure "$T/xdp.txt")"
 	veth_check "$T/xdp"
-	[ $VETH_RC -eq 0 ] || bad "$res"
+	[ $VETH_RC -eq 0 ] || fg_bad "$res"
 	fg_in_rx "$F" detach "$FG_IF_RX" >/dev/null 2>&1
-	end "$res"
+	fg_end "$res"
 fi
 
 exit 0

@@ -7,7 +7,9 @@
  * shadow book built only from the callbacks equals the book. By hand:
  * price order of the top levels, clamped executions, unknown and duplicate
  * references, P and Q leaving the book alone, overflow counted, and the
- * order table's probing with colliding references.
+ * order table's probing with colliding references. fg_books_apply_batch()
+ * (which reads ahead to prefetch) against single applies, also on a tiny
+ * wrapped table with junk messages.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -798,6 +800,157 @@ static void test_book_colliding_references_against_reference(void)
 	fg_books_free(b);
 }
 
+/* A digest of every callback, in order: two books that report alike have equal digests. */
+static void digest(uint64_t *h, uint64_t v)
+{
+	*h = (*h ^ v) * 0x100000001b3ull;
+}
+
+static void dig_level(void *ctx, uint16_t loc, char side, uint32_t price, uint64_t shares,
+		      uint32_t orders)
+{
+	digest(ctx, 1);
+	digest(ctx, loc);
+	digest(ctx, (uint64_t)side);
+	digest(ctx, price);
+	digest(ctx, shares);
+	digest(ctx, orders);
+}
+
+static void dig_bbo(void *ctx, uint16_t loc, uint32_t bid, uint64_t bs, uint32_t ask, uint64_t as)
+{
+	digest(ctx, 2);
+	digest(ctx, loc);
+	digest(ctx, bid);
+	digest(ctx, bs);
+	digest(ctx, ask);
+	digest(ctx, as);
+}
+
+static void dig_trade(void *ctx, uint16_t loc, uint32_t price, uint64_t shares, uint64_t match)
+{
+	digest(ctx, 3);
+	digest(ctx, loc);
+	digest(ctx, price);
+	digest(ctx, shares);
+	digest(ctx, match);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * The batch's prefetch stages read slots and levels that later messages
+ * name before those messages are applied, following probes through a
+ * wrapped table: on a tiny table (128 slots) full of colliding references,
+ * tombstones and overflows, with junk messages of any type byte and any
+ * content mixed in, batches of every size from 1 to 40 must give the same
+ * books, lookups, counters and callbacks as single applies.
+ */
+static void test_book_batch_equals_single_on_colliding_table_with_junk(void)
+{
+	const uint32_t n = 60000, cap = 64;
+	uint64_t h1 = 14695981039346656037ull, h2 = h1, x = 0x9e3779b97f4a7c15ull, next = 1;
+	struct fg_book_callbacks c1 = { &h1, dig_level, dig_bbo, dig_trade };
+	struct fg_book_callbacks c2 = { &h2, dig_level, dig_bbo, dig_trade };
+	struct fg_books *one = fg_books_new(cap, &c1), *many = fg_books_new(cap, &c2);
+	struct fg_itch_msg *m = calloc(n, sizeof(*m));
+	static struct fg_level a[256], c[256];
+	uint64_t live[2 * 64] = { 0 }; /* references live in `one`, oldest first */
+	unsigned int nlive = 0, bad = 0;
+	struct fg_books_stats sa, sc;
+	struct fg_order o;
+
+	CU_ASSERT_FATAL(one && many && m);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t r = xorshift(&x), k = r % 100, target = 0;
+		unsigned int pick = 0;
+
+		/* an order the others name: mostly a recent one, some anywhere, some none */
+		if (nlive) {
+			pick = (r >> 8) % 10 < 7 ? nlive - 1 - (unsigned int)((r >> 12) % 4) % nlive
+						 : (unsigned int)((r >> 12) % nlive);
+			target = (r >> 20) % 20 ? live[pick] : live[pick] + 128;
+		}
+		if (k < 38) {
+			m[i] = add_msg(next++, (uint16_t)(1 + (r >> 24) % 5),
+				       (r >> 32) & 1 ? 'S' : 'B', 1 + (uint32_t)((r >> 40) % 300),
+				       100 + (uint32_t)((r >> 48) % 12));
+			if (k == 0) /* far ahead: the table wraps, and the reference collides */
+				m[i].add.order_reference_number =
+					(next += 128 * (1 + (r >> 56) % 4));
+		} else if (k < 70) {
+			m[i] = ref_msg('D', target, 0);
+		} else if (k < 78) {
+			m[i] = ref_msg((r >> 8) & 1 ? 'E' : 'X', target,
+				       (uint32_t)((r >> 24) % 200));
+		} else if (k < 82) {
+			m[i] = ref_msg('C', target, (uint32_t)((r >> 24) % 200));
+		} else if (k < 94) {
+			m[i] = replace_msg(target, next++, 1 + (uint32_t)((r >> 40) % 300),
+					   100 + (uint32_t)((r >> 48) % 12));
+		} else {
+			/* junk: any type byte, any locate, any content */
+			uint8_t *p = (uint8_t *)&m[i];
+
+			for (size_t j = 0; j < sizeof(m[i]); j++)
+				p[j] = (uint8_t)xorshift(&x);
+		}
+		fg_books_apply(one, &m[i]);
+		/* keep the list of live references up to date */
+		if (nlive && fg_books_order(one, live[pick], &o)) {
+			memmove(&live[pick], &live[pick + 1], (nlive - pick - 1) * sizeof(*live));
+			nlive--;
+		}
+		if ((k < 38 || (k >= 82 && k < 94)) && nlive < 2 * cap &&
+		    !fg_books_order(one,
+				    m[i].type == 'U' ? m[i].replace.new_order_reference_number
+						     : m[i].add.order_reference_number,
+				    &o))
+			live[nlive++] = o.ref;
+	}
+	for (uint32_t i = 0, len = 1; i < n; i += len, len = len % 40 + 1)
+		fg_books_apply_batch(many, m + i, n - i < len ? n - i : len);
+	for (uint32_t loc = 0; loc < 65536; loc++) {
+		for (int s = 0; s < 2; s++) {
+			unsigned int na = fg_books_top(one, (uint16_t)loc, s ? 'S' : 'B', a, 256);
+			unsigned int nc = fg_books_top(many, (uint16_t)loc, s ? 'S' : 'B', c, 256);
+
+			if (na != nc || memcmp(a, c, na * sizeof(*a)))
+				bad++;
+		}
+	}
+	for (uint64_t ref = 0; ref <= next; ref++) {
+		struct fg_order oa, oc;
+		int ra, rc;
+
+		memset(&oa, 0, sizeof(oa));
+		memset(&oc, 0, sizeof(oc));
+		ra = fg_books_order(one, ref, &oa);
+		rc = fg_books_order(many, ref, &oc);
+		if (ra != rc || memcmp(&oa, &oc, sizeof(oa)))
+			bad++;
+	}
+	fg_books_get_stats(one, &sa);
+	fg_books_get_stats(many, &sc);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(memcmp(&sa, &sc, sizeof(sa)), 0);
+	CU_ASSERT_EQUAL(h1, h2);
+	/* the run went where it meant to: probes, overflows, unknown references, removals */
+	CU_ASSERT_TRUE(sa.max_probe >= 2);
+	CU_ASSERT_TRUE(sa.overflows > 0);
+	CU_ASSERT_TRUE(sa.unknown_refs > 0);
+	CU_ASSERT_TRUE(sa.deletes > 1000 && sa.replaces > 1000 && sa.executions > 100);
+	free(m);
+	fg_books_free(one);
+	fg_books_free(many);
+}
+
 /* fg_books_apply_batch() is n calls of fg_books_apply(): same books, same counters. */
 static void test_book_batch_apply_equals_single_apply(void)
 {
@@ -857,6 +1010,7 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_book_overflow_is_counted_not_fatal),
 	FG_TEST(test_book_colliding_references_against_reference),
 	FG_TEST(test_book_batch_apply_equals_single_apply),
+	FG_TEST(test_book_batch_equals_single_on_colliding_table_with_junk),
 };
 
 FG_TEST_MAIN("book", tests, NULL, NULL)

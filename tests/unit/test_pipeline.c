@@ -453,6 +453,7 @@ struct seen {
 	char gap_feed[8][64];
 	uint16_t feed[64];
 	uint64_t seqs[64];
+	struct sess_seen *sess;
 };
 
 static void on_msg(void *ctx, const struct fg_pipeline_msg_info *info, const struct fg_itch_msg *m)
@@ -1081,6 +1082,250 @@ static void test_pipeline_feeds_the_books(void)
 	fg_pipeline_free(p);
 }
 
+/* --- session changes ---------------------------------------------------------------------- */
+
+static uint16_t msg_del(uint8_t *b, uint16_t locate, uint64_t ref)
+{
+	memset(b, 0, 19);
+	b[0] = 'D';
+	put(b, 1, locate, 2);
+	put(b, 11, ref, 8);
+	return 19;
+}
+
+struct sess_seen {
+	unsigned int n;
+	enum fg_pipeline_session_state state[4];
+	char feed[4][64];
+	char prev[4][FG_MOLD_SESSION_LEN + 1];
+	char cur[4][FG_MOLD_SESSION_LEN + 1];
+};
+
+static void on_sess(void *ctx, const char *feed, const char *previous, const char *session,
+		    enum fg_pipeline_session_state state)
+{
+	struct sess_seen *s = ((struct seen *)ctx)->sess;
+
+	if (s->n < 4) {
+		s->state[s->n] = state;
+		snprintf(s->feed[s->n], sizeof(s->feed[0]), "%s", feed);
+		memcpy(s->prev[s->n], previous, FG_MOLD_SESSION_LEN);
+		memcpy(s->cur[s->n], session, FG_MOLD_SESSION_LEN);
+	}
+	s->n++;
+}
+
+/*
+ * One stream, session A: locate 1 is AAPL, 2 is MSFT. Session B: locate 1 is
+ * MSFT, 2 not announced (yet). The subscription is MSFT. The new session's
+ * messages must be judged by the new directory only, and its Delete of an
+ * old-session reference must not find the old day's order.
+ */
+static void test_pipeline_session_change_resets_state(void)
+{
+	struct fg_pipeline_config cfg = { .on_message = on_msg,
+					  .on_session_change = on_sess,
+					  .symbols = "MSFT",
+					  .books = 1,
+					  .order_capacity = 1024 };
+	struct fg_pipeline *p;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct sess_seen *ss = calloc(1, sizeof(*ss));
+	struct pb *a = malloc(sizeof(*a) * 3);
+	struct fg_frame f[3];
+	uint8_t m[64] = { 0 };
+	struct fg_pipeline_seq_totals t;
+	struct fg_books_stats b;
+	struct fg_order o;
+	char sym[9], *out = NULL, *sum = NULL, *ev, *d1, *e2;
+	size_t outlen = 0, sumlen = 0;
+	FILE *mf;
+
+	s->sess = ss;
+	cfg.ctx = s;
+	cfg.decode = open_memstream(&out, &outlen);
+	CU_ASSERT_EQUAL_FATAL(fg_pipeline_new(&cfg, &p), 0);
+	pb_start(&a[0], "\xef\x01\x01\x01", 5000, "SESSIONAAA", 1);
+	pb_msg(&a[0], m, msg_dir(m, 1, "AAPL"));
+	pb_msg(&a[0], m, msg_dir(m, 2, "MSFT"));
+	pb_msg(&a[0], m, msg_add(m, 1, 1, 'B', 100, "AAPL", 1000));
+	pb_msg(&a[0], m, msg_add(m, 2, 2, 'B', 100, "MSFT", 2000));
+	pb_msg(&a[0], m, msg_exec(m, 1, 1, 5)); /* AAPL: not selected */
+	pb_msg(&a[0], m, msg_exec(m, 2, 2, 5)); /* MSFT: selected */
+	pb_end(&a[0], -1);
+	pb_start(&a[1], "\xef\x01\x01\x01", 5000, "SESSIONBBB", 1);
+	pb_msg(&a[1], m, msg_exec(m, 2, 2, 1)); /* locate 2 unknown today: not selected */
+	pb_msg(&a[1], m, msg_dir(m, 1, "MSFT"));
+	pb_msg(&a[1], m, msg_add(m, 1, 1, 'S', 100, "MSFT", 3000));
+	pb_msg(&a[1], m, msg_exec(m, 1, 1, 10)); /* locate 1 is MSFT now: selected */
+	pb_msg(&a[1], m, msg_del(m, 1, 2)); /* yesterday's reference: unknown */
+	pb_end(&a[1], -1);
+	frame_of(&f[0], &a[0], 1);
+	frame_of(&f[1], &a[1], 2); /* same batch: session A must be done with its own state */
+	fg_pipeline_frames(p, f, 2);
+
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->session_resets, 1);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->session_resets_skipped, 0);
+	fg_pipeline_seq_totals(p, &t);
+	CU_ASSERT_EQUAL(t.session_changes, 1);
+	/* Session A: R MSFT, A ref 2, E ref 2; session B: R MSFT, A ref 1, E ref 1, D ref 2. */
+	CU_ASSERT_EQUAL(s->per_type['R'], 2);
+	CU_ASSERT_EQUAL(s->per_type['A'], 2);
+	CU_ASSERT_EQUAL(s->per_type['E'], 2);
+	CU_ASSERT_EQUAL(s->per_type['D'], 1);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->selected, 4 + 4); /* every R is selected */
+	CU_ASSERT_EQUAL(fg_books_symbol(fg_pipeline_books(p), 1, sym), 0);
+	CU_ASSERT_STRING_EQUAL(sym, "MSFT");
+	CU_ASSERT_EQUAL(fg_books_symbol(fg_pipeline_books(p), 2, sym), -ENOENT);
+	CU_ASSERT_EQUAL(fg_books_order(fg_pipeline_books(p), 2, &o), -ENOENT);
+	CU_ASSERT_EQUAL_FATAL(fg_books_order(fg_pipeline_books(p), 1, &o), 0);
+	CU_ASSERT_EQUAL(o.locate, 1);
+	CU_ASSERT_EQUAL(o.side, 'S');
+	CU_ASSERT_EQUAL(o.shares, 90);
+	fg_books_get_stats(fg_pipeline_books(p), &b);
+	CU_ASSERT_EQUAL(b.unknown_refs, 1);
+	CU_ASSERT_EQUAL(b.deletes, 0);
+	CU_ASSERT_EQUAL(b.orders_live, 1);
+	CU_ASSERT_EQUAL_FATAL(ss->n, 1);
+	CU_ASSERT_EQUAL(ss->state[0], FG_PIPELINE_SESSION_RESET);
+	CU_ASSERT_STRING_EQUAL(ss->feed[0], "239.1.1.1:5000");
+	CU_ASSERT_STRING_EQUAL(ss->prev[0], "SESSIONAAA");
+	CU_ASSERT_STRING_EQUAL(ss->cur[0], "SESSIONBBB");
+
+	/* A heartbeat of a new session is a change too. */
+	pb_start(&a[2], "\xef\x01\x01\x01", 5000, "SESSIONCCC", 1);
+	pb_end(&a[2], 0);
+	frame_of(&f[2], &a[2], 3);
+	fg_pipeline_frames(p, &f[2], 1);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->session_resets, 2);
+	CU_ASSERT_EQUAL(fg_books_order(fg_pipeline_books(p), 1, &o), -ENOENT);
+	CU_ASSERT_EQUAL(ss->n, 2);
+
+	/* Decode output: the event sits between the two sessions' messages. */
+	fclose(cfg.decode);
+	ev = strstr(
+		out,
+		"{\"event\":\"session_change\",\"feed\":\"239.1.1.1:5000\","
+		"\"previous\":\"SESSIONAAA\",\"session\":\"SESSIONBBB\",\"state\":\"reset\"}\n");
+	e2 = strstr(out, "{\"seq\":6,\"type\":\"E\"");
+	d1 = strstr(out, "{\"seq\":5,\"type\":\"D\"");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d1);
+	CU_ASSERT(e2 < ev && ev < d1);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "\"previous\":\"SESSIONBBB\",\"session\":\"SESSIONCCC\""));
+
+	/* Summaries: the counters, and the book counters over both dropped books. */
+	mf = open_memstream(&sum, &sumlen);
+	fg_pipeline_summary_json(p, mf);
+	fclose(mf);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "\"session_changes\":2,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "\"session_resets\":2,\"session_resets_skipped\":0,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "\"orders_live\":0,\"orders_peak\":1,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "\"unknown_refs\":1}"));
+	free(sum);
+	sum = NULL;
+	mf = open_memstream(&sum, &sumlen);
+	fg_pipeline_summary_print(p, mf);
+	fclose(mf);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sum, "session changes 2 (state reset 2, kept 0)"));
+	free(sum);
+	fg_pipeline_free(p);
+	free(out);
+	free(a);
+	free(ss);
+	free(s);
+}
+
+/*
+ * Two streams on one pipeline share the directory and the books: a session
+ * change on one must not wipe the other's state, so it is kept and counted.
+ * A configured feed that never carried a message does not count as sharing.
+ */
+static void test_pipeline_session_change_other_stream_survives(void)
+{
+	static const char *const feeds[] = { "239.1.1.1:5000", "239.1.1.2:5000" };
+	struct fg_pipeline_config cfg = { .on_message = on_msg,
+					  .on_session_change = on_sess,
+					  .feeds = feeds,
+					  .nfeeds = 2,
+					  .symbols = "MSFT,IBM",
+					  .books = 1,
+					  .order_capacity = 1024 };
+	struct fg_pipeline *p;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct sess_seen *ss = calloc(1, sizeof(*ss));
+	struct pb *a = malloc(sizeof(*a) * 4);
+	struct fg_frame f[4];
+	uint8_t m[64] = { 0 };
+	struct fg_books_stats b;
+	struct fg_order o;
+	char sym[9], *out = NULL;
+	size_t outlen = 0;
+
+	s->sess = ss;
+	cfg.ctx = s;
+	cfg.decode = open_memstream(&out, &outlen);
+
+	/* Only stream 1 has traffic: its change resets. */
+	CU_ASSERT_EQUAL_FATAL(fg_pipeline_new(&cfg, &p), 0);
+	pb_start(&a[0], "\xef\x01\x01\x01", 5000, "SESSIONAAA", 1);
+	pb_msg(&a[0], m, msg_dir(m, 1, "MSFT"));
+	pb_msg(&a[0], m, msg_add(m, 1, 1, 'B', 100, "MSFT", 1000));
+	pb_end(&a[0], -1);
+	pb_start(&a[1], "\xef\x01\x01\x01", 5000, "SESSIONBBB", 1);
+	pb_msg(&a[1], m, msg_exec(m, 1, 1, 1));
+	pb_end(&a[1], -1);
+	frame_of(&f[0], &a[0], 1);
+	frame_of(&f[1], &a[1], 2);
+	fg_pipeline_frames(p, f, 2);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->session_resets, 1);
+	CU_ASSERT_EQUAL(fg_books_order(fg_pipeline_books(p), 1, &o), -ENOENT);
+	CU_ASSERT_EQUAL(s->per_type['E'], 0); /* locate 1 not announced in session B */
+	fg_pipeline_free(p);
+
+	/* Both streams have traffic: stream 1's change keeps stream 2's state. */
+	memset(s, 0, sizeof(*s));
+	memset(ss, 0, sizeof(*ss));
+	s->sess = ss;
+	CU_ASSERT_EQUAL_FATAL(fg_pipeline_new(&cfg, &p), 0);
+	pb_start(&a[2], "\xef\x01\x01\x02", 5000, "OTHERSESS1", 1);
+	pb_msg(&a[2], m, msg_dir(m, 7, "IBM"));
+	pb_msg(&a[2], m, msg_add(m, 7, 70, 'S', 300, "IBM", 5000));
+	pb_end(&a[2], -1);
+	frame_of(&f[0], &a[0], 1);
+	frame_of(&f[1], &a[2], 2);
+	frame_of(&f[2], &a[1], 3);
+	fg_pipeline_frames(p, f, 3);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->session_resets, 0);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->session_resets_skipped, 1);
+	CU_ASSERT_EQUAL_FATAL(ss->n, 1);
+	CU_ASSERT_EQUAL(ss->state[0], FG_PIPELINE_SESSION_KEPT_SHARED);
+	CU_ASSERT_EQUAL(fg_books_symbol(fg_pipeline_books(p), 7, sym), 0);
+	CU_ASSERT_STRING_EQUAL(sym, "IBM");
+	CU_ASSERT_EQUAL_FATAL(fg_books_order(fg_pipeline_books(p), 70, &o), 0);
+	CU_ASSERT_EQUAL(o.shares, 300);
+	/* Stream 2 goes on with its state: an execution by locate matches its order. */
+	pb_start(&a[3], "\xef\x01\x01\x02", 5000, "OTHERSESS1", 3);
+	pb_msg(&a[3], m, msg_exec(m, 7, 70, 100));
+	pb_end(&a[3], -1);
+	frame_of(&f[3], &a[3], 4);
+	fg_pipeline_frames(p, &f[3], 1);
+	CU_ASSERT_EQUAL_FATAL(fg_books_order(fg_pipeline_books(p), 70, &o), 0);
+	CU_ASSERT_EQUAL(o.shares, 200);
+	fg_books_get_stats(fg_pipeline_books(p), &b);
+	CU_ASSERT_EQUAL(b.executions, 2); /* stream 1's E on the kept order, stream 2's E */
+	fclose(cfg.decode);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"previous\":\"SESSIONAAA\",\"session\":\"SESSIONBBB\","
+					   "\"state\":\"kept_shared\"}\n"));
+	fg_pipeline_free(p);
+	free(out);
+	free(a);
+	free(ss);
+	free(s);
+}
+
 static const struct fg_test tests[] = {
 	FG_TEST(test_real_add_order_no_mpid),
 	FG_TEST(test_real_market_participant_position),
@@ -1098,6 +1343,8 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_pipeline_rejects_bad_config),
 	FG_TEST(test_pipeline_summary_json),
 	FG_TEST(test_pipeline_feeds_the_books),
+	FG_TEST(test_pipeline_session_change_resets_state),
+	FG_TEST(test_pipeline_session_change_other_stream_survives),
 };
 
 FG_TEST_MAIN("pipeline", tests, NULL, NULL)

@@ -77,6 +77,7 @@ struct fg_pipeline {
 	struct queued_gap gaps[GAP_QUEUE];
 
 	struct fg_pipeline_stats st;
+	struct fg_books_stats books_prev; /* counters of the books dropped by session resets */
 	char json[FG_ITCH_JSON_MAX + 2];
 };
 
@@ -110,6 +111,41 @@ static void emit_gap(struct fg_pipeline *p, const struct fg_mold_gap *g)
 	}
 	if (p->cfg.on_gap)
 		p->cfg.on_gap(p->cfg.ctx, name, g);
+}
+
+/* Put the books' counters of a past session into the totals the summaries show. */
+static void books_stats_add(struct fg_books_stats *acc, const struct fg_books_stats *b)
+{
+	acc->messages += b->messages;
+	acc->adds += b->adds;
+	acc->executions += b->executions;
+	acc->cancels += b->cancels;
+	acc->deletes += b->deletes;
+	acc->replaces += b->replaces;
+	acc->trades += b->trades;
+	if (b->orders_peak > acc->orders_peak)
+		acc->orders_peak = b->orders_peak;
+	acc->overflows += b->overflows;
+	acc->unknown_refs += b->unknown_refs;
+	acc->duplicate_refs += b->duplicate_refs;
+	acc->clamped += b->clamped;
+	acc->bad_orders += b->bad_orders;
+	acc->crossed += b->crossed;
+	if (b->max_probe > acc->max_probe)
+		acc->max_probe = b->max_probe;
+}
+
+/* The books' counters over every session (orders_live, levels_live: the current books). */
+static void books_stats_total(const struct fg_pipeline *p, struct fg_books_stats *b)
+{
+	struct fg_books_stats cur;
+
+	fg_books_get_stats(p->books, &cur);
+	*b = p->books_prev;
+	books_stats_add(b, &cur);
+	b->orders_live = cur.orders_live;
+	b->levels_live = cur.levels_live;
+	b->order_capacity = cur.order_capacity;
 }
 
 static void deliver(struct fg_pipeline *p, unsigned int j, const struct fg_itch_msg *m)
@@ -185,6 +221,115 @@ static void on_seq_gap(void *ctx, const struct fg_mold_gap *g)
 	p->gaps[p->ngaps].g = *g;
 	p->gaps[p->ngaps].at = p->n;
 	p->ngaps++;
+}
+
+/* --- session changes ---------------------------------------------------------------------- */
+
+/* A filter with the configured subscription; NULL in *out when none is needed. */
+static int make_filter(const struct fg_pipeline_config *cfg, struct fg_filter **out)
+{
+	struct fg_filter *f;
+	int rc;
+
+	*out = NULL;
+	if (!(cfg->symbols && *cfg->symbols) && !(cfg->types && *cfg->types))
+		return 0;
+	f = fg_filter_new();
+	if (!f)
+		return -ENOMEM;
+	if (cfg->symbols && *cfg->symbols && (rc = fg_filter_add_symbols(f, cfg->symbols))) {
+		pr_warn("pipeline: symbols '%s': expected a comma-separated list of symbols of 1-8 "
+			"characters\n",
+			cfg->symbols);
+		fg_filter_free(f);
+		return rc;
+	}
+	if (cfg->types && *cfg->types && (rc = fg_filter_set_types(f, cfg->types))) {
+		pr_warn("pipeline: types '%s': expected ITCH message type letters\n", cfg->types);
+		fg_filter_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+/*
+ * The directory and the books are one per pipeline, shared by all its
+ * streams. They may be rebuilt for a stream's new session only when no other
+ * stream (nor the bare message entry) has put anything in them.
+ */
+static int state_shared(const struct fg_pipeline *p, unsigned int s)
+{
+	if (p->raw_seq)
+		return 1;
+	for (unsigned int o = 0; o < p->nstreams; o++)
+		if (o != s && p->streams[o].st.messages)
+			return 1;
+	return 0;
+}
+
+static const char *const session_state_name[] = {
+	[FG_PIPELINE_SESSION_RESET] = "reset",
+	[FG_PIPELINE_SESSION_KEPT_SHARED] = "kept_shared",
+	[FG_PIPELINE_SESSION_KEPT_NOMEM] = "kept_no_memory",
+};
+
+/*
+ * Stream s has just left its session for a new one (fg_mold_seq_packet()
+ * counted a session change; its first packet is not gathered yet). Stock
+ * locates are assigned per day (ITCH 5.0 section 1.2) and order reference
+ * numbers restart with the day, so the directory and the books of the old
+ * session would file the new one's messages under the wrong symbols and
+ * orders: start both afresh, with the subscription applied again. Once a
+ * day, so allocating here is fine.
+ */
+static void session_change(struct fg_pipeline *p, unsigned int s)
+{
+	const struct fg_mold_seq *q = &p->streams[s];
+	const char *name = p->stream_info[s].name;
+	enum fg_pipeline_session_state state = FG_PIPELINE_SESSION_RESET;
+	struct fg_filter *nf = NULL;
+	struct fg_books *nb = NULL;
+
+	/* What was gathered of the old session is judged and applied with the old state,
+	 * and its last gaps (flushed by the change) reported, before anything changes. */
+	run_batch(p);
+	if (state_shared(p, s)) {
+		state = FG_PIPELINE_SESSION_KEPT_SHARED;
+	} else if ((p->filter && make_filter(&p->cfg, &nf)) ||
+		   (p->books && !(nb = fg_books_new(p->cfg.order_capacity, p->cfg.book_cb)))) {
+		fg_filter_free(nf);
+		state = FG_PIPELINE_SESSION_KEPT_NOMEM;
+	}
+	if (state == FG_PIPELINE_SESSION_RESET) {
+		if (p->filter) {
+			/* Keep an implementation the caller forced. */
+			fg_filter_set_impl(nf, fg_filter_get_impl(p->filter));
+			fg_filter_free(p->filter);
+			p->filter = nf;
+		}
+		if (p->books) {
+			struct fg_books_stats b;
+
+			fg_books_get_stats(p->books, &b);
+			books_stats_add(&p->books_prev, &b);
+			fg_books_free(p->books);
+			p->books = nb;
+		}
+		p->st.session_resets++;
+	} else {
+		p->st.session_resets_skipped++;
+	}
+	if (p->cfg.decode) {
+		fprintf(p->cfg.decode,
+			"{\"event\":\"session_change\",\"feed\":\"%s\",\"previous\":\"", name);
+		json_bytes(p->cfg.decode, q->prev_session, FG_MOLD_SESSION_LEN);
+		fprintf(p->cfg.decode, "\",\"session\":\"");
+		json_bytes(p->cfg.decode, q->session, FG_MOLD_SESSION_LEN);
+		fprintf(p->cfg.decode, "\",\"state\":\"%s\"}\n", session_state_name[state]);
+	}
+	if (p->cfg.on_session_change)
+		p->cfg.on_session_change(p->cfg.ctx, name, q->prev_session, q->session, state);
 }
 
 /* --- gathering ----------------------------------------------------------------------------- */
@@ -298,7 +443,7 @@ void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, un
 		uint32_t plen;
 		uint16_t len;
 		unsigned int nr, r, k;
-		uint64_t now;
+		uint64_t now, changes;
 		int kind, fi, bad;
 		struct feed *f;
 
@@ -338,7 +483,10 @@ void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, un
 				now_fallback = mono_ns();
 			now = now_fallback;
 		}
+		changes = p->streams[f->stream].st.session_changes;
 		nr = fg_mold_seq_packet(&p->streams[f->stream], &pkt.h, now, runs);
+		if (p->streams[f->stream].st.session_changes != changes)
+			session_change(p, f->stream);
 		if (!nr)
 			continue;
 
@@ -506,24 +654,8 @@ int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **o
 		goto fail;
 
 	p->want_r = !cfg->types || !*cfg->types || strchr(cfg->types, 'R');
-	if ((cfg->symbols && *cfg->symbols) || (cfg->types && *cfg->types)) {
-		p->filter = fg_filter_new();
-		if (!p->filter)
-			goto fail;
-		if (cfg->symbols && *cfg->symbols &&
-		    (rc = fg_filter_add_symbols(p->filter, cfg->symbols))) {
-			pr_warn("pipeline: symbols '%s': expected a comma-separated list of "
-				"symbols of 1-8 characters\n",
-				cfg->symbols);
-			goto fail;
-		}
-		if (cfg->types && *cfg->types &&
-		    (rc = fg_filter_set_types(p->filter, cfg->types))) {
-			pr_warn("pipeline: types '%s': expected ITCH message type letters\n",
-				cfg->types);
-			goto fail;
-		}
-	}
+	if ((rc = make_filter(cfg, &p->filter)))
+		goto fail;
 
 	rc = -EINVAL;
 	for (unsigned int i = 0; i < cfg->narbitrate; i++)
@@ -663,11 +795,13 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 		"},\"selected\":%llu,\"decoded\":%llu,\"gaps\":%llu,\"gap_messages\":%llu,"
 		"\"duplicates\":%llu,\"duplicate_packets\":%llu,\"filled\":%llu,"
 		"\"heartbeats\":%llu,\"end_of_session\":%llu,\"session_changes\":%llu,"
-		"\"unsequenced_packets\":%llu,\"stale_packets\":%llu,\"streams\":[",
+		"\"unsequenced_packets\":%llu,\"stale_packets\":%llu,\"session_resets\":%llu,"
+		"\"session_resets_skipped\":%llu,\"streams\":[",
 		U(st->selected), U(st->decoded), U(t.gaps), U(t.gap_messages),
 		U(t.duplicate_messages), U(t.duplicate_packets), U(t.filled_messages),
 		U(t.heartbeats), U(t.end_of_session), U(t.session_changes),
-		U(t.unsequenced_packets), U(t.stale_packets));
+		U(t.unsequenced_packets), U(t.stale_packets), U(st->session_resets),
+		U(st->session_resets_skipped));
 	for (unsigned int s = 0; s < p->nstreams; s++) {
 		const struct fg_mold_seq *q = &p->streams[s];
 		uint64_t pk = 0, msgs = 0;
@@ -693,7 +827,7 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 	if (p->books) {
 		struct fg_books_stats b;
 
-		fg_books_get_stats(p->books, &b);
+		books_stats_total(p, &b);
 		fprintf(f,
 			",\"books\":{\"order_capacity\":%u,\"orders_live\":%llu,"
 			"\"orders_peak\":%llu,\"overflows\":%llu,\"unknown_refs\":%llu}",
@@ -739,10 +873,11 @@ void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
 	if (st->packets || p->nstreams)
 		fprintf(f,
 			"sequencing  gaps %llu (%llu messages), duplicates %llu, filled late %llu, "
-			"heartbeats %llu, end of session %llu, session changes %llu, unsequenced "
-			"packets %llu\n",
+			"heartbeats %llu, end of session %llu, session changes %llu (state reset "
+			"%llu, kept %llu), unsequenced packets %llu\n",
 			U(t.gaps), U(t.gap_messages), U(t.duplicate_messages), U(t.filled_messages),
 			U(t.heartbeats), U(t.end_of_session), U(t.session_changes),
+			U(st->session_resets), U(st->session_resets_skipped),
 			U(t.unsequenced_packets));
 	fprintf(f, "malformed   %llu (L2 %llu, IP %llu, UDP %llu", U(malformed_total(st)),
 		U(st->net[FG_NET_BAD_L2]), U(st->net[FG_NET_BAD_IP]), U(st->net[FG_NET_BAD_UDP]));
@@ -764,7 +899,7 @@ void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
 	if (p->books) {
 		struct fg_books_stats b;
 
-		fg_books_get_stats(p->books, &b);
+		books_stats_total(p, &b);
 		fprintf(f,
 			"books       orders live %llu (peak %llu of %u), overflows %llu%s, unknown "
 			"refs %llu\n",
