@@ -277,12 +277,21 @@ png = "e2e_latency_cdf_%s.png" % tag
 part = "#### Layout: %s\n\n" % tag + table + "\n\n" + layout + \
     "\n\nLatency CDF at 100 kpps: ![e2e latency CDF, %s](%s)\n" % (tag, png)
 open(os.path.join(out, "part_%s.md" % tag), "w").write(part)
-# every layout measured so far, threaded first
+# every layout measured so far, threaded first; a layout not in bench/out (a fresh
+# checkout) keeps its part from the last e2e_results.md
+try:
+    prev = open(os.path.join(here, "e2e_results.md")).read()
+except OSError:
+    prev = ""
 parts = []
 for t in ("threaded", "softirq"):
     f = os.path.join(out, "part_%s.md" % t)
     if os.path.exists(f):
         parts.append(open(f).read())
+    elif "#### Layout: %s\n" % t in prev:
+        part = prev[prev.index("#### Layout: %s\n" % t):]
+        nxt = part.find("#### Layout: ", 1)
+        parts.append((part[:nxt] if nxt > 0 else part).rstrip("\n") + "\n")
 body = ("## End-to-end: AF_XDP consumer on veth (`make bench-e2e`)\n\n"
         "Zero loss = every frame the generator's program sent was accepted by the sending "
         "veth (none refused because the peer's 256-entry ring was full) and taken by the "
