@@ -589,14 +589,14 @@ static int fg_afp_open_one(const struct fg_backend_opts *o, int ifindex, unsigne
 
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		fg_bk_err(err, errlen, "%s", strerror(ENOMEM));
+		fg_errf(err, errlen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	p->fd = -1;
 	p->thread = t;
 	if (fg_ftab_build(&p->ftab, o->feeds, o->nfeeds)) {
-		fg_bk_err(err, errlen, "%s", strerror(ENOMEM));
+		fg_errf(err, errlen, "%s", strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -606,18 +606,18 @@ static int fg_afp_open_one(const struct fg_backend_opts *o, int ifindex, unsigne
 	p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
 		ret = -errno;
-		fg_bk_err(err, errlen, "Couldn't open a packet socket: %s%s", strerror(errno),
-			  errno == EPERM || errno == EACCES ? " (needs root or CAP_NET_RAW)" : "");
+		fg_errf(err, errlen, "Couldn't open a packet socket: %s%s", strerror(errno),
+			errno == EPERM || errno == EACCES ? " (needs root or CAP_NET_RAW)" : "");
 		goto fail;
 	}
 	if (setsockopt(p->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v))) {
 		ret = -errno;
-		fg_bk_err(err, errlen, "Couldn't select TPACKET_V3: %s", strerror(errno));
+		fg_errf(err, errlen, "Couldn't select TPACKET_V3: %s", strerror(errno));
 		goto fail;
 	}
 	ret = fg_afp_attach(p->fd, &reject, 1);
 	if (ret) {
-		fg_bk_err(err, errlen, "Couldn't attach a socket filter: %s", strerror(-ret));
+		fg_errf(err, errlen, "Couldn't attach a socket filter: %s", strerror(-ret));
 		goto fail;
 	}
 	/* Our own IGMP/MLD reports go out of this interface: not ours to see. */
@@ -630,8 +630,8 @@ static int fg_afp_open_one(const struct fg_backend_opts *o, int ifindex, unsigne
 	req.tp_retire_blk_tov = o->retire_ms;
 	if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req))) {
 		ret = -errno;
-		fg_bk_err(err, errlen, "Couldn't create the ring (%u blocks of %u bytes): %s",
-			  o->block_count, o->block_size, strerror(errno));
+		fg_errf(err, errlen, "Couldn't create the ring (%u blocks of %u bytes): %s",
+			o->block_count, o->block_size, strerror(errno));
 		goto fail;
 	}
 	p->map_len = (size_t)o->block_size * o->block_count;
@@ -640,7 +640,7 @@ static int fg_afp_open_one(const struct fg_backend_opts *o, int ifindex, unsigne
 	if (p->map == MAP_FAILED) {
 		p->map = NULL;
 		ret = -errno;
-		fg_bk_err(err, errlen, "Couldn't map the ring: %s", strerror(errno));
+		fg_errf(err, errlen, "Couldn't map the ring: %s", strerror(errno));
 		goto fail;
 	}
 	memset(&sll, 0, sizeof(sll));
@@ -649,8 +649,8 @@ static int fg_afp_open_one(const struct fg_backend_opts *o, int ifindex, unsigne
 	sll.sll_ifindex = ifindex;
 	if (bind(p->fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		ret = -errno;
-		fg_bk_err(err, errlen, "%s: Couldn't bind the packet socket: %s", o->ifname,
-			  strerror(errno));
+		fg_errf(err, errlen, "%s: Couldn't bind the packet socket: %s", o->ifname,
+			strerror(errno));
 		goto fail;
 	}
 	fg_bk_clock_refresh(&p->clk);
@@ -669,22 +669,22 @@ static int fg_afp_check(const struct fg_backend_opts *o, char *err, size_t errle
 		page = 4096;
 	if ((o->block_size & (o->block_size - 1)) || o->block_size < (uint32_t)page ||
 	    o->block_size > (1u << 30)) {
-		fg_bk_err(err, errlen, "block size %u: want a power of two from %ld", o->block_size,
-			  page);
+		fg_errf(err, errlen, "block size %u: want a power of two from %ld", o->block_size,
+			page);
 		return -EINVAL;
 	}
 	if (o->frame_size % TPACKET_ALIGNMENT || o->frame_size < FG_AFP_HDR_END + 64 ||
 	    o->frame_size > o->block_size) {
-		fg_bk_err(err, errlen,
-			  "frame size %u: want a multiple of %u from %zu to the block size",
-			  o->frame_size, TPACKET_ALIGNMENT, (size_t)FG_AFP_HDR_END + 64);
+		fg_errf(err, errlen,
+			"frame size %u: want a multiple of %u from %zu to the block size",
+			o->frame_size, TPACKET_ALIGNMENT, (size_t)FG_AFP_HDR_END + 64);
 		return -EINVAL;
 	}
 	if (o->block_count < 2 || o->retire_ms > 60000) {
-		fg_bk_err(err, errlen,
-			  "%u blocks, retire %u ms: want 2 blocks or more, at most "
-			  "60000 ms",
-			  o->block_count, o->retire_ms);
+		fg_errf(err, errlen,
+			"%u blocks, retire %u ms: want 2 blocks or more, at most "
+			"60000 ms",
+			o->block_count, o->retire_ms);
 		return -EINVAL;
 	}
 	return 0;
@@ -699,7 +699,7 @@ static int fg_afp_open(const struct fg_backend_opts *o, void **rx, unsigned int 
 	int ret;
 
 	if (!ifindex) {
-		fg_bk_err(err, errlen, "%s: no such interface", o->ifname);
+		fg_errf(err, errlen, "%s: no such interface", o->ifname);
 		return -ENODEV;
 	}
 	ret = fg_afp_check(o, err, errlen);
@@ -707,14 +707,14 @@ static int fg_afp_open(const struct fg_backend_opts *o, void **rx, unsigned int 
 		return ret;
 	prog = calloc(FG_CBPF_MAX_INSNS, sizeof(*prog));
 	if (!prog) {
-		fg_bk_err(err, errlen, "%s", strerror(ENOMEM));
+		fg_errf(err, errlen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	ret = fg_afpacket_filter_build(o->feeds, o->nfeeds, prog, FG_CBPF_MAX_INSNS, &len);
 	if (ret) {
-		fg_bk_err(err, errlen, "Couldn't build the socket filter for %u feeds: %s%s",
-			  o->nfeeds, strerror(-ret),
-			  ret == -E2BIG ? " (more than 4096 classic BPF instructions)" : "");
+		fg_errf(err, errlen, "Couldn't build the socket filter for %u feeds: %s%s",
+			o->nfeeds, strerror(-ret),
+			ret == -E2BIG ? " (more than 4096 classic BPF instructions)" : "");
 		goto out;
 	}
 	for (t = 0; t < o->threads; t++) {
@@ -747,8 +747,8 @@ static int fg_afp_open(const struct fg_backend_opts *o, void **rx, unsigned int 
 			}
 			if (ret) {
 				ret = -errno;
-				fg_bk_err(err, errlen, "Couldn't join the %s fanout group: %s",
-					  fg_fanout_name(o->fanout), strerror(errno));
+				fg_errf(err, errlen, "Couldn't join the %s fanout group: %s",
+					fg_fanout_name(o->fanout), strerror(errno));
 				t++;
 				goto fail;
 			}
@@ -760,9 +760,9 @@ static int fg_afp_open(const struct fg_backend_opts *o, void **rx, unsigned int 
 
 		ret = fg_afp_attach(p->fd, prog, len);
 		if (ret) {
-			fg_bk_err(err, errlen,
-				  "Couldn't attach the feed filter (%u instructions): %s", len,
-				  strerror(-ret));
+			fg_errf(err, errlen,
+				"Couldn't attach the feed filter (%u instructions): %s", len,
+				strerror(-ret));
 			t = o->threads;
 			goto fail;
 		}

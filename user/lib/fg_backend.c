@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,17 +66,6 @@ static const struct fg_backend_ops *const fg_backends[] = {
 };
 
 #define FG_NBACKENDS (sizeof(fg_backends) / sizeof(fg_backends[0]))
-
-void fg_bk_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 void fg_bk_clock_refresh(struct fg_bk_clock *c)
 {

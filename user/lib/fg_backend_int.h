@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "feedgate/backend.h"
+#include "fg_log.h"
 
 /* Relaxed whole-value counter updates: one writer, readers in other threads. */
 #define FG_BK_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
@@ -34,8 +35,6 @@
 
 /* Room the synthetic header needs in front of a payload (IPv6 + UDP). */
 #define FG_BK_L3_HEADROOM 48
-
-void fg_bk_err(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The options with every 0 field set to its default. */
 void fg_bk_opts_defaults(const struct fg_backend_opts *in, struct fg_backend_opts *out);

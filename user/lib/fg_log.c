@@ -7,6 +7,17 @@
 
 int fg_log_verbosity = FG_LOG_INFO;
 
+void fg_errf(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
 void fg_log(enum fg_log_level lvl, const char *fmt, ...)
 {
 	va_list ap;

@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +16,8 @@
 #include <sys/socket.h>
 
 #include "fg_loader.h"
+#include "fg_log.h"
 #include "fg_mcast.h"
-
-static void fg_mcast_err(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fg_mcast_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 int fg_mcast_is_group(uint8_t family, const uint8_t addr[16])
 {
@@ -137,8 +123,7 @@ static int fg_mcast_add(struct fg_mcast *m, uint8_t family, const uint8_t addr[1
 		struct fg_mcast_group *g = realloc(m->groups, cap * sizeof(*g));
 
 		if (!g) {
-			fg_mcast_err(err, errlen, "Couldn't join the feed groups: %s",
-				     strerror(ENOMEM));
+			fg_errf(err, errlen, "Couldn't join the feed groups: %s", strerror(ENOMEM));
 			return -ENOMEM;
 		}
 		m->groups = g;
@@ -153,8 +138,7 @@ static int fg_mcast_add(struct fg_mcast *m, uint8_t family, const uint8_t addr[1
 	if (ret) {
 		inet_ntop(family, addr, a, sizeof(a));
 		if_indextoname((unsigned int)m->ifindex, ifn);
-		fg_mcast_err(err, errlen, "Couldn't join group %s on %s: %s", a, ifn,
-			     strerror(-ret));
+		fg_errf(err, errlen, "Couldn't join group %s on %s: %s", a, ifn, strerror(-ret));
 		return ret;
 	}
 	m->groups[m->n].family = family;
@@ -170,7 +154,7 @@ int fg_mcast_join(struct fg_mcast *m, int ifindex, const struct fg_rule_key *key
 	unsigned int before = m->n;
 
 	if (m->n && m->ifindex != ifindex) {
-		fg_mcast_err(err, errlen, "Couldn't join the feed groups: one interface per set");
+		fg_errf(err, errlen, "Couldn't join the feed groups: one interface per set");
 		return -EINVAL;
 	}
 	m->ifindex = ifindex;

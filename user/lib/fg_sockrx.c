@@ -78,8 +78,7 @@ int fg_fsock_open(const struct fg_backend_opts *o, int ifindex, const struct fg_
 		    IPPROTO_UDP);
 	if (fd < 0) {
 		ret = -errno;
-		fg_bk_err(err, errlen, "%s: Couldn't create a UDP socket: %s", name,
-			  strerror(errno));
+		fg_errf(err, errlen, "%s: Couldn't create a UDP socket: %s", name, strerror(errno));
 		return ret;
 	}
 	/* Several sockets may listen on one port (one per group). */
@@ -92,8 +91,8 @@ int fg_fsock_open(const struct fg_backend_opts *o, int ifindex, const struct fg_
 	    (ret = v6 ? fg_setint(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0)
 		      : fg_setint(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0)) ||
 	    (!o->no_timestamps && (ret = fg_setint(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1)))) {
-		fg_bk_err(err, errlen, "%s: Couldn't set up the UDP socket: %s", name,
-			  strerror(-ret));
+		fg_errf(err, errlen, "%s: Couldn't set up the UDP socket: %s", name,
+			strerror(-ret));
 		goto fail;
 	}
 	/* SO_RCVBUFFORCE passes net.core.rmem_max; only root may use it. */
@@ -104,8 +103,8 @@ int fg_fsock_open(const struct fg_backend_opts *o, int ifindex, const struct fg_
 
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
 			ret = -errno;
-			fg_bk_err(err, errlen, "%s: Couldn't set a receive timeout: %s", name,
-				  strerror(errno));
+			fg_errf(err, errlen, "%s: Couldn't set a receive timeout: %s", name,
+				strerror(errno));
 			goto fail;
 		}
 	}
@@ -123,14 +122,13 @@ int fg_fsock_open(const struct fg_backend_opts *o, int ifindex, const struct fg_
 	}
 	if (bind(fd, (struct sockaddr *)&sa, v6 ? sizeof(sa.v6) : sizeof(sa.v4))) {
 		ret = -errno;
-		fg_bk_err(err, errlen, "Couldn't bind a UDP socket to %s: %s", name,
-			  strerror(errno));
+		fg_errf(err, errlen, "Couldn't bind a UDP socket to %s: %s", name, strerror(errno));
 		goto fail;
 	}
 	if (group) {
 		ret = fg_mcast_join_fd(fd, ifindex, f->family, f->addr);
 		if (ret) {
-			fg_bk_err(err, errlen, "Couldn't join %s: %s", name, strerror(-ret));
+			fg_errf(err, errlen, "Couldn't join %s: %s", name, strerror(-ret));
 			goto fail;
 		}
 		s->joined = true;
@@ -425,7 +423,7 @@ static int fg_sockrx_open_one(const struct fg_backend_opts *o, int ifindex, unsi
 	return 0;
 nomem:
 	fg_sockrx_close(r);
-	fg_bk_err(err, errlen, "Couldn't set up the receive buffers: %s", strerror(ENOMEM));
+	fg_errf(err, errlen, "Couldn't set up the receive buffers: %s", strerror(ENOMEM));
 	return -ENOMEM;
 }
 
@@ -435,12 +433,12 @@ static int fg_sockrx_open(const struct fg_backend_opts *o, void **rx, unsigned i
 	int ifindex = (int)if_nametoindex(o->ifname);
 
 	if (!ifindex) {
-		fg_bk_err(err, errlen, "%s: no such interface", o->ifname);
+		fg_errf(err, errlen, "%s: no such interface", o->ifname);
 		return -ENODEV;
 	}
 	if (o->buf_size < FG_BK_L3_HEADROOM + 64 || o->buf_size > 65536) {
-		fg_bk_err(err, errlen, "buffer size %u: want %u to 65536", o->buf_size,
-			  FG_BK_L3_HEADROOM + 64);
+		fg_errf(err, errlen, "buffer size %u: want %u to 65536", o->buf_size,
+			FG_BK_L3_HEADROOM + 64);
 		return -EINVAL;
 	}
 	return fg_fsock_open_threads(o, ifindex, fg_sockrx_open_one, fg_sockrx_close, rx, n, err,

@@ -176,8 +176,8 @@ static int fg_uring_setup_ring(struct fg_uring *u, char *err, size_t errlen)
 	if (ret < 0) {
 		const char *w = fg_uring_why(ret, why, sizeof(why));
 
-		fg_bk_err(err, errlen, "Couldn't create a ring: %s%s%s", strerror(-ret),
-			  *w ? ": " : "", w);
+		fg_errf(err, errlen, "Couldn't create a ring: %s%s%s", strerror(-ret),
+			*w ? ": " : "", w);
 		return ret;
 	}
 	u->ring_ok = true;
@@ -187,7 +187,7 @@ static int fg_uring_setup_ring(struct fg_uring *u, char *err, size_t errlen)
 	if (u->br == MAP_FAILED) {
 		u->br = NULL;
 		ret = -errno;
-		fg_bk_err(err, errlen, "Couldn't map the buffer ring: %s", strerror(errno));
+		fg_errf(err, errlen, "Couldn't map the buffer ring: %s", strerror(errno));
 		return ret;
 	}
 	io_uring_buf_ring_init(u->br);
@@ -197,8 +197,8 @@ static int fg_uring_setup_ring(struct fg_uring *u, char *err, size_t errlen)
 	reg.bgid = FG_URING_BGID;
 	ret = io_uring_register_buf_ring(&u->ring, &reg, 0);
 	if (ret) {
-		fg_bk_err(err, errlen, "Couldn't register the buffer ring: %s%s", strerror(-ret),
-			  ret == -EINVAL ? " (provided buffer rings need Linux 5.19)" : "");
+		fg_errf(err, errlen, "Couldn't register the buffer ring: %s%s", strerror(-ret),
+			ret == -EINVAL ? " (provided buffer rings need Linux 5.19)" : "");
 		return ret;
 	}
 	for (uint32_t i = 0; i < u->nbufs; i++)
@@ -217,7 +217,7 @@ static int fg_uring_open_one(const struct fg_backend_opts *o, int ifindex, unsig
 
 	u = calloc(1, sizeof(*u));
 	if (!u) {
-		fg_bk_err(err, errlen, "Couldn't set up the receive buffers: %s", strerror(ENOMEM));
+		fg_errf(err, errlen, "Couldn't set up the receive buffers: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	u->thread = t;
@@ -232,7 +232,7 @@ static int fg_uring_open_one(const struct fg_backend_opts *o, int ifindex, unsig
 	u->bufs = malloc((size_t)u->nbufs * u->buf_size);
 	if (!u->socks || !u->rearm || !u->pending || !u->bufs) {
 		fg_uring_close(u);
-		fg_bk_err(err, errlen, "Couldn't set up the receive buffers: %s", strerror(ENOMEM));
+		fg_errf(err, errlen, "Couldn't set up the receive buffers: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	/* The ring first: when io_uring is refused, that is the one thing to say. */
@@ -261,18 +261,18 @@ static int fg_uring_open(const struct fg_backend_opts *o, void **rx, unsigned in
 	int ifindex = (int)if_nametoindex(o->ifname);
 
 	if (!ifindex) {
-		fg_bk_err(err, errlen, "%s: no such interface", o->ifname);
+		fg_errf(err, errlen, "%s: no such interface", o->ifname);
 		return -ENODEV;
 	}
 	if (o->ring_buffers < 16 || o->ring_buffers > 32768 ||
 	    (o->ring_buffers & (o->ring_buffers - 1))) {
-		fg_bk_err(err, errlen, "%u provided buffers: want a power of two from 16 to 32768",
-			  o->ring_buffers);
+		fg_errf(err, errlen, "%u provided buffers: want a power of two from 16 to 32768",
+			o->ring_buffers);
 		return -EINVAL;
 	}
 	if (o->buf_size < FG_URING_PREFIX + 64 || o->buf_size > 65536) {
-		fg_bk_err(err, errlen, "buffer size %u: want %zu to 65536", o->buf_size,
-			  FG_URING_PREFIX + 64);
+		fg_errf(err, errlen, "buffer size %u: want %zu to 65536", o->buf_size,
+			FG_URING_PREFIX + 64);
 		return -EINVAL;
 	}
 	return fg_fsock_open_threads(o, ifindex, fg_uring_open_one, fg_uring_close, rx, n, err,

@@ -5,7 +5,6 @@
  * EBUSY retry, statistics.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +13,7 @@
 #include <sys/socket.h>
 #include <linux/if_xdp.h>
 
+#include "fg_log.h"
 #include "fg_xsk.h"
 
 #ifndef AF_XDP
@@ -24,20 +24,6 @@
 #endif
 
 #define FG_HUGE_PAGE (2u << 20)
-
-static void fg_xsk_err(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fg_xsk_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 void fg_xsk_config_defaults(struct fg_xsk_config *c)
 {
@@ -150,7 +136,7 @@ static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, c
 	x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (x->fd < 0) {
 		ret = -errno;
-		fg_xsk_err(err, errlen, "Couldn't create AF_XDP socket: %s", strerror(errno));
+		fg_errf(err, errlen, "Couldn't create AF_XDP socket: %s", strerror(errno));
 		return ret;
 	}
 	if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
@@ -158,13 +144,13 @@ static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, c
 	    setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &comp_size, sizeof(comp_size)) ||
 	    setsockopt(x->fd, SOL_XDP, XDP_RX_RING, &c->rx_size, sizeof(c->rx_size))) {
 		ret = -errno;
-		fg_xsk_err(err, errlen, "Couldn't register UMEM / rings (%u frames of %u): %s",
-			   x->nframes, x->frame_size, strerror(errno));
+		fg_errf(err, errlen, "Couldn't register UMEM / rings (%u frames of %u): %s",
+			x->nframes, x->frame_size, strerror(errno));
 		return ret;
 	}
 	if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen)) {
 		ret = -errno;
-		fg_xsk_err(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
+		fg_errf(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
 		return ret;
 	}
 	ret = fg_ring_map(x->fd, &x->fill, &off.fr, c->fill_size, sizeof(uint64_t),
@@ -176,13 +162,13 @@ static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, c
 		ret = fg_ring_map(x->fd, &x->rx, &off.rx, c->rx_size, sizeof(struct xdp_desc),
 				  XDP_PGOFF_RX_RING);
 	if (ret) {
-		fg_xsk_err(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
+		fg_errf(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
 		return ret;
 	}
 	/* Every frame into the fill ring: the kernel can fill the whole RX ring
 	 * and still find as many frames again. */
 	if (fg_xsk_fill_reserve(x, x->nframes, &idx) != x->nframes) {
-		fg_xsk_err(err, errlen, "fill ring smaller than the UMEM");
+		fg_errf(err, errlen, "fill ring smaller than the UMEM");
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < x->nframes; i++)
@@ -232,14 +218,14 @@ int fg_xsk_open(const struct fg_xsk_config *cfg, struct fg_xsk *x, char *err, si
 	x->nframes = c.fill_size / 2;
 	if (!fg_is_pow2(c.rx_size) || !fg_is_pow2(c.fill_size) || c.fill_size < 4 * c.rx_size ||
 	    (c.frame_size != 2048 && c.frame_size != 4096)) {
-		fg_xsk_err(err, errlen, "bad ring sizes (rx %u, fill %u, frame %u)", c.rx_size,
-			   c.fill_size, c.frame_size);
+		fg_errf(err, errlen, "bad ring sizes (rx %u, fill %u, frame %u)", c.rx_size,
+			c.fill_size, c.frame_size);
 		return -EINVAL;
 	}
 	ret = fg_umem_alloc(x, (size_t)x->nframes * x->frame_size);
 	if (ret) {
-		fg_xsk_err(err, errlen, "Couldn't allocate %zu MiB of UMEM: %s",
-			   ((size_t)x->nframes * x->frame_size) >> 20, strerror(-ret));
+		fg_errf(err, errlen, "Couldn't allocate %zu MiB of UMEM: %s",
+			((size_t)x->nframes * x->frame_size) >> 20, strerror(-ret));
 		return ret;
 	}
 
@@ -262,28 +248,28 @@ int fg_xsk_open(const struct fg_xsk_config *cfg, struct fg_xsk *x, char *err, si
 	}
 	if (ret) {
 		if (ret == -EOPNOTSUPP)
-			fg_xsk_err(err, errlen,
-				   "queue %u: zero-copy not supported by the driver (use "
-				   "--zero-copy auto or off)",
-				   c.queue);
+			fg_errf(err, errlen,
+				"queue %u: zero-copy not supported by the driver (use "
+				"--zero-copy auto or off)",
+				c.queue);
 		else if (ret == -EBUSY)
-			fg_xsk_err(err, errlen,
-				   "queue %u: Couldn't bind AF_XDP socket: queue busy (another "
-				   "AF_XDP socket holds it)",
-				   c.queue);
+			fg_errf(err, errlen,
+				"queue %u: Couldn't bind AF_XDP socket: queue busy (another "
+				"AF_XDP socket holds it)",
+				c.queue);
 		else if (ret == -EINVAL)
-			fg_xsk_err(err, errlen,
-				   "queue %u: Couldn't bind AF_XDP socket: %s (no such queue?)",
-				   c.queue, strerror(-ret));
+			fg_errf(err, errlen,
+				"queue %u: Couldn't bind AF_XDP socket: %s (no such queue?)",
+				c.queue, strerror(-ret));
 		else
-			fg_xsk_err(err, errlen, "queue %u: Couldn't bind AF_XDP socket: %s",
-				   c.queue, strerror(-ret));
+			fg_errf(err, errlen, "queue %u: Couldn't bind AF_XDP socket: %s", c.queue,
+				strerror(-ret));
 		goto fail;
 	}
 	if (getsockopt(x->fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen)) {
 		ret = -errno;
-		fg_xsk_err(err, errlen, "queue %u: Couldn't read XDP_OPTIONS: %s", c.queue,
-			   strerror(errno));
+		fg_errf(err, errlen, "queue %u: Couldn't read XDP_OPTIONS: %s", c.queue,
+			strerror(errno));
 		goto fail;
 	}
 	x->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
