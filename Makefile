@@ -60,10 +60,15 @@ DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libelf-dev zl
 	libpcap-dev liburing-dev libcunit1-dev pkg-config iproute2 ethtool tcpdump tshark \
 	python3 gnuplot-nox cppcheck clang-format clang-tidy libclang-rt-dev valgrind util-linux
 
-.PHONY: all deps bench-deps test test-build demo demo-filter bench format lint vmlinux clean install
+.PHONY: all compile deps bench-deps test test-build demo demo-filter bench format lint vmlinux clean install
 .DEFAULT_GOAL := all
 
-all: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO)
+# Plain `make` on a fresh machine: install what is missing first (as root,
+# like `make test` and `make demo`), or stop with one line naming `make deps`.
+all: deps
+	$(Q)$(MAKE) --no-print-directory compile
+
+compile: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO)
 
 .SECONDARY: $(BPF_OBJS)
 
@@ -109,7 +114,7 @@ $(BUILD)/tests/%: tests/%.c tests/fg_cunit.h $(LIB_A) $(SKELS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests -DFG_SRCDIR='"$(CURDIR)"' -o $@ $< $(LIB_A) $(LDLIBS) -lcunit
 
-test-build: all $(TEST_BINS)
+test-build: compile $(TEST_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
@@ -147,6 +152,9 @@ deps:
 	$(Q)missing=""; for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" -ne 0 ]; then \
+		echo "feedgate: missing Debian packages:$$missing; run 'make deps' as root" >&2; exit 1; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \

@@ -2,9 +2,10 @@
 /*
  * feedgate's XDP filter: parse L2-L4 once, look the UDP destination up in
  * feed_rules, and redirect feed packets to the AF_XDP socket of their receive
- * queue with a {time, rule} stamp in the metadata area. Everything else is
- * passed or dropped at the driver by rule or by policy; control-plane
- * traffic always passes so that attaching never cuts a host off.
+ * queue with a {time, rule, feed} stamp (in the metadata area, prepended in
+ * the headroom, or none: fg_config.stamp_mode). Everything else is passed
+ * or dropped at the driver by rule or by policy; control-plane traffic
+ * always passes so that attaching never cuts a host off.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,6 +16,68 @@
 #include "fg_parse.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * Set by the loader before load: 0 when the kernel refuses
+ * bpf_xdp_adjust_meta() in XDP programs (some builds do, at load time).
+ * .rodata is frozen at load, so the verifier knows the value and never
+ * walks the branch that calls the helper: the program loads everywhere.
+ */
+const volatile __u8 fg_meta_ok = 1;
+
+static __always_inline void fg_stamp_fill(struct fg_stamp *s, const struct fg_rule *r, __u64 cookie)
+{
+	s->rx_ns = bpf_ktime_get_ns();
+	s->rule_id = r->rule_id;
+	s->feed_id = r->feed_id;
+	s->magic = FG_STAMP_MAGIC;
+	s->cookie = cookie;
+}
+
+/* Stamp the frame as mode says; returns the mode actually used (META,
+ * HEAD, or NONE when nothing was written). Packet pointers are stale
+ * afterwards. */
+static __always_inline int fg_stamp(struct xdp_md *ctx, const struct fg_rule *r, __u8 mode,
+				    __u64 cookie, struct fg_filter_stats *st)
+{
+	struct fg_stamp *s;
+
+	if (mode == FG_STAMP_META) {
+		if (fg_meta_ok && bpf_xdp_adjust_meta(ctx, -FG_STAMP_LEN) == 0) {
+			s = (void *)(long)ctx->data_meta;
+			if ((void *)(s + 1) <= (void *)(long)ctx->data) {
+				fg_stamp_fill(s, r, cookie);
+				return FG_STAMP_META;
+			}
+			bpf_xdp_adjust_meta(ctx, FG_STAMP_LEN);
+		}
+		/* The driver (or the kernel) has no metadata for this frame. */
+		st->stamp_meta_refused++;
+		mode = FG_STAMP_HEAD;
+	}
+	if (mode == FG_STAMP_HEAD) {
+		if (bpf_xdp_adjust_head(ctx, -FG_STAMP_LEN) == 0) {
+			s = (void *)(long)ctx->data;
+			if ((void *)(s + 1) <= (void *)(long)ctx->data_end) {
+				fg_stamp_fill(s, r, cookie);
+				return FG_STAMP_HEAD;
+			}
+			bpf_xdp_adjust_head(ctx, FG_STAMP_LEN);
+		}
+		st->stamp_failed++;
+	}
+	return FG_STAMP_NONE;
+}
+
+/* Take the stamp back off before any verdict but the redirect: the kernel
+ * stack never sees a prefixed frame. */
+static __always_inline void fg_unstamp(struct xdp_md *ctx, int used)
+{
+	if (fg_meta_ok && used == FG_STAMP_META)
+		bpf_xdp_adjust_meta(ctx, FG_STAMP_LEN);
+	else if (used == FG_STAMP_HEAD)
+		bpf_xdp_adjust_head(ctx, FG_STAMP_LEN);
+}
 
 /* Does saddr fall inside the rule's source prefix? Lengths beyond the
  * family's width (only possible through a hand-written bpftool update) are
@@ -74,11 +137,11 @@ static __always_inline int fg_policy(__u8 policy, __u64 *passed, __u64 *dropped)
 /* Stamp the frame and hand it to the socket of its queue; without one,
  * undo the stamp and fall back to the miss policy. */
 static __always_inline int fg_redirect(struct xdp_md *ctx, const struct fg_rule *r, __u8 policy,
-				       struct fg_filter_stats *st)
+				       const struct fg_config *cfg, struct fg_filter_stats *st)
 {
 	__u32 q = ctx->rx_queue_index;
 	struct fg_queue_stats *qs = bpf_map_lookup_elem(&queue_stats, &q);
-	int stamped = 0;
+	int used = FG_STAMP_NONE;
 	long ret;
 
 	/* No socket on this queue: fall back before paying for the stamp
@@ -87,27 +150,20 @@ static __always_inline int fg_redirect(struct xdp_md *ctx, const struct fg_rule 
 	 * redirect below still copes with a socket removed in between. */
 	if (!bpf_map_lookup_elem(&xsk_map, &q))
 		goto fallback;
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct fg_meta)) == 0) {
-		struct fg_meta *meta = (void *)(long)ctx->data_meta;
-		void *data = (void *)(long)ctx->data;
-
-		if ((void *)(meta + 1) <= data) {
-			meta->rx_ns = bpf_ktime_get_ns();
-			meta->rule_id = r->rule_id;
-			meta->feed_id = r->feed_id;
-			meta->magic = FG_META_MAGIC;
-			stamped = 1;
-		}
-	}
+	if (cfg && (cfg->stamp_mode == FG_STAMP_META || cfg->stamp_mode == FG_STAMP_HEAD))
+		used = fg_stamp(ctx, r, cfg->stamp_mode, cfg->stamp_cookie, st);
 	ret = bpf_redirect_map(&xsk_map, q, 0);
 	if (ret == XDP_REDIRECT) {
 		st->redirected++;
+		if (used == FG_STAMP_META)
+			st->stamp_meta++;
+		else if (used == FG_STAMP_HEAD)
+			st->stamp_head++;
 		if (qs)
 			qs->redirected++;
 		return XDP_REDIRECT;
 	}
-	if (stamped)
-		bpf_xdp_adjust_meta(ctx, (int)sizeof(struct fg_meta));
+	fg_unstamp(ctx, used);
 fallback:
 	if (qs)
 		qs->no_socket++;
@@ -185,5 +241,5 @@ int fg_xdp_filter(struct xdp_md *ctx)
 		st->drop_rule++;
 		return XDP_DROP;
 	}
-	return fg_redirect(ctx, r, policy, st);
+	return fg_redirect(ctx, r, policy, cfg, st);
 }

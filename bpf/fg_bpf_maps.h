@@ -41,7 +41,8 @@ struct {
 	__type(value, struct fg_queue_stats);
 } queue_stats SEC(".maps");
 
-/* Live settings: miss and fragment policies (all-zero means pass/pass). */
+/* Live settings: miss and fragment policies (all-zero means pass/pass), stamp
+ * mode and the attachment's stamp cookie. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

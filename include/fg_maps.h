@@ -68,7 +68,7 @@ struct fg_rule {
 	__u32 rule_id; /* index into rule_stats, < FG_MAX_RULES */
 	__u8 action; /* FG_ACTION_* */
 	__u8 src_prefix_len; /* 0 = any source; <= 32 (IPv4) or 128 (IPv6) */
-	__u16 feed_id; /* carried to user space in struct fg_meta */
+	__u16 feed_id; /* carried to user space in struct fg_stamp */
 	__u32 src_addr[4]; /* network byte order, host bits zero */
 	char feed_name[FG_FEED_NAME_LEN]; /* NUL-padded, for people, not for the program */
 };
@@ -79,11 +79,27 @@ struct fg_rule_stats {
 	__u64 bytes;
 };
 
+/*
+ * Stamp modes: how a redirected frame carries its struct fg_stamp.
+ *   META  in the XDP metadata area, in front of the frame (bpf_xdp_adjust_meta);
+ *         a frame the driver refuses metadata for goes out in HEAD form
+ *   HEAD  prepended to the frame itself (bpf_xdp_adjust_head): the AF_XDP
+ *         descriptor starts at the record, the consumer steps over it
+ *   NONE  no record; the consumer classifies the frame by the rules
+ * Any other value in fg_config.stamp_mode (0 included) stamps nothing.
+ */
+#define FG_STAMP_NONE 1
+#define FG_STAMP_META 2
+#define FG_STAMP_HEAD 3
+
 /* fg_config (array, one entry): settings that may change while attached. */
 struct fg_config {
 	__u8 miss_policy; /* FG_ACTION_PASS (default) or FG_ACTION_DROP */
 	__u8 frag_policy; /* non-first IPv4/IPv6 fragments: PASS (default) or DROP */
-	__u8 pad[6];
+	__u8 stamp_mode; /* FG_STAMP_*: may be changed live */
+	__u8 meta_ok; /* 1: the loaded program may call bpf_xdp_adjust_meta (probed at attach) */
+	__u8 pad[4];
+	__u64 stamp_cookie; /* random, non-zero, per attach: written in every stamp */
 };
 
 /* filter_stats (per CPU, one entry): every received packet lands in exactly
@@ -103,6 +119,11 @@ struct fg_filter_stats {
 	__u64 drop_frag; /* non-first fragment under the drop fragment policy */
 	__u64 drop_fallback; /* redirect with no socket on the queue, policy drop */
 	__u64 redirect_fallback; /* = pass_fallback + drop_fallback, kept for people */
+	/* How the redirected frames were stamped (outside the partition above). */
+	__u64 stamp_meta; /* record in the metadata area */
+	__u64 stamp_head; /* record prepended in the headroom */
+	__u64 stamp_meta_refused; /* META wanted, refused by the driver at run time: sent as HEAD */
+	__u64 stamp_failed; /* a stamp wanted but no room for it: sent without */
 };
 
 /* queue_stats (per CPU), indexed by rx queue. */
@@ -112,17 +133,36 @@ struct fg_queue_stats {
 };
 
 /*
- * Written with bpf_xdp_adjust_meta() immediately in front of every
- * redirected frame: user space finds it at (frame data - sizeof(struct
- * fg_meta)). Size is a multiple of 4 as the kernel requires.
+ * The stamp of a redirected frame. META mode: written with
+ * bpf_xdp_adjust_meta() immediately in front of the frame, user space
+ * finds it at (frame data - sizeof(struct fg_stamp)). HEAD mode: the first
+ * sizeof(struct fg_stamp) bytes of the AF_XDP descriptor, the frame after
+ * it. A record counts only with the magic AND the cookie of the attachment
+ * in force (fg_config.stamp_cookie): a frame that merely starts with the
+ * right 16 bits, or a record left in a reused UMEM frame's headroom by an
+ * earlier attachment, is not taken. Size: a multiple of 4 (the kernel's
+ * rule for metadata), at most 32.
  */
-struct fg_meta {
+struct fg_stamp {
 	__u64 rx_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at XDP time */
 	__u32 rule_id;
 	__u16 feed_id;
-	__u16 magic; /* FG_META_MAGIC: tells a stamped frame from garbage */
+	__u16 magic; /* FG_STAMP_MAGIC */
+	__u64 cookie; /* fg_config.stamp_cookie */
 };
 
-#define FG_META_MAGIC 0xfe3d
+#define FG_STAMP_MAGIC 0xfe3d
+#define FG_STAMP_LEN 24 /* sizeof(struct fg_stamp), for the BPF side's adjust calls */
+
+/* The layout both sides compile against: a change here is an ABI change
+ * (the loader also compares the live maps' key and value sizes). */
+_Static_assert(sizeof(struct fg_rule_key) == 20, "fg_rule_key layout");
+_Static_assert(sizeof(struct fg_rule) == 40, "fg_rule layout");
+_Static_assert(sizeof(struct fg_rule_stats) == 16, "fg_rule_stats layout");
+_Static_assert(sizeof(struct fg_config) == 16, "fg_config layout");
+_Static_assert(sizeof(struct fg_filter_stats) == 18 * 8, "fg_filter_stats layout");
+_Static_assert(sizeof(struct fg_queue_stats) == 16, "fg_queue_stats layout");
+_Static_assert(sizeof(struct fg_stamp) == FG_STAMP_LEN, "fg_stamp layout");
+_Static_assert(FG_STAMP_LEN % 4 == 0 && FG_STAMP_LEN <= 32, "metadata: multiple of 4, <= 32");
 
 #endif /* FG_MAPS_H */

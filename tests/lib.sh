@@ -290,3 +290,29 @@ v = eval(sys.argv[2])
 print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 ' "$1" "$2"
 }
+
+# fg_run_start OUT ERR ARGS...: `feedgate run $FG_IF_RX ARGS...` in the rx
+# namespace, in the background (FG_RUN_PID), stdout to OUT and stderr to ERR;
+# returns once its sockets are registered (its start line), 1 if it died or
+# never got there within 10 s. nsenter execs feedgate, so the pid is the
+# consumer's own and takes the signals sent to it.
+fg_run_start() {
+	local out=$1 err=$2 i
+	shift 2
+	nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$FEEDGATE" run "$FG_IF_RX" "$@" >"$out" 2>"$err" &
+	FG_RUN_PID=$!
+	FG_BG_PIDS="$FG_BG_PIDS $FG_RUN_PID"
+	for i in $(seq 1 200); do
+		grep -q "queue.*mode" "$err" 2>/dev/null && return 0
+		kill -0 "$FG_RUN_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# fg_run_stop [SIGNAL]: end the run started last (SIGINT by default); its exit status in FG_RUN_RC.
+fg_run_stop() {
+	kill -"${1:-INT}" "$FG_RUN_PID" 2>/dev/null
+	wait "$FG_RUN_PID"
+	FG_RUN_RC=$?
+}

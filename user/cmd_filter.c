@@ -275,6 +275,9 @@ static void table_rule(const struct fg_rule_entry *e, int wk, int ws)
 struct attach_cfg {
 	int mode;
 	int policy;
+	int stamp;
+	int mode_set; /* -1 until --mode / --policy is given */
+	int policy_set;
 };
 
 static const struct opt_enum mode_vals[] = {
@@ -287,38 +290,91 @@ static const struct opt_enum policy_vals[] = {
 	{ "pass", FG_ACTION_PASS },
 	{ NULL, 0 },
 };
+static const struct opt_enum stamp_vals[] = {
+	{ "auto", FG_STAMP_AUTO },
+	{ "meta", FG_STAMP_META },
+	{ "head", FG_STAMP_HEAD },
+	{ "none", FG_STAMP_NONE },
+	{ NULL, 0 },
+};
 static const struct opt attach_opts[] = {
-	OPT("--mode", OPT_ENUM, struct attach_cfg, mode, mode_vals),
-	OPT("--policy", OPT_ENUM, struct attach_cfg, policy, policy_vals),
+	OPT("--mode", OPT_ENUM, struct attach_cfg, mode_set, mode_vals),
+	OPT("--policy", OPT_ENUM, struct attach_cfg, policy_set, policy_vals),
+	OPT("--stamp", OPT_ENUM, struct attach_cfg, stamp, stamp_vals),
 	{ NULL, 0, 0, NULL },
 };
 static const char *const iface_name[] = { "IFACE" };
 
-int do_attach(int argc, char **argv)
+/* Why the stamp mode in force is what it is, for people. */
+static const char *stamp_why(const struct fg_config *c)
 {
-	static const char usage[] = "attach IFACE [--mode native|skb] [--policy drop|pass]";
-	struct attach_cfg cfg = { FG_MODE_NATIVE, FG_ACTION_PASS };
-	struct fg_attach_opts o = {};
+	if (c->stamp_mode == FG_STAMP_HEAD && !c->meta_ok)
+		return " (the kernel refuses bpf_xdp_adjust_meta)";
+	return "";
+}
+
+/* attach on an interface feedgate is attached to already: only --stamp
+ * may change there (live, no reload); anything else is refused. */
+static int attach_again(const char *ifname, const struct attach_cfg *cfg)
+{
 	struct fg_filter_handle h;
-	const char *pos[1];
+	struct fg_config c;
+	__u8 mode;
 	int ret;
 
+	if (fg_filter_open(ifname, &h))
+		return 1;
+	ret = fg_stamp_set(&h, (__u8)cfg->stamp, &mode);
+	if (!ret)
+		ret = fg_config_read(&h, &c);
+	if (!ret)
+		printf("feedgate already attached to %s (prog id %u): stamp mode now %s%s\n",
+		       h.ifname, h.prog_id, fg_stamp_name(mode), stamp_why(&c));
+	fg_filter_close(&h);
+	return ret ? 1 : 0;
+}
+
+int do_attach(int argc, char **argv)
+{
+	static const char usage[] = "attach IFACE [--mode native|skb] [--policy drop|pass] "
+				    "[--stamp auto|meta|head|none]";
+	struct attach_cfg cfg = { FG_MODE_NATIVE, FG_ACTION_PASS, FG_STAMP_AUTO, -1, -1 };
+	struct fg_attach_opts o = {};
+	struct fg_filter_handle h;
+	struct fg_config c;
+	const char *pos[1];
+	int ret, stamp_given = 0;
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--stamp", 7) && (!argv[i][7] || argv[i][7] == '='))
+			stamp_given = 1;
 	ret = opts_parse("attach", usage, argc - 1, argv + 1, attach_opts, &cfg, pos, iface_name,
 			 1);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
+	if (cfg.mode_set >= 0)
+		cfg.mode = cfg.mode_set;
+	if (cfg.policy_set >= 0)
+		cfg.policy = cfg.policy_set;
 	if (fg_require_root("attach"))
 		return 1;
+	/* `attach IFACE --stamp MODE` on our own program: a live change. */
+	if (stamp_given && cfg.mode_set < 0 && cfg.policy_set < 0 &&
+	    fg_filter_is_attached(pos[0]) == 1)
+		return attach_again(pos[0], &cfg);
 	o.mode = (enum fg_xdp_mode)cfg.mode;
 	o.miss_policy = (__u8)cfg.policy;
 	o.frag_policy = FG_ACTION_PASS;
+	o.stamp = (__u8)cfg.stamp;
 	ret = fg_filter_attach(pos[0], &o, &h);
 	if (ret)
 		return 1;
-	printf("feedgate attached to %s in %s mode (prog id %u, miss policy %s); maps pinned in "
-	       "%s/%s\n",
-	       h.ifname, fg_mode_name(h.mode), h.prog_id, policy_name(o.miss_policy), FG_PIN_ROOT,
-	       h.ifname);
+	memset(&c, 0, sizeof(c));
+	fg_config_read(&h, &c);
+	printf("feedgate attached to %s in %s mode (prog id %u, miss policy %s, stamp %s%s); maps "
+	       "pinned in %s/%s\n",
+	       h.ifname, fg_mode_name(h.mode), h.prog_id, policy_name(o.miss_policy),
+	       fg_stamp_name(c.stamp_mode), stamp_why(&c), FG_PIN_ROOT, h.ifname);
 	fg_filter_close(&h);
 	return 0;
 }
@@ -525,11 +581,12 @@ static const struct {
 	const char *name;
 	size_t off;
 } global_counters[] = {
-	FG_STAT(rx_packets),	FG_STAT(rx_bytes),	    FG_STAT(redirected),
-	FG_STAT(pass_rule),	FG_STAT(pass_no_rule),	    FG_STAT(pass_control),
-	FG_STAT(pass_frag),	FG_STAT(pass_fallback),	    FG_STAT(drop_rule),
-	FG_STAT(drop_no_rule),	FG_STAT(drop_malformed),    FG_STAT(drop_frag),
-	FG_STAT(drop_fallback), FG_STAT(redirect_fallback),
+	FG_STAT(rx_packets),	FG_STAT(rx_bytes),	     FG_STAT(redirected),
+	FG_STAT(pass_rule),	FG_STAT(pass_no_rule),	     FG_STAT(pass_control),
+	FG_STAT(pass_frag),	FG_STAT(pass_fallback),	     FG_STAT(drop_rule),
+	FG_STAT(drop_no_rule),	FG_STAT(drop_malformed),     FG_STAT(drop_frag),
+	FG_STAT(drop_fallback), FG_STAT(redirect_fallback),  FG_STAT(stamp_meta),
+	FG_STAT(stamp_head),	FG_STAT(stamp_meta_refused), FG_STAT(stamp_failed),
 };
 #define N_GLOBAL (sizeof(global_counters) / sizeof(global_counters[0]))
 
@@ -620,9 +677,10 @@ static void stats_json(const struct fg_filter_handle *h, const struct snapshot *
 	printf("{\"interface\":");
 	json_str(stdout, h->ifname);
 	printf(",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\",\"miss_policy\":\"%s\","
-	       "\"frag_policy\":\"%s\"",
+	       "\"frag_policy\":\"%s\",\"stamp\":\"%s\",\"meta_helper\":%s",
 	       h->ifindex, h->prog_id, fg_mode_name(h->mode), policy_name(s->cfg.miss_policy),
-	       policy_name(s->cfg.frag_policy));
+	       policy_name(s->cfg.frag_policy), fg_stamp_name(s->cfg.stamp_mode),
+	       s->cfg.meta_ok ? "true" : "false");
 	if (prev)
 		printf(",\"interval_ms\":%llu", (unsigned long long)(dt * 1000 + 0.5));
 	printf(",\"rules\":[");
@@ -673,9 +731,10 @@ static void stats_table(const struct fg_filter_handle *h, const struct snapshot 
 	double dt = prev ? s->t - prev->t : 0;
 	int wk, ws;
 
-	printf("%s: feedgate prog %u, %s mode, miss policy %s, fragment policy %s\n\n", h->ifname,
-	       h->prog_id, fg_mode_name(h->mode), policy_name(s->cfg.miss_policy),
-	       policy_name(s->cfg.frag_policy));
+	printf("%s: feedgate prog %u, %s mode, miss policy %s, fragment policy %s, stamp %s%s\n\n",
+	       h->ifname, h->prog_id, fg_mode_name(h->mode), policy_name(s->cfg.miss_policy),
+	       policy_name(s->cfg.frag_policy), fg_stamp_name(s->cfg.stamp_mode),
+	       stamp_why(&s->cfg));
 	if (!s->nrules) {
 		printf("no rules (add one: feedgate rule add %s GROUP:PORT)\n", h->ifname);
 	} else {

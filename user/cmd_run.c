@@ -37,6 +37,7 @@
 #include "fg_mcast.h"
 #include "fg_rule.h"
 #include "fg_rxloop.h"
+#include "fg_ftab.h"
 #include "fg_xsk.h"
 
 #define EXIT_USAGE 2
@@ -545,6 +546,9 @@ struct run {
 	struct fg_rxq_stats *snap, *prev; /* live line scratch, [nq] */
 	struct fg_backend *bk; /* --backend other than af_xdp */
 	struct fg_mcast mc; /* af_xdp: the feed groups, joined for the run */
+	struct fg_config xdp_cfg; /* af_xdp: the filter's settings at the start (stamp cookie) */
+	struct fg_ftab_live ftab; /* af_xdp: rules for frames without a stamp, kept current */
+	uint64_t ftab_checked_ns;
 };
 
 static const char *zc_name(enum fg_zc_mode m)
@@ -669,6 +673,39 @@ static void run_close_queues(struct run *r)
 	}
 }
 
+/*
+ * The rules in force as the receive threads' feed table, for frames that
+ * come without a stamp (stamp mode none, or a frame the program could not
+ * stamp). Called at the start and every FG_FTAB_REFRESH_NS while the run
+ * lasts; a table is replaced only when the rules changed. 0 or -errno.
+ */
+#define FG_FTAB_REFRESH_NS 250000000ull
+
+static int run_ftab_refresh(struct run *r)
+{
+	static struct fg_backend_feed feeds[FG_BACKEND_MAX_FEEDS];
+	struct fg_rule_entry *rules = NULL;
+	struct fg_ftab *t;
+	size_t nrules = 0;
+	unsigned int n;
+	int ret;
+
+	ret = fg_rule_list(&r->h, &rules, &nrules);
+	if (ret)
+		return ret;
+	n = fg_backend_feeds_from_rules(rules, nrules, feeds, FG_BACKEND_MAX_FEEDS);
+	free(rules);
+	if (fg_ftab_same(__atomic_load_n(&r->ftab.cur, __ATOMIC_ACQUIRE), feeds, n))
+		return 0;
+	ret = fg_ftab_build(feeds, n, &t);
+	if (ret)
+		return ret;
+	ret = fg_ftab_live_publish(&r->ftab, t);
+	if (ret)
+		fg_ftab_free(t); /* a reader still holds the last one: next tick */
+	return ret;
+}
+
 /* Sockets, sinks, registration. 0 or -1 (printed). */
 static int run_setup_queues(struct run *r, const int *queues, const int *cpus, unsigned int n)
 {
@@ -695,6 +732,9 @@ static int run_setup_queues(struct run *r, const int *queues, const int *cpus, u
 		q->rxq.cpu = cpus[i];
 		q->rxq.poll = r->cfg.poll;
 		q->rxq.batch = r->cfg.batch;
+		q->rxq.cookie = r->xdp_cfg.stamp_cookie;
+		q->rxq.ftab = &r->ftab;
+		q->rxq.ftab_reader = fg_ftab_live_reader(&r->ftab);
 		ret = fg_xsk_open(&xc, &q->rxq.xsk, err, sizeof(err));
 		if (ret) {
 			q->rxq.xsk.fd = -1;
@@ -846,11 +886,22 @@ static void print_lat(FILE *f, const char *name, const struct fg_hist *h)
 
 struct run_totals {
 	uint64_t packets, bytes, no_meta, bad_desc, fill_stalls, gen_stamped, syscalls;
+	uint64_t stamp_meta, stamp_head, classified, unclassified;
 	uint64_t xdp_redirected, xdp_no_socket;
 	uint64_t rx_dropped, rx_ring_full, rx_fill_empty, rx_invalid;
 	struct fg_hist xdp_lat, gen_lat;
 	uint64_t rule_packets[FG_MAX_RULES];
 };
+
+/* The stamp mode in force now (it may have changed during the run). */
+static int run_stamp_mode(struct run *r)
+{
+	struct fg_config c;
+
+	if (fg_config_read(&r->h, &c))
+		return r->xdp_cfg.stamp_mode;
+	return c.stamp_mode;
+}
 
 static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 {
@@ -872,6 +923,10 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 		t.packets += s->packets;
 		t.bytes += s->bytes;
 		t.no_meta += s->no_meta;
+		t.stamp_meta += s->stamp_meta;
+		t.stamp_head += s->stamp_head;
+		t.classified += s->classified;
+		t.unclassified += s->unclassified;
 		t.bad_desc += s->bad_desc;
 		t.fill_stalls += s->fill_stalls;
 		t.gen_stamped += s->gen_stamped;
@@ -899,9 +954,10 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 			r->cfg.batch, umem, secs);
 		fprintf(f,
 			"\"napi_defer_hard_irqs\":\"%s\",\"gro_flush_timeout\":\"%s\","
-			"\"threaded_napi\":\"%s\",\"filter_attached_by_run\":%s,",
+			"\"threaded_napi\":\"%s\",\"filter_attached_by_run\":%s,"
+			"\"stamp\":\"%s\",",
 			r->napi_defer, r->gro_flush, r->threaded,
-			r->attached_here ? "true" : "false");
+			r->attached_here ? "true" : "false", fg_stamp_name(run_stamp_mode(r)));
 		fprintf(f, "\"queues\":[");
 		for (unsigned int i = 0; i < r->nq; i++) {
 			struct run_queue *q = r->q[i];
@@ -941,13 +997,16 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 			"\"xdp_no_socket\":%llu,\"xdp_statistics\":{\"rx_dropped\":%llu,"
 			"\"rx_invalid_descs\":%llu,\"rx_ring_full\":%llu,"
 			"\"rx_fill_ring_empty_descs\":%llu},\"no_meta\":%llu,\"bad_desc\":%llu,"
-			"\"gen_stamped\":%llu,",
+			"\"gen_stamped\":%llu,\"stamp_meta\":%llu,\"stamp_head\":%llu,"
+			"\"classified_by_rules\":%llu,\"unclassified\":%llu,",
 			(unsigned long long)t.packets, (unsigned long long)t.bytes,
 			(unsigned long long)t.xdp_redirected, (unsigned long long)t.xdp_no_socket,
 			(unsigned long long)t.rx_dropped, (unsigned long long)t.rx_invalid,
 			(unsigned long long)t.rx_ring_full, (unsigned long long)t.rx_fill_empty,
 			(unsigned long long)t.no_meta, (unsigned long long)t.bad_desc,
-			(unsigned long long)t.gen_stamped);
+			(unsigned long long)t.gen_stamped, (unsigned long long)t.stamp_meta,
+			(unsigned long long)t.stamp_head, (unsigned long long)t.classified,
+			(unsigned long long)t.unclassified);
 		json_lat(f, "latency_xdp_ns", &t.xdp_lat);
 		fputc(',', f);
 		json_lat(f, "latency_gen_ns", &t.gen_lat);
@@ -1054,9 +1113,14 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 				(unsigned long long)(rules[k].stats.packets -
 						     r->rule_start[id].packets));
 		}
-		if (t.no_meta || t.bad_desc)
-			fprintf(f, "frames without XDP metadata %llu, bad descriptors %llu\n",
-				(unsigned long long)t.no_meta, (unsigned long long)t.bad_desc);
+		fprintf(f,
+			"stamp mode %s: %llu frames stamped in the metadata, %llu in the headroom, "
+			"%llu without a stamp (%llu classified by the rules, %llu matching none)\n",
+			fg_stamp_name(run_stamp_mode(r)), (unsigned long long)t.stamp_meta,
+			(unsigned long long)t.stamp_head, (unsigned long long)t.no_meta,
+			(unsigned long long)t.classified, (unsigned long long)t.unclassified);
+		if (t.bad_desc)
+			fprintf(f, "bad descriptors %llu\n", (unsigned long long)t.bad_desc);
 		print_lat(f, "XDP -> consumer", &t.xdp_lat);
 		print_lat(f, "generator -> consumer", &t.gen_lat);
 		if (r->cfg.poll == FG_POLL_BUSY)
@@ -1105,8 +1169,9 @@ static void run_start_line(const struct run *r)
 			 !strcmp(r->napi_defer, "0")
 				 ? " (softirqs still run between the busy polls)"
 				 : "");
-	pr_info("run: %s: %u queue%s, %s mode, poll %s%s%s%s\n", r->cfg.ifname, r->nq,
-		r->nq == 1 ? "" : "s", run_mode_name(r), fg_poll_name(r->cfg.poll), umem, busy,
+	pr_info("run: %s: %u queue%s, %s mode, poll %s, stamp %s%s%s%s\n", r->cfg.ifname, r->nq,
+		r->nq == 1 ? "" : "s", run_mode_name(r), fg_poll_name(r->cfg.poll),
+		fg_stamp_name(r->xdp_cfg.stamp_mode), umem, busy,
 		r->attached_here ? "; filter attached by this run (native, policy pass), detached "
 				   "on exit"
 				 : "");
@@ -1130,6 +1195,8 @@ static int run_loop(struct run *r)
 
 		if (deadline && deadline < wake)
 			wake = deadline;
+		if (!r->bk && r->ftab_checked_ns + FG_FTAB_REFRESH_NS < wake)
+			wake = r->ftab_checked_ns + FG_FTAB_REFRESH_NS;
 		if (wake > now) {
 			ts.tv_sec = (time_t)((wake - now) / 1000000000ull);
 			ts.tv_nsec = (long)((wake - now) % 1000000000ull);
@@ -1138,6 +1205,12 @@ static int run_loop(struct run *r)
 				return sig;
 		}
 		now = fg_now_ns();
+		if (!r->bk && now >= r->ftab_checked_ns + FG_FTAB_REFRESH_NS) {
+			/* Rules changed live (CLI or bpftool): frames without a
+			 * stamp follow them. A failed read keeps the table. */
+			run_ftab_refresh(r);
+			r->ftab_checked_ns = now;
+		}
 		if (now >= next) {
 			/* The interface deleted (or renamed) under us: the kernel
 			 * took the program with it and the sockets see nothing
@@ -1162,6 +1235,7 @@ static int run_loop(struct run *r)
 static void run_free(struct run *r)
 {
 	run_close_queues(r);
+	fg_ftab_live_free(&r->ftab);
 	fg_mcast_leave(&r->mc);
 	if (r->pcap) {
 		pcap_writer_close(r->pcap);
@@ -1417,6 +1491,8 @@ int do_run(int argc, char **argv)
 		goto out;
 	}
 	have_handle = true;
+	if (fg_config_read(&r->h, &r->xdp_cfg))
+		goto out;
 	/* What busy polling depends on (napi_defer_hard_irqs 0 means softirqs
 	 * keep running between the polls), and where receive work runs. */
 	if (netdev_attr_read(r->cfg.ifname, "napi_defer_hard_irqs", r->napi_defer,
@@ -1430,6 +1506,13 @@ int do_run(int argc, char **argv)
 
 	if (run_setup_queues(r, queues, cpus, (unsigned int)n))
 		goto out;
+	ret = run_ftab_refresh(r);
+	if (ret) {
+		pr_warn("run: %s: Couldn't build the feed table from the rules: %s\n",
+			r->cfg.ifname, strerror(-ret));
+		goto out;
+	}
+	r->ftab_checked_ns = fg_now_ns();
 	run_rule_start(r);
 	{
 		/* Join the feed groups: a NIC's multicast filter and IGMP-snooping

@@ -78,10 +78,18 @@ print("%s %s" % (x["mode"], x["prog"]["id"]) if x and x.get("prog") else "none")
 prog_id() { xdp_state | awk '{print $2}'; }
 
 # Map ids of a program, sorted, space separated.
+# The program's own maps, without its read-only settings (.rodata: fixed at
+# load, never pinned).
 prog_map_ids() {
-	bpftool -j prog show id "$1" | python3 -c '
+	local ids i out=""
+	ids=$(bpftool -j prog show id "$1" | python3 -c '
 import json, sys
-print(" ".join(str(i) for i in sorted(json.load(sys.stdin).get("map_ids", []))))'
+print(" ".join(str(i) for i in sorted(json.load(sys.stdin).get("map_ids", []))))')
+	for i in $ids; do
+		bpftool -j map show id "$i" 2>/dev/null | grep -q '"name":"[^"]*\.rodata"' && continue
+		out="${out:+$out }$i"
+	done
+	echo "$out"
 }
 # Ids of the maps pinned for IF, sorted ("" when none).
 pinned_ids() {

@@ -42,6 +42,7 @@
 #include <xdp/xsk.h>
 
 #include "feedgate.skel.h"
+#include "fg_loader.h"
 
 #define FG_PKT_MAX 4096
 #define FG_PKT_MAX_TAGS 3
@@ -372,6 +373,7 @@ struct fg_pkt_prog {
 	struct feedgate_bpf *skel;
 	int prog, rules, rule_stats, filter_stats, queue_stats, config, xsk;
 	int ncpus;
+	int meta_ok; /* the kernel takes bpf_xdp_adjust_meta in XDP (fg_probe_xdp_meta) */
 	int lo; /* ifindex of this namespace's loopback */
 	const char *skip; /* why nothing can run here, or NULL */
 };
@@ -415,7 +417,21 @@ static inline int fg_pkt_prog_load(struct fg_pkt_prog *p)
 	p->lo = (int)if_nametoindex("lo");
 
 	libbpf_set_print(fg_pkt_libbpf_print);
-	p->skel = feedgate_bpf__open_and_load();
+	/* As the loader does: the metadata path only where the kernel has it. */
+	p->meta_ok = fg_probe_xdp_meta();
+	if (p->meta_ok < 0) {
+		fprintf(stderr, "feedgate: test: cannot probe bpf_xdp_adjust_meta: %s\n",
+			strerror(-p->meta_ok));
+		return -1;
+	}
+	p->skel = feedgate_bpf__open();
+	if (p->skel) {
+		p->skel->rodata->fg_meta_ok = (__u8)p->meta_ok;
+		if (feedgate_bpf__load(p->skel)) {
+			feedgate_bpf__destroy(p->skel);
+			p->skel = NULL;
+		}
+	}
 	if (!p->skel) {
 		fprintf(stderr, "feedgate: test: cannot load the XDP program: %s\n",
 			strerror(errno));

@@ -48,9 +48,11 @@ static int open_xsk(const char *ifname, __u32 queue);
 #define FS(field) (offsetof(struct fg_filter_stats, field) / sizeof(__u64))
 
 static const char *const fs_names[] = {
-	"rx_packets",	  "rx_bytes",  "redirected",	"pass_rule",	     "pass_no_rule",
-	"pass_control",	  "pass_frag", "pass_fallback", "drop_rule",	     "drop_no_rule",
-	"drop_malformed", "drop_frag", "drop_fallback", "redirect_fallback",
+	"rx_packets",	      "rx_bytes",	   "redirected",     "pass_rule",
+	"pass_no_rule",	      "pass_control",	   "pass_frag",	     "pass_fallback",
+	"drop_rule",	      "drop_no_rule",	   "drop_malformed", "drop_frag",
+	"drop_fallback",      "redirect_fallback", "stamp_meta",     "stamp_head",
+	"stamp_meta_refused", "stamp_failed",
 };
 _Static_assert(sizeof(fs_names) / sizeof(fs_names[0]) == NFS, "a name per filter_stats field");
 _Static_assert(sizeof(struct fg_filter_stats) % 8 == 0 && sizeof(struct fg_rule_stats) == 16 &&
@@ -265,12 +267,25 @@ static int add_rules(const struct rule_def *defs, size_t n)
 	return 0;
 }
 
-static int set_policy(__u8 miss, __u8 frag)
+#define TEST_COOKIE 0x0123456789abcdefull
+
+/* Policies and stamp mode (0 = no stamp, the default of every case but
+ * the stamp ones). */
+static int set_config(__u8 miss, __u8 frag, __u8 stamp)
 {
-	struct fg_config c = { .miss_policy = miss, .frag_policy = frag };
+	struct fg_config c = { .miss_policy = miss,
+			       .frag_policy = frag,
+			       .stamp_mode = stamp,
+			       .meta_ok = (__u8)T.meta_ok,
+			       .stamp_cookie = TEST_COOKIE };
 	__u32 zero = 0;
 
 	return bpf_map_update_elem(T.config, &zero, &c, BPF_ANY);
+}
+
+static int set_policy(__u8 miss, __u8 frag)
+{
+	return set_config(miss, frag, 0);
 }
 
 /* Empty feed_rules and xsk_map, default policies. Counters are left alone:
@@ -1240,11 +1255,28 @@ static int open_xsk(const char *ifname, __u32 queue)
 {
 	int err = fg_pkt_xsk_open(&X, ifname, queue);
 
+	/* The kernel lets go of a closed socket's queue in deferred work:
+	 * right after one is closed the queue may still be busy a moment. */
+	for (int i = 0; err == -EBUSY && i < 100; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		err = fg_pkt_xsk_open(&X, ifname, queue);
+	}
+
 	if (!err && bpf_map_update_elem(T.xsk, &queue, &X.fd, BPF_ANY)) {
 		err = -errno;
 		fg_pkt_xsk_close(&X);
 	}
 	return err;
+}
+
+/* Out of xsk_map first: the map holds the socket, and with it the
+ * queue's binding, until the entry goes. */
+static void close_xsk(__u32 queue)
+{
+	bpf_map_delete_elem(T.xsk, &queue);
+	fg_pkt_xsk_close(&X);
 }
 
 /* Make a veth pair whose end a has `queues` receive queues, in this
@@ -1264,50 +1296,82 @@ static int make_veth(const char *a, const char *b, int queues)
 	return idx ? idx : -ENODEV;
 }
 
-static void test_socket_in_xskmap_makes_redirect_return_xdp_redirect(void)
+/*
+ * Where the stamp of a redirected frame is in the test run's output (the
+ * buffer from data_meta on): META: the record, then the untouched packet,
+ * with meta_len = the record; HEAD: the same bytes but meta_len 0 (the
+ * record is part of the frame); NONE: the packet alone. Returns the
+ * record's offset in out, or -1 when the layout is not the mode's.
+ */
+static int stamp_layout_ok(int mode, const struct run *r, const __u8 *pkt, int len)
+{
+	if (mode == FG_STAMP_NONE)
+		return r->meta_len == 0 && r->out_len == (__u32)len && !memcmp(r->out, pkt, len)
+			       ? 0
+			       : -1;
+	if (r->out_len != (__u32)len + FG_STAMP_LEN || memcmp(r->out + FG_STAMP_LEN, pkt, len))
+		return -1;
+	if (r->meta_len != (mode == FG_STAMP_META ? FG_STAMP_LEN : 0))
+		return -1;
+	return 0;
+}
+
+static const char *stamp_name(int mode)
+{
+	return mode == FG_STAMP_META ? "meta" : mode == FG_STAMP_HEAD ? "head" : "none";
+}
+
+/* One stamp mode through a real socket: verdict, counters, record bytes,
+ * the packet after it, both policies, IPv6, wildcard, and a pass rule that
+ * is never stamped. */
+static void redirect_in_mode(int mode)
 {
 	const struct fg_pkt_spec spec = { .tags = { TAG_Q(141) }, FEED };
 	static __u8 pkt[FG_PKT_MAX];
 	static struct run r;
-	struct fg_meta meta;
-	int len, err;
+	struct fg_stamp st;
+	/* META on a kernel without the helper: the run-time refusal path;
+	 * a value that is no mode stamps nothing */
+	const int got = mode == FG_STAMP_META	? (T.meta_ok ? FG_STAMP_META : FG_STAMP_HEAD)
+			: mode == FG_STAMP_HEAD ? FG_STAMP_HEAD
+						: FG_STAMP_NONE;
+	int len;
 
-	NEED_BPF();
-	CU_ASSERT_FATAL(reset() == 0 &&
-			add_rules(std_rules, sizeof(std_rules) / sizeof(std_rules[0])) == 0);
 	len = fg_pkt_build(&spec, pkt);
 	CU_ASSERT_FATAL(len > 0);
-	err = open_xsk("lo", 0);
-	CHECK(!err, "AF_XDP socket (copy mode) on lo queue 0: %s", strerror(-err));
-	if (err)
-		return;
-
 	for (int policy = P; policy <= D; policy++) {
-		CU_ASSERT_FATAL(set_policy(policy, 0) == 0);
+		CU_ASSERT_FATAL(set_config(policy, 0, mode) == 0);
 		CU_ASSERT_FATAL(snap(&s_before) == 0);
-		err = run_pkt(pkt, len, T.lo, 0, &r);
+		CU_ASSERT_FATAL(run_pkt(pkt, len, T.lo, 0, &r) == 0);
 		CU_ASSERT_FATAL(snap(&s_after) == 0);
-		CU_ASSERT_FATAL(err == 0);
-		CHECK(r.retval == XDP_REDIRECT, "socket on queue 0, %s policy: %s",
-		      policy == P ? "pass" : "drop", verdict_name(r.retval));
+		CHECK(r.retval == XDP_REDIRECT, "stamp %s, socket on queue 0, %s policy: %s",
+		      stamp_name(mode), policy == P ? "pass" : "drop", verdict_name(r.retval));
 		want_one(&s_want, FS(redirected), 1, len, 0);
+		if (got == FG_STAMP_META)
+			s_want.fs[FS(stamp_meta)] = 1;
+		if (got == FG_STAMP_HEAD)
+			s_want.fs[FS(stamp_head)] = 1;
+		if (mode == FG_STAMP_META && got == FG_STAMP_HEAD)
+			s_want.fs[FS(stamp_meta_refused)] = 1;
 		CHECK(delta_is(&s_before, &s_after, &s_want, "redirect"),
-		      "redirect counted in filter_stats.redirected, queue_stats[0], rule 1");
-
-		/* Test-run hands back the buffer from data_meta on: the stamp,
-		 * then the untouched packet. */
-		CHECK(r.meta_len == sizeof(struct fg_meta), "metadata length %u, want %zu",
-		      r.meta_len, sizeof(struct fg_meta));
-		CHECK(r.out_len == len + sizeof(struct fg_meta) &&
-			      !memcmp(r.out + sizeof(meta), pkt, len),
-		      "the packet follows the metadata unchanged");
-		memcpy(&meta, r.out, sizeof(meta));
-		CHECK(meta.magic == FG_META_MAGIC, "meta.magic %#x", meta.magic);
-		CHECK(meta.rule_id == 1 && meta.feed_id == 1, "meta rule %u feed %u, want 1 1",
-		      meta.rule_id, meta.feed_id);
-		CHECK(meta.rx_ns >= r.t0 && meta.rx_ns <= r.t1,
-		      "meta.rx_ns %llu within the run [%llu, %llu] (CLOCK_MONOTONIC)",
-		      (unsigned long long)meta.rx_ns, (unsigned long long)r.t0,
+		      "stamp %s: redirect counted in filter_stats, queue_stats[0], rule 1, and "
+		      "the stamp counter of mode %s",
+		      stamp_name(mode), stamp_name(got));
+		CHECK(stamp_layout_ok(got, &r, pkt, len) == 0,
+		      "stamp %s: output %u bytes with %u of metadata: want the %s layout "
+		      "(packet %d bytes)",
+		      stamp_name(mode), r.out_len, r.meta_len, stamp_name(got), len);
+		if (got == FG_STAMP_NONE)
+			continue;
+		memcpy(&st, r.out, sizeof(st));
+		CHECK(st.magic == FG_STAMP_MAGIC && st.cookie == TEST_COOKIE,
+		      "stamp %s: magic %#x cookie %#llx", stamp_name(mode), st.magic,
+		      (unsigned long long)st.cookie);
+		CHECK(st.rule_id == 1 && st.feed_id == 1, "stamp %s: rule %u feed %u, want 1 1",
+		      stamp_name(mode), st.rule_id, st.feed_id);
+		CHECK(st.rx_ns >= r.t0 && st.rx_ns <= r.t1,
+		      "stamp %s: rx_ns %llu within the run [%llu, %llu] (CLOCK_MONOTONIC)",
+		      stamp_name(mode), (unsigned long long)st.rx_ns, (unsigned long long)r.t0,
 		      (unsigned long long)r.t1);
 	}
 
@@ -1318,26 +1382,106 @@ static void test_socket_in_xskmap_makes_redirect_return_xdp_redirect(void)
 
 		len = fg_pkt_build(&s6, pkt);
 		CU_ASSERT_FATAL(len > 0 && run_pkt(pkt, len, T.lo, 0, &r) == 0);
-		memcpy(&meta, r.out, sizeof(meta));
-		CHECK(r.retval == XDP_REDIRECT && r.meta_len == sizeof(meta) && meta.rule_id == 8 &&
-			      meta.feed_id == 8,
-		      "IPv6 feed redirected with rule 8 in its metadata");
+		memcpy(&st, r.out, sizeof(st));
+		CHECK(r.retval == XDP_REDIRECT && stamp_layout_ok(got, &r, pkt, len) == 0 &&
+			      (got == FG_STAMP_NONE || (st.rule_id == 8 && st.feed_id == 8)),
+		      "stamp %s: IPv6 feed redirected with rule 8 in its stamp", stamp_name(mode));
 		len = fg_pkt_build(&sw, pkt);
 		CU_ASSERT_FATAL(len > 0 && run_pkt(pkt, len, T.lo, 0, &r) == 0);
-		memcpy(&meta, r.out, sizeof(meta));
-		CHECK(r.retval == XDP_REDIRECT && meta.rule_id == 4 && meta.feed_id == 4,
-		      "wildcard hit redirected with rule 4 in its metadata");
+		memcpy(&st, r.out, sizeof(st));
+		CHECK(r.retval == XDP_REDIRECT && stamp_layout_ok(got, &r, pkt, len) == 0 &&
+			      (got == FG_STAMP_NONE || (st.rule_id == 4 && st.feed_id == 4)),
+		      "stamp %s: wildcard hit redirected with rule 4 in its stamp",
+		      stamp_name(mode));
 	}
 
-	/* Rules that are not redirects ignore the socket. */
+	/* Rules that are not redirects ignore the socket and are never stamped. */
 	{
 		const struct fg_pkt_spec sp = { .dst = "239.1.1.2", .dport = 5001 };
 
 		len = fg_pkt_build(&sp, pkt);
 		CU_ASSERT_FATAL(len > 0 && run_pkt(pkt, len, T.lo, 0, &r) == 0);
-		CHECK(r.retval == XDP_PASS && r.meta_len == 0, "a pass rule is not redirected");
+		CHECK(r.retval == XDP_PASS && r.meta_len == 0 && r.out_len == (__u32)len &&
+			      !memcmp(r.out, pkt, len),
+		      "stamp %s: a pass rule is not redirected and its packet is untouched",
+		      stamp_name(mode));
 	}
-	fg_pkt_xsk_close(&X);
+}
+
+static void test_socket_in_xskmap_makes_redirect_return_xdp_redirect(void)
+{
+	int err;
+
+	NEED_BPF();
+	CU_ASSERT_FATAL(reset() == 0 &&
+			add_rules(std_rules, sizeof(std_rules) / sizeof(std_rules[0])) == 0);
+	err = open_xsk("lo", 0);
+	CHECK(!err, "AF_XDP socket (copy mode) on lo queue 0: %s", strerror(-err));
+	if (err)
+		return;
+	redirect_in_mode(FG_STAMP_NONE);
+	redirect_in_mode(0); /* not a mode: stamps nothing */
+	redirect_in_mode(FG_STAMP_HEAD);
+	close_xsk(0);
+}
+
+/* The metadata stamp, where the kernel takes bpf_xdp_adjust_meta. */
+static void test_stamp_meta_where_the_kernel_has_the_helper(void)
+{
+	int err;
+
+	NEED_BPF();
+	if (!T.meta_ok)
+		FG_SKIP("this kernel refuses bpf_xdp_adjust_meta in XDP programs (make "
+			"test-kernel runs this case on Debian's stock kernel)");
+	CU_ASSERT_FATAL(reset() == 0 &&
+			add_rules(std_rules, sizeof(std_rules) / sizeof(std_rules[0])) == 0);
+	err = open_xsk("lo", 0);
+	CHECK(!err, "AF_XDP socket (copy mode) on lo queue 0: %s", strerror(-err));
+	if (err)
+		return;
+	redirect_in_mode(FG_STAMP_META);
+	close_xsk(0);
+}
+
+/* Metadata wanted where the kernel or driver has none (the program was
+ * loaded without the helper, so the verifier never saw the call): the
+ * frame goes out with the stamp in its headroom instead, counted. On a
+ * kernel with the helper the same program is loaded again without it. */
+static void test_stamp_meta_refused_goes_out_in_head_form(void)
+{
+	struct fg_pkt_prog saved = T;
+	int err;
+
+	NEED_BPF();
+	if (T.meta_ok) {
+		/* A second copy of the program, as a kernel without the helper gets it. */
+		struct feedgate_bpf *sk = feedgate_bpf__open();
+
+		CU_ASSERT_FATAL(sk != NULL);
+		sk->rodata->fg_meta_ok = 0;
+		CU_ASSERT_FATAL(feedgate_bpf__load(sk) == 0);
+		T.skel = sk;
+		T.meta_ok = 0;
+		T.prog = bpf_program__fd(sk->progs.fg_xdp_filter);
+		T.rules = bpf_map__fd(sk->maps.feed_rules);
+		T.rule_stats = bpf_map__fd(sk->maps.rule_stats);
+		T.filter_stats = bpf_map__fd(sk->maps.filter_stats);
+		T.queue_stats = bpf_map__fd(sk->maps.queue_stats);
+		T.config = bpf_map__fd(sk->maps.fg_config);
+		T.xsk = bpf_map__fd(sk->maps.xsk_map);
+	}
+	CU_ASSERT_FATAL(reset() == 0 &&
+			add_rules(std_rules, sizeof(std_rules) / sizeof(std_rules[0])) == 0);
+	err = open_xsk("lo", 0);
+	CHECK(!err, "AF_XDP socket (copy mode) on lo queue 0: %s", strerror(-err));
+	if (!err) {
+		redirect_in_mode(FG_STAMP_META);
+		close_xsk(0);
+	}
+	if (T.skel != saved.skel)
+		feedgate_bpf__destroy(T.skel);
+	T = saved;
 }
 
 /* A socket serves its own queue only: with one on queue 0 of a veth, a
@@ -1375,7 +1519,8 @@ static void test_redirect_falls_back_on_a_queue_without_socket(void)
 	      "queue 0 (socket): redirected");
 
 	for (int policy = P; policy <= D; policy++) {
-		CU_ASSERT_FATAL(set_policy(policy, 0) == 0);
+		/* with a stamp wanted: none may be left on the fallen-back packet */
+		CU_ASSERT_FATAL(set_config(policy, 0, FG_STAMP_HEAD) == 0);
 		CU_ASSERT_FATAL(snap(&s_before) == 0);
 		err = run_pkt(pkt, len, ifindex, 1, &r);
 		CU_ASSERT_FATAL(snap(&s_after) == 0);
@@ -1384,8 +1529,9 @@ static void test_redirect_falls_back_on_a_queue_without_socket(void)
 			      delta_is(&s_before, &s_after, &s_want, "q1"),
 		      "queue 1 (no socket), %s policy: fallback, no_socket on queue 1",
 		      policy == P ? "pass" : "drop");
-		CHECK(!err && r.meta_len == 0 && r.out_len == (__u32)len,
-		      "queue 1: the stamp is undone when the redirect fails");
+		CHECK(!err && r.meta_len == 0 && r.out_len == (__u32)len &&
+			      !memcmp(r.out, pkt, len),
+		      "queue 1: no stamp is left when the redirect fails");
 	}
 
 	CU_ASSERT_FATAL(snap(&s_before) == 0);
@@ -1434,6 +1580,8 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_sweep_of_all_ethertypes_under_the_drop_policy),
 	FG_TEST(test_real_captures_hit_the_itch_rule_through_their_vlan_tag),
 	FG_TEST(test_socket_in_xskmap_makes_redirect_return_xdp_redirect),
+	FG_TEST(test_stamp_meta_where_the_kernel_has_the_helper),
+	FG_TEST(test_stamp_meta_refused_goes_out_in_head_form),
 	FG_TEST(test_redirect_falls_back_on_a_queue_without_socket),
 };
 

@@ -49,6 +49,8 @@
 #define NFS (sizeof(struct fg_filter_stats) / sizeof(__u64))
 #define FSI(f) (offsetof(struct fg_filter_stats, f) / sizeof(__u64))
 
+#define MODEL_COOKIE 0x5eed5eed12345678ull
+
 static struct fg_pkt_prog T;
 static struct fg_pkt_xsk X; /* in xsk_map[0] for half of the batches */
 
@@ -94,6 +96,7 @@ static struct {
 	int n;
 	__u8 miss, frag; /* FG_ACTION_PASS / FG_ACTION_DROP */
 	int socket; /* an AF_XDP socket is in xsk_map[0] */
+	__u8 stamp; /* fg_config.stamp_mode: 0 (none), NONE, META or HEAD */
 } M;
 
 static __u16 be16(const __u8 *p)
@@ -240,7 +243,8 @@ struct m_out {
 	__u32 verdict;
 	__u64 fs[NFS]; /* expected filter_stats delta */
 	const struct m_rule *rule; /* counted in rule_stats, or NULL */
-	int redirect; /* XDP_REDIRECT with metadata */
+	int redirect; /* XDP_REDIRECT */
+	__u8 stamp; /* the stamp a redirected frame carries: META, HEAD, or other (none) */
 	int no_socket; /* queue_stats[0].no_socket */
 };
 
@@ -304,6 +308,14 @@ static void m_run(const __u8 *p, size_t len, struct m_out *o)
 		o->verdict = XDP_REDIRECT;
 		o->fs[FSI(redirected)]++;
 		o->redirect = 1;
+		/* META where the program has no metadata path goes out as HEAD */
+		o->stamp = M.stamp == FG_STAMP_META && !T.meta_ok ? FG_STAMP_HEAD : M.stamp;
+		if (M.stamp == FG_STAMP_META && !T.meta_ok)
+			o->fs[FSI(stamp_meta_refused)]++;
+		if (o->stamp == FG_STAMP_META)
+			o->fs[FSI(stamp_meta)]++;
+		else if (o->stamp == FG_STAMP_HEAD)
+			o->fs[FSI(stamp_head)]++;
 	} else {
 		o->no_socket = 1;
 		o->fs[FSI(redirect_fallback)]++;
@@ -575,6 +587,14 @@ static int new_rules(void)
 	/* Out-of-range policy values mean pass. */
 	cfg.miss_policy = M.miss == FG_ACTION_PASS && !rndn(4) ? (__u8)rndn(2) * 9 : M.miss;
 	cfg.frag_policy = M.frag;
+	{
+		static const __u8 modes[] = { 0, FG_STAMP_NONE, FG_STAMP_META, FG_STAMP_HEAD };
+
+		M.stamp = modes[rndn(4)];
+	}
+	cfg.stamp_mode = M.stamp;
+	cfg.meta_ok = (__u8)T.meta_ok;
+	cfg.stamp_cookie = MODEL_COOKIE;
 	if (bpf_map_update_elem(T.config, &zero, &cfg, BPF_ANY))
 		return -errno;
 	return err;
@@ -697,17 +717,20 @@ static void test_program_agrees_with_the_model(void)
 			for (size_t f = 0; f < NFS; f++)
 				if (fs1[f] - fs0[f] != m.fs[f])
 					ok = 0;
-			if (m.redirect) {
-				struct fg_meta meta;
+			if (m.redirect && (m.stamp == FG_STAMP_META || m.stamp == FG_STAMP_HEAD)) {
+				struct fg_stamp st;
+				__u32 mlen = m.stamp == FG_STAMP_META ? sizeof(st) : 0;
 
-				memcpy(&meta, out, sizeof(meta));
-				if (ctx_out.data - ctx_out.data_meta != sizeof(meta) ||
-				    meta.magic != FG_META_MAGIC || meta.rule_id != m.rule->id ||
-				    meta.feed_id != m.rule->feed ||
-				    memcmp(out + sizeof(meta), pkt, len))
+				memcpy(&st, out, sizeof(st));
+				if (ctx_out.data - ctx_out.data_meta != mlen ||
+				    opts.data_size_out != len + sizeof(st) ||
+				    st.magic != FG_STAMP_MAGIC || st.cookie != MODEL_COOKIE ||
+				    st.rule_id != m.rule->id || st.feed_id != m.rule->feed ||
+				    memcmp(out + sizeof(st), pkt, len))
 					ok = 0;
-			} else if (ctx_out.data != ctx_out.data_meta) {
-				ok = 0; /* a stamp left on a frame that was not redirected */
+			} else if (ctx_out.data != ctx_out.data_meta || opts.data_size_out != len ||
+				   memcmp(out, pkt, len)) {
+				ok = 0; /* a stamp left on a frame without one */
 			}
 			if (m.rule) {
 				want_rs[m.rule->id][0]++;

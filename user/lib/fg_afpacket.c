@@ -37,6 +37,7 @@
 #include <linux/if_packet.h>
 
 #include "fg_backend_int.h"
+#include "fg_ftab.h"
 #include "fg_net.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -417,102 +418,6 @@ out:
 	return ret;
 }
 
-/* --- which feed a frame belongs to ------------------------------------------------------------- */
-
-/*
- * The filter lets only feed packets in but cannot say which feed; the
- * frame's rule and feed ids (per-feed counts, as the XDP metadata and the
- * socket paths give them) come from this table: open addressing on
- * (family, port, address), the exact address first, then the port's
- * wildcard, each with its source prefix (the XDP program's order).
- */
-struct fg_afp_ftab {
-	uint32_t mask;
-	int32_t *slot; /* feed index, -1 empty */
-	struct fg_backend_feed *feeds;
-};
-
-static uint32_t fg_ftab_hash(uint8_t family, uint16_t port, const uint8_t *addr)
-{
-	uint32_t h = 2166136261u ^ family;
-
-	h = (h ^ port) * 16777619u;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	return h ^ (h >> 15);
-}
-
-static int fg_ftab_build(struct fg_afp_ftab *t, const struct fg_backend_feed *feeds, unsigned int n)
-{
-	uint32_t cap = 16;
-
-	while (cap < 2 * n)
-		cap <<= 1;
-	t->mask = cap - 1;
-	t->slot = malloc(cap * sizeof(*t->slot));
-	t->feeds = malloc(n * sizeof(*t->feeds));
-	if (!t->slot || !t->feeds)
-		return -ENOMEM;
-	memcpy(t->feeds, feeds, n * sizeof(*feeds));
-	for (uint32_t i = 0; i < cap; i++)
-		t->slot[i] = -1;
-	for (unsigned int i = 0; i < n; i++) {
-		uint32_t h = fg_ftab_hash(feeds[i].family, feeds[i].port, feeds[i].addr);
-
-		while (t->slot[h & t->mask] >= 0)
-			h++;
-		t->slot[h & t->mask] = (int32_t)i;
-	}
-	return 0;
-}
-
-static void fg_ftab_free(struct fg_afp_ftab *t)
-{
-	free(t->slot);
-	free(t->feeds);
-}
-
-static bool fg_ftab_src_ok(const struct fg_backend_feed *f, const uint8_t *src)
-{
-	unsigned int full = f->src_len / 8, rest = f->src_len % 8;
-
-	if (memcmp(f->src, src, full))
-		return false;
-	return !rest || !((f->src[full] ^ src[full]) & (uint8_t)(0xff00u >> rest));
-}
-
-static const struct fg_backend_feed *fg_ftab_find(const struct fg_afp_ftab *t, uint8_t family,
-						  uint16_t port, const uint8_t *addr,
-						  const uint8_t *src)
-{
-	uint32_t h = fg_ftab_hash(family, port, addr);
-	int32_t i;
-
-	while ((i = t->slot[h & t->mask]) >= 0) {
-		const struct fg_backend_feed *f = &t->feeds[i];
-
-		if (f->family == family && f->port == port && !memcmp(f->addr, addr, 16))
-			return fg_ftab_src_ok(f, src) ? f : NULL;
-		h++;
-	}
-	return NULL;
-}
-
-static const struct fg_backend_feed *fg_ftab_lookup(const struct fg_afp_ftab *t,
-						    const struct fg_frame *fr)
-{
-	static const uint8_t zero[16];
-	const struct fg_backend_feed *f;
-	const uint8_t *payload;
-	struct fg_flow fl;
-	uint32_t plen;
-
-	if (fg_net_parse(fr, &fl, &payload, &plen) != FG_NET_UDP)
-		return NULL;
-	f = fg_ftab_find(t, fl.family, fl.dport, fl.dst, fl.src);
-	return f ? f : fg_ftab_find(t, fl.family, fl.dport, zero, fl.src);
-}
-
 /* --- the ring -------------------------------------------------------------------------------- */
 
 struct fg_afp {
@@ -529,7 +434,7 @@ struct fg_afp {
 	uint32_t rel_first; /* blocks fully handed out, to give back on release */
 	uint32_t nrel;
 	struct fg_bk_clock clk;
-	struct fg_afp_ftab ftab;
+	struct fg_ftab *ftab; /* which feed a frame is (fg_ftab.h) */
 	struct fg_backend_kstats ks; /* written by the thread */
 	pthread_mutex_t lock; /* PACKET_STATISTICS resets on read: totals below */
 	struct tpacket_stats_v3 tot;
@@ -565,7 +470,7 @@ static void fg_afp_close(void *rx)
 		munmap(p->map, p->map_len);
 	if (p->fd >= 0)
 		close(p->fd);
-	fg_ftab_free(&p->ftab);
+	fg_ftab_free(p->ftab);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -595,7 +500,7 @@ static int fg_afp_open_one(const struct fg_backend_opts *o, int ifindex, unsigne
 	pthread_mutex_init(&p->lock, NULL);
 	p->fd = -1;
 	p->thread = t;
-	if (fg_ftab_build(&p->ftab, o->feeds, o->nfeeds)) {
+	if (fg_ftab_build(o->feeds, o->nfeeds, &p->ftab)) {
 		fg_errf(err, errlen, "%s", strerror(ENOMEM));
 		ret = -ENOMEM;
 		goto fail;
@@ -862,7 +767,7 @@ static bool fg_afp_frame(struct fg_afp *p, struct fg_frame *f)
 	f->data = d;
 	f->l3 = 0;
 	f->queue = (uint16_t)p->thread;
-	feed = fg_ftab_lookup(&p->ftab, f);
+	feed = fg_ftab_lookup(p->ftab, f);
 	f->rule_id = feed ? feed->rule_id : FG_RULE_NONE;
 	f->feed_id = feed ? feed->feed_id : 0;
 	f->xdp_ns = fg_bk_real_to_mono(&p->clk, (uint64_t)h->tp_sec * 1000000000ull + h->tp_nsec);

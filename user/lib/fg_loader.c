@@ -27,6 +27,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <linux/capability.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
@@ -50,16 +51,25 @@
 #define FG_NMAPS 6
 #define FG_MAX_PROG_MAPS 64 /* a program with more maps than this is not ours */
 
+/* feedgate's maps: names, where their fds go, and the shape the user side
+ * was built for (the loader adopts a live map only with exactly this). */
 static const struct {
 	const char *name;
 	size_t off;
+	__u32 type, key_size, value_size, max_entries;
 } fg_map_table[FG_NMAPS] = {
-	{ FG_MAP_RULES, offsetof(struct fg_filter_handle, map_rules) },
-	{ FG_MAP_RULE_STATS, offsetof(struct fg_filter_handle, map_rule_stats) },
-	{ FG_MAP_STATS, offsetof(struct fg_filter_handle, map_stats) },
-	{ FG_MAP_QUEUE_STATS, offsetof(struct fg_filter_handle, map_queue_stats) },
-	{ FG_MAP_CONFIG, offsetof(struct fg_filter_handle, map_config) },
-	{ FG_MAP_XSK, offsetof(struct fg_filter_handle, map_xsk) },
+	{ FG_MAP_RULES, offsetof(struct fg_filter_handle, map_rules), BPF_MAP_TYPE_HASH,
+	  sizeof(struct fg_rule_key), sizeof(struct fg_rule), FG_MAX_RULES },
+	{ FG_MAP_RULE_STATS, offsetof(struct fg_filter_handle, map_rule_stats),
+	  BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct fg_rule_stats), FG_MAX_RULES },
+	{ FG_MAP_STATS, offsetof(struct fg_filter_handle, map_stats), BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct fg_filter_stats), 1 },
+	{ FG_MAP_QUEUE_STATS, offsetof(struct fg_filter_handle, map_queue_stats),
+	  BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct fg_queue_stats), FG_MAX_QUEUES },
+	{ FG_MAP_CONFIG, offsetof(struct fg_filter_handle, map_config), BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct fg_config), 1 },
+	{ FG_MAP_XSK, offsetof(struct fg_filter_handle, map_xsk), BPF_MAP_TYPE_XSKMAP,
+	  sizeof(__u32), sizeof(__u32), FG_MAX_QUEUES },
 };
 
 static int *fg_map_fd(struct fg_filter_handle *h, int i)
@@ -140,14 +150,37 @@ struct fg_xdp_state {
 	__u32 prog_id; /* 0: nothing attached */
 	enum fg_xdp_mode mode;
 	char name[BPF_OBJ_NAME_LEN];
-	int ours; /* name and all six maps match */
+	int ours; /* name and all six maps match, in name and shape */
+	char abi[160]; /* named like ours, but a map of another shape: what differs */
 	__u32 map_ids[FG_NMAPS]; /* ours only: ids in fg_map_table order */
 };
 
-/* Find feedgate's maps among a program's map ids by name. Fills ids (and
- * fds when not NULL: caller closes them). 0 when all six were found. */
-static int fg_prog_maps(const __u32 *ids, __u32 nr, __u32 out_ids[FG_NMAPS], int *fds)
+/* A map named like ours of another shape: what differs, into why. 0 if none. */
+static int fg_map_shape_differs(int i, const struct bpf_map_info *m, char *why, size_t len)
 {
+	if (m->type == fg_map_table[i].type && m->key_size == fg_map_table[i].key_size &&
+	    m->value_size == fg_map_table[i].value_size &&
+	    m->max_entries == fg_map_table[i].max_entries)
+		return 0;
+	if (why)
+		snprintf(why, len,
+			 "map %s is type %u, key %u, value %u bytes, %u entries; this feedgate "
+			 "expects type %u, key %u, value %u, %u entries",
+			 m->name, m->type, m->key_size, m->value_size, m->max_entries,
+			 fg_map_table[i].type, fg_map_table[i].key_size, fg_map_table[i].value_size,
+			 fg_map_table[i].max_entries);
+	return 1;
+}
+
+/* Find feedgate's maps among a program's map ids by name, and check each
+ * one's shape. Fills ids (and fds when not NULL: caller closes them). 0
+ * when all six were found; -EPROTO (what differs in why) when one has
+ * another shape: a build with another layout, never to be written to. */
+static int fg_prog_maps(const __u32 *ids, __u32 nr, __u32 out_ids[FG_NMAPS], int *fds, char *why,
+			size_t whylen)
+{
+	int bad = 0;
+
 	int found = 0;
 
 	memset(out_ids, 0, sizeof(__u32) * FG_NMAPS);
@@ -162,6 +195,8 @@ static int fg_prog_maps(const __u32 *ids, __u32 nr, __u32 out_ids[FG_NMAPS], int
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			for (int i = 0; i < FG_NMAPS; i++) {
 				if (!out_ids[i] && !strcmp(info.name, fg_map_table[i].name)) {
+					if (!bad && fg_map_shape_differs(i, &info, why, whylen))
+						bad = 1;
 					out_ids[i] = info.id;
 					found++;
 					if (fds) {
@@ -175,6 +210,8 @@ static int fg_prog_maps(const __u32 *ids, __u32 nr, __u32 out_ids[FG_NMAPS], int
 		if (!keep)
 			close(fd);
 	}
+	if (bad)
+		return -EPROTO;
 	return found == FG_NMAPS ? 0 : -ENOENT;
 }
 
@@ -219,7 +256,8 @@ static int fg_xdp_state_get(int ifindex, struct fg_xdp_state *st)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		snprintf(st->name, sizeof(st->name), "%s", info.name);
 		if (!strcmp(info.name, FG_PROG_NAME) && info.nr_map_ids <= FG_MAX_PROG_MAPS)
-			st->ours = !fg_prog_maps(ids, info.nr_map_ids, st->map_ids, NULL);
+			st->ours = !fg_prog_maps(ids, info.nr_map_ids, st->map_ids, NULL, st->abi,
+						 sizeof(st->abi));
 	}
 	close(fd);
 	return 0;
@@ -346,10 +384,115 @@ static void fg_warn_attached(const char *ifname, const struct fg_xdp_state *st)
 		pr_warn("%s: feedgate already attached (prog id %u, %s mode); run 'feedgate detach "
 			"%s' first\n",
 			ifname, st->prog_id, fg_mode_name(st->mode), ifname);
+	else if (st->abi[0])
+		pr_warn("%s: a feedgate program of another build is attached (id %u: %s); remove "
+			"it "
+			"first (ip link set dev %s %s)\n",
+			ifname, st->prog_id, st->abi, ifname, fg_off_cmd(st->mode));
 	else
 		pr_warn("%s: another XDP program is attached (id %u, name '%s'); remove it first "
 			"(ip link set dev %s %s)\n",
 			ifname, st->prog_id, st->name, ifname, fg_off_cmd(st->mode));
+}
+
+/*
+ * Does the kernel let XDP programs call bpf_xdp_adjust_meta()? A trial
+ * load of four instructions, because the answer differs between builds
+ * of one kernel version, and libbpf's helper probe (libbpf 1.1) reads
+ * this kernel's refusal ("program of this type cannot use helper") as
+ * support. 1 yes, 0 no, -errno when the trial could not be made.
+ */
+int fg_probe_xdp_meta(void)
+{
+	const struct bpf_insn insns[] = {
+		/* r2 = -8; call bpf_xdp_adjust_meta(ctx = r1, r2); r0 = XDP_PASS; exit */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = -8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_meta },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd, err;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fg_probe_meta", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), NULL);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	err = -errno;
+	/* EINVAL is the verifier's no; EPERM/ENOMEM say nothing about the helper. */
+	return err == -EINVAL ? 0 : err;
+}
+
+const char *fg_stamp_name(int mode)
+{
+	switch (mode) {
+	case FG_STAMP_META:
+		return "meta";
+	case FG_STAMP_HEAD:
+		return "head";
+	case FG_STAMP_NONE:
+		return "none";
+	case FG_STAMP_AUTO:
+		return "auto";
+	}
+	return "none";
+}
+
+/* A random, non-zero cookie for the stamps of one attachment. */
+static __u64 fg_stamp_cookie_new(void)
+{
+	__u64 c = 0;
+
+	while (!c) {
+		if (syscall(SYS_getrandom, &c, sizeof(c), 0) != (long)sizeof(c)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			c = ((__u64)ts.tv_nsec << 32) ^ (__u64)ts.tv_sec ^ ((__u64)getpid() << 17) ^
+			    0x9e3779b97f4a7c15ull;
+		}
+	}
+	return c;
+}
+
+/* The stamp mode to load for a request, after the probe. */
+static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mode)
+{
+	switch (want) {
+	case FG_STAMP_AUTO:
+		*mode = meta_ok ? FG_STAMP_META : FG_STAMP_HEAD;
+		return 0;
+	case FG_STAMP_META:
+		if (!meta_ok) {
+			pr_warn("%s: this kernel refuses bpf_xdp_adjust_meta in XDP programs: "
+				"no metadata stamp; use --stamp auto, head or none\n",
+				ifname);
+			return -EOPNOTSUPP;
+		}
+		/* fallthrough */
+	case FG_STAMP_HEAD:
+	case FG_STAMP_NONE:
+		*mode = want;
+		return 0;
+	}
+	pr_warn("%s: invalid stamp mode %u\n", ifname, want);
+	return -EINVAL;
+}
+
+int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode)
+{
+	struct fg_config c;
+	int err;
+
+	err = fg_config_read(h, &c);
+	if (err)
+		return err;
+	err = fg_stamp_resolve(h->ifname, want, c.meta_ok, mode);
+	if (err)
+		return err;
+	c.stamp_mode = *mode;
+	return fg_config_write(h, &c);
 }
 
 static int fg_policy_ok(__u8 p)
@@ -359,13 +502,14 @@ static int fg_policy_ok(__u8 p)
 
 int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct fg_filter_handle *h)
 {
-	const struct fg_attach_opts def = { FG_MODE_NATIVE, FG_ACTION_PASS, FG_ACTION_PASS };
+	const struct fg_attach_opts def = { FG_MODE_NATIVE, FG_ACTION_PASS, FG_ACTION_PASS,
+					    FG_STAMP_AUTO };
 	struct fg_config cfg = {};
 	struct feedgate_bpf *skel = NULL;
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), zero = 0;
 	struct fg_xdp_state st;
-	int ifindex, prog_fd = -1, err, attached = 0;
+	int ifindex, prog_fd = -1, err, attached = 0, meta_ok;
 	__u32 flags;
 
 	fg_handle_init(h);
@@ -405,15 +549,35 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 		return err;
 	}
 
-	skel = feedgate_bpf__open_and_load();
+	meta_ok = fg_probe_xdp_meta();
+	if (meta_ok < 0) {
+		err = meta_ok;
+		pr_warn("%s: couldn't probe the kernel's XDP helpers: %s\n", ifname,
+			strerror(-err));
+		goto out;
+	}
+	err = fg_stamp_resolve(ifname, o->stamp, meta_ok, &cfg.stamp_mode);
+	if (err)
+		goto out;
+	skel = feedgate_bpf__open();
 	if (!skel) {
 		err = -errno;
+		pr_warn("%s: couldn't open the XDP program: %s\n", ifname, strerror(-err));
+		goto out;
+	}
+	/* Without the helper the verifier must never see the call. */
+	skel->rodata->fg_meta_ok = (__u8)meta_ok;
+	err = feedgate_bpf__load(skel);
+	if (err) {
+		err = err < 0 ? err : -errno;
 		pr_warn("%s: couldn't load the XDP program: %s (run with -v for libbpf's log)\n",
 			ifname, strerror(-err));
 		goto out;
 	}
 	cfg.miss_policy = o->miss_policy ? o->miss_policy : FG_ACTION_PASS;
 	cfg.frag_policy = o->frag_policy ? o->frag_policy : FG_ACTION_PASS;
+	cfg.meta_ok = (__u8)meta_ok;
+	cfg.stamp_cookie = fg_stamp_cookie_new();
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.fg_config), &zero, &cfg, BPF_ANY)) {
 		err = -errno;
 		pr_warn("%s: couldn't write the filter's config: %s\n", ifname, strerror(-err));
@@ -509,6 +673,12 @@ int fg_filter_open(const char *ifname, struct fg_filter_handle *h)
 			ifname);
 		return -ENOENT;
 	}
+	if (!st.ours && st.abi[0]) {
+		pr_warn("%s: the attached feedgate program (id %u) is of another build, not used: "
+			"%s\n",
+			ifname, st.prog_id, st.abi);
+		return -EPROTO;
+	}
 	if (!st.ours) {
 		pr_warn("%s: the attached XDP program (id %u, name '%s') is not feedgate's\n",
 			ifname, st.prog_id, st.name);
@@ -531,7 +701,7 @@ int fg_filter_open(const char *ifname, struct fg_filter_handle *h)
 	if (!err && info.nr_map_ids > FG_MAX_PROG_MAPS)
 		err = -E2BIG;
 	if (!err)
-		err = fg_prog_maps(ids, info.nr_map_ids, map_ids, fds);
+		err = fg_prog_maps(ids, info.nr_map_ids, map_ids, fds, NULL, 0);
 	if (err) {
 		for (int i = 0; i < FG_NMAPS; i++)
 			if (fds[i] >= 0)
@@ -590,9 +760,11 @@ int fg_filter_detach(const char *ifname)
 		return -ENOENT;
 	}
 	if (!st.ours) {
-		pr_warn("%s: the attached XDP program (id %u, name '%s') is not feedgate's; not "
-			"detaching it\n",
-			ifname, st.prog_id, st.name);
+		pr_warn("%s: the attached XDP program (id %u, name '%s') is not feedgate's%s%s; "
+			"not "
+			"detaching it (ip link set dev %s %s)\n",
+			ifname, st.prog_id, st.name, st.abi[0] ? ": " : "", st.abi, ifname,
+			fg_off_cmd(st.mode));
 		return -EBUSY;
 	}
 	fd = bpf_prog_get_fd_by_id(st.prog_id);

@@ -32,10 +32,15 @@
 
 enum fg_xdp_mode { FG_MODE_NATIVE = 0, FG_MODE_SKB = 1 };
 
+/* Stamp request: FG_STAMP_META/HEAD/NONE (fg_maps.h), or auto = META where
+ * the kernel takes bpf_xdp_adjust_meta() for XDP, else HEAD. */
+#define FG_STAMP_AUTO 0
+
 struct fg_attach_opts {
 	enum fg_xdp_mode mode;
 	__u8 miss_policy; /* FG_ACTION_PASS/DROP; 0 = pass */
 	__u8 frag_policy; /* FG_ACTION_PASS/DROP; 0 = pass */
+	__u8 stamp; /* FG_STAMP_AUTO (0) or FG_STAMP_META/HEAD/NONE */
 };
 
 struct fg_filter_handle {
@@ -83,6 +88,18 @@ int fg_pin_dir(const char *ifname, char *buf, size_t len);
 int fg_iface_rx_queues(const char *ifname);
 
 /* --- settings --------------------------------------------------------------- */
+
+/* 1 when this kernel lets XDP programs call bpf_xdp_adjust_meta(), 0 when
+ * it refuses, -errno when the trial load could not be made. Prints nothing. */
+int fg_probe_xdp_meta(void);
+/* "meta" / "head" / "none" / "auto". */
+const char *fg_stamp_name(int mode);
+/* Change the stamp mode of the live program (want: FG_STAMP_AUTO or a
+ * mode); *mode gets the one now in force. Frames already on their way keep
+ * their old form: consumers recognise each frame's stamp by itself.
+ * -EOPNOTSUPP "kernel refuses..." for META where the program has no
+ * metadata path. */
+int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode);
 
 int fg_config_read(struct fg_filter_handle *h, struct fg_config *c);
 int fg_config_write(struct fg_filter_handle *h, const struct fg_config *c);

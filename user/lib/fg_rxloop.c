@@ -14,6 +14,7 @@
 
 #include "fg_gen.h"
 #include "fg_rxloop.h"
+#include "fg_stamp.h"
 
 #ifndef SO_PREFER_BUSY_POLL
 #define SO_PREFER_BUSY_POLL 69
@@ -95,26 +96,30 @@ static void fg_rxq_recycle(struct fg_rxq *q, uint32_t idx, uint32_t n)
 	fg_xsk_fill_submit(x, k);
 }
 
-/* One burst: frames, metadata, latencies, sink, recycle. */
+/* One burst: frames, stamps (or the rules), latencies, sink, recycle. */
 static void fg_rxq_burst(struct fg_rxq *q, uint32_t idx, uint32_t n)
 {
 	struct fg_xsk *x = &q->xsk;
 	struct fg_rxq_stats *st = &q->st;
 	const uint64_t umem_len = (uint64_t)x->nframes * x->frame_size;
-	uint64_t now = fg_now_ns(), bytes = 0, send_ns;
-	uint32_t k = 0, no_meta = 0, bad = 0, stamped = 0;
+	uint64_t now = fg_now_ns(), bytes = 0, send_ns, gen = 0;
+	uint32_t k = 0, no_meta = 0, bad = 0, stamped = 0, meta = 0, head = 0, known = 0;
+	const struct fg_ftab *ftab = q->ftab ? fg_ftab_live_enter(q->ftab, &gen) : NULL;
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = fg_xsk_rx_desc(x, idx + i);
 		uint64_t off = d->addr & (x->frame_size - 1);
 		struct fg_frame *f = &q->frames[k];
-		struct fg_meta meta;
+		struct fg_stamp s;
+		uint8_t *data;
+		uint32_t len;
+		int how;
 
-		/* the next frame's metadata and headers while this one is handled
+		/* the next frame's stamp and headers while this one is handled
 		 * (a prefetch never faults, even on a bad address) */
 		if (i + 1 < n)
 			__builtin_prefetch(x->umem + fg_xsk_rx_desc(x, idx + i + 1)->addr -
-					   sizeof(meta));
+					   FG_STAMP_LEN);
 
 		/* The kernel wrote it, but a bad descriptor must never make us
 		 * read outside the UMEM. */
@@ -122,29 +127,35 @@ static void fg_rxq_burst(struct fg_rxq *q, uint32_t idx, uint32_t n)
 			bad++;
 			continue;
 		}
-		f->data = x->umem + d->addr;
-		f->len = d->len;
+		data = x->umem + d->addr;
+		len = d->len;
+		how = fg_stamp_take(&data, &len, off, q->cookie, &s);
+		f->data = data;
+		f->len = len;
 		f->take_ns = now;
 		f->queue = (uint16_t)x->queue;
 		f->l3 = 0;
-		bytes += d->len;
-		if (off >= sizeof(meta)) {
-			memcpy(&meta, f->data - sizeof(meta), sizeof(meta));
+		bytes += len;
+		if (how && s.rule_id < FG_MAX_RULES) {
+			f->xdp_ns = s.rx_ns;
+			f->rule_id = s.rule_id;
+			f->feed_id = s.feed_id;
+			if (how == FG_STAMP_META)
+				meta++;
+			else
+				head++;
+			fg_hist_record(&st->xdp_lat, now > s.rx_ns ? now - s.rx_ns : 0);
 		} else {
-			meta.magic = 0;
-		}
-		if (meta.magic == FG_META_MAGIC && meta.rule_id < FG_MAX_RULES) {
-			f->xdp_ns = meta.rx_ns;
-			f->rule_id = meta.rule_id;
-			f->feed_id = meta.feed_id;
-			FG_STAT_ADD(st->rule_packets[meta.rule_id], 1);
-			fg_hist_record(&st->xdp_lat, now > meta.rx_ns ? now - meta.rx_ns : 0);
-		} else {
+			const struct fg_backend_feed *feed = fg_ftab_lookup(ftab, f);
+
 			f->xdp_ns = 0;
-			f->rule_id = FG_RULE_NONE;
-			f->feed_id = 0;
+			f->rule_id = feed ? feed->rule_id : FG_RULE_NONE;
+			f->feed_id = feed ? feed->feed_id : 0;
 			no_meta++;
+			known += feed != NULL;
 		}
+		if (f->rule_id < FG_MAX_RULES)
+			FG_STAT_ADD(st->rule_packets[f->rule_id], 1);
 		if (fg_gen_trailer_find(f, &send_ns, NULL)) {
 			fg_hist_record(&st->gen_lat, now > send_ns ? now - send_ns : 0);
 			stamped++;
@@ -155,12 +166,21 @@ static void fg_rxq_burst(struct fg_rxq *q, uint32_t idx, uint32_t n)
 		q->sink.on_batch(q->sink.ctx, q->frames, k);
 	fg_rxq_recycle(q, idx, n);
 	fg_xsk_rx_release(x, n);
+	if (q->ftab)
+		fg_ftab_live_leave(q->ftab, q->ftab_reader, gen);
 
 	FG_STAT_ADD(st->packets, k);
 	FG_STAT_ADD(st->bytes, bytes);
 	FG_STAT_ADD(st->batches, 1);
-	if (no_meta)
+	if (meta)
+		FG_STAT_ADD(st->stamp_meta, meta);
+	if (head)
+		FG_STAT_ADD(st->stamp_head, head);
+	if (no_meta) {
 		FG_STAT_ADD(st->no_meta, no_meta);
+		FG_STAT_ADD(st->classified, known);
+		FG_STAT_ADD(st->unclassified, no_meta - known);
+	}
 	if (bad)
 		FG_STAT_ADD(st->bad_desc, bad);
 	if (stamped)
@@ -192,6 +212,10 @@ static void fg_rxq_idle(struct fg_rxq *q, uint64_t *empty)
 	}
 	FG_STAT_ADD(q->st.empty_polls, 1);
 	if (++*empty % FG_IDLE_EVERY == 0 || q->poll == FG_POLL_WAKEUP) {
+		/* holding no feed table between bursts: let replaced ones go */
+		if (q->ftab)
+			fg_ftab_live_leave(q->ftab, q->ftab_reader,
+					   __atomic_load_n(&q->ftab->gen, __ATOMIC_ACQUIRE));
 		if (q->sink.on_idle)
 			q->sink.on_idle(q->sink.ctx, fg_now_ns());
 	}
@@ -273,6 +297,10 @@ void fg_rxq_snapshot(const struct fg_rxq *q, struct fg_rxq_stats *out)
 	out->syscalls = __atomic_load_n(&s->syscalls, __ATOMIC_RELAXED);
 	out->bad_desc = __atomic_load_n(&s->bad_desc, __ATOMIC_RELAXED);
 	out->no_meta = __atomic_load_n(&s->no_meta, __ATOMIC_RELAXED);
+	out->stamp_meta = __atomic_load_n(&s->stamp_meta, __ATOMIC_RELAXED);
+	out->stamp_head = __atomic_load_n(&s->stamp_head, __ATOMIC_RELAXED);
+	out->classified = __atomic_load_n(&s->classified, __ATOMIC_RELAXED);
+	out->unclassified = __atomic_load_n(&s->unclassified, __ATOMIC_RELAXED);
 	out->fill_stalls = __atomic_load_n(&s->fill_stalls, __ATOMIC_RELAXED);
 	out->gen_stamped = __atomic_load_n(&s->gen_stamped, __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < FG_MAX_RULES; i++)

@@ -2,8 +2,10 @@
 /*
  * The receive thread of one AF_XDP socket: pinned to a CPU, it takes
  * batches off the RX ring, turns each descriptor into a struct fg_frame
- * with the XDP metadata (rx time, rule, feed), records the latencies, hands
- * the batch to the sink and gives the frames back to the fill ring.
+ * with the XDP stamp (rx time, rule, feed; fg_stamp.h), or, for a frame
+ * without one, the rule and feed its headers match (fg_ftab.h), records
+ * the latencies, hands the batch to the sink and gives the frames back to
+ * the fill ring.
  *
  * Polling (--poll):
  *   busy    SO_PREFER_BUSY_POLL + SO_BUSY_POLL + SO_BUSY_POLL_BUDGET =
@@ -26,6 +28,7 @@
 #include <linux/types.h>
 
 #include "feedgate/frame.h"
+#include "fg_ftab.h"
 #include "fg_hist.h"
 #include "fg_maps.h"
 #include "fg_xsk.h"
@@ -46,7 +49,11 @@ struct fg_rxq_stats {
 	uint64_t empty_polls;
 	uint64_t syscalls; /* recvfrom / poll calls */
 	uint64_t bad_desc; /* descriptors outside the UMEM: skipped */
-	uint64_t no_meta; /* frames without a valid struct fg_meta */
+	uint64_t no_meta; /* frames without a stamp (fg_stamp.h) */
+	uint64_t stamp_meta; /* stamp in the metadata area */
+	uint64_t stamp_head; /* stamp prepended to the frame */
+	uint64_t classified; /* no stamp: rule and feed found from the headers */
+	uint64_t unclassified; /* no stamp and no rule matches its headers */
 	uint64_t fill_stalls; /* fill ring had no room (should never happen) */
 	uint64_t gen_stamped; /* frames carrying a generator send stamp */
 	uint64_t rule_packets[FG_MAX_RULES]; /* by XDP rule id */
@@ -61,6 +68,9 @@ struct fg_rxq {
 	enum fg_poll_mode poll;
 	uint32_t batch; /* <= FG_RX_MAX_BATCH */
 	struct fg_sink sink; /* on_batch may be NULL: count only */
+	uint64_t cookie; /* fg_config.stamp_cookie of the filter: stamps are taken only with it */
+	struct fg_ftab_live *ftab; /* rules for frames without a stamp; NULL: none */
+	int ftab_reader; /* this thread's reader slot in ftab */
 
 	/* thread state */
 	pthread_t tid;
