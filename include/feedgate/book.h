@@ -4,14 +4,18 @@
  * (stock locate), built from A, F, E, C, X, D and U; P and Q report trades
  * but do not change a book; R names the instrument.
  *
- * Everything is preallocated by fg_books_new(): orders live in a table
- * keyed by order reference number (real references are dense and
- * increasing, so the table is indexed by the reference itself, with linear
- * probing for the few that collide), price levels in a pool, linked per
- * side in price order, best first (an add walks from the nearer end).
- * Applying a message never allocates (the tables are faulted in up front). When the order table is full, an add
- * is dropped and counted (stats.overflows), and later messages for that
- * order count as unknown references: nothing crashes.
+ * Orders live in a table indexed by order reference number (real
+ * references are dense and increasing, so the reference itself is the
+ * slot, with linear probing for the few that collide and for sparse or
+ * huge ones), price levels in a pool, linked per side in price order, best
+ * first; a deep side also gets a tick ladder (price -> level) around its
+ * best. Memory grows with the live orders: the tables start small and
+ * double when they fill (the order table is rebuilt then, a pause of a few
+ * ns per slot, once per power of two of live orders). Applying a message
+ * never allocates otherwise. When order_capacity orders are live (or no
+ * memory is left), an add is dropped and counted (stats.overflows), and
+ * later messages for that order count as unknown references: nothing
+ * crashes.
  *
  * Invariants kept whatever the input: a level's shares and order count are
  * the sums over its orders; no size goes negative (an execution or cancel
@@ -35,7 +39,7 @@
 
 #include "feedgate/itch.h"
 
-#define FG_BOOKS_DEFAULT_ORDERS (1u << 20)
+#define FG_BOOKS_DEFAULT_ORDERS (1u << 24) /* a limit: nothing is reserved for it */
 #define FG_BOOKS_MAX_ORDERS (1u << 30)
 #define FG_BOOK_DEFAULT_DEPTH 10
 
@@ -93,7 +97,10 @@ struct fg_books_stats {
 	uint32_t max_probe; /* longest probe in the order table so far */
 };
 
-/* Books for up to order_capacity live orders (0 = FG_BOOKS_DEFAULT_ORDERS); cb may be NULL. */
+/*
+ * Books for up to order_capacity live orders (0 = FG_BOOKS_DEFAULT_ORDERS); cb may be NULL.
+ * The capacity is a limit, not a reservation: memory follows the live orders.
+ */
 struct fg_books *fg_books_new(uint32_t order_capacity, const struct fg_book_callbacks *cb);
 void fg_books_free(struct fg_books *b);
 
@@ -125,13 +132,16 @@ int fg_books_symbol(const struct fg_books *b, uint16_t locate, char out[9]);
 /* A live order by reference; -ENOENT if none. */
 int fg_books_order(const struct fg_books *b, uint64_t ref, struct fg_order *out);
 
-/* References of the orders at one level in time priority (first = oldest); returns how many. */
+/*
+ * References of the orders at one level in time priority (first = oldest); returns how many.
+ * A diagnostic: it scans the whole order table (levels keep counts, not queues).
+ */
 unsigned int fg_books_level_orders(const struct fg_books *b, uint16_t locate, char side,
 				   uint32_t price, uint64_t *refs, unsigned int max);
 
 void fg_books_get_stats(const struct fg_books *b, struct fg_books_stats *out);
 
-/* Bytes mapped by fg_books_new(); all of it is touched (resident) from the start. */
+/* Bytes the books use now: the order table and the pools up to their high-water marks. */
 size_t fg_books_memory(const struct fg_books *b);
 
 #endif /* FEEDGATE_BOOK_H */

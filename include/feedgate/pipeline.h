@@ -31,16 +31,34 @@
 #ifndef FEEDGATE_PIPELINE_H
 #define FEEDGATE_PIPELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "feedgate/frame.h"
 #include "feedgate/itch.h"
 #include "feedgate/mold.h"
+#include "feedgate/seqr.h"
 
 struct fg_books;
 struct fg_book_callbacks;
 struct fg_pipeline;
+
+/* A line of a feed, by feedgate's rule id (frames carry it): lines with the
+ * same feed_id are one feed (A and B), sequenced as one stream. */
+struct fg_pipeline_line {
+	uint32_t rule_id;
+	uint16_t feed_id;
+	const char *feed; /* the feed's name (rule add --feed), or NULL: named by group */
+	const char *group; /* "239.1.1.1:5000", the line's name */
+};
+
+/* The re-request server of a feed: a connected UDP socket of the caller's
+ * (fg_rerequest_open), shared by every pipeline that may own the feed. */
+struct fg_pipeline_rerequest {
+	const char *feed; /* stream name */
+	int fd;
+};
 
 #define FG_PIPELINE_MAX_FEEDS 256
 /* Messages gathered before the filter runs (64 frames x 64 messages, doubled). */
@@ -70,7 +88,19 @@ struct fg_pipeline_config {
 	unsigned int nfeeds;
 	const char *const *arbitrate; /* "239.1.1.1:5000=239.2.1.1:5000": one stream, two lines */
 	unsigned int narbitrate;
-	uint64_t gap_window_ns; /* arbitrated streams; 0 = FG_PIPELINE_DEFAULT_GAP_WINDOW_NS */
+	/* feedgate run: frames map to feeds and lines by rule id (frames of no listed
+	 * rule are unmatched); otherwise by destination as above */
+	const struct fg_pipeline_line *lines;
+	unsigned int nlines;
+	const struct fg_pipeline_rerequest *rerequest;
+	unsigned int nrerequest;
+	/* wait for another line before a hole is asked for or reported (the clock of the
+	 * frames: capture time in files); 0 = FG_PIPELINE_DEFAULT_GAP_WINDOW_NS */
+	uint64_t gap_window_ns;
+	/* the sequencers (feedgate/seqr.h); 0 = its defaults */
+	uint32_t hold;
+	uint64_t retry_ns;
+	unsigned int retries, max_inflight, max_request;
 	int books; /* keep order books */
 	uint32_t order_capacity; /* orders the books can hold; 0 = the books' default */
 	FILE *decode; /* one JSON line per decoded message, per gap and per session change, or NULL */
@@ -78,7 +108,7 @@ struct fg_pipeline_config {
 	void *ctx; /* passed to the callbacks below */
 	void (*on_message)(void *ctx, const struct fg_pipeline_msg_info *info,
 			   const struct fg_itch_msg *m);
-	void (*on_gap)(void *ctx, const char *feed, const struct fg_mold_gap *gap);
+	void (*on_gap)(void *ctx, const char *feed, const struct fg_seqr_gap *gap);
 	/* Handed to the books (level, BBO and trade changes); may be NULL. After a session
 	 * reset they start again from empty books (no "level gone" calls for the old ones). */
 	const struct fg_book_callbacks *book_cb;
@@ -111,9 +141,11 @@ struct fg_pipeline_stats {
 
 /* Sequencing totals over every stream. */
 struct fg_pipeline_seq_totals {
-	uint64_t heartbeats, end_of_session, session_changes, gaps, gap_messages;
-	uint64_t duplicate_packets, duplicate_messages, filled_messages, unsequenced_packets;
-	uint64_t stale_packets;
+	uint64_t heartbeats, end_of_session, session_changes;
+	uint64_t gaps, gap_messages; /* unrecovered */
+	uint64_t recovered, recovered_messages; /* by the re-request server */
+	uint64_t duplicate_messages, held_messages, unsequenced_packets, stale_packets;
+	uint64_t requests, replies, hold_high;
 };
 
 /* Returns 0 and *out, or -EINVAL (bad symbols, types, feed or pair; a pr_warn says which),
@@ -127,8 +159,11 @@ struct fg_sink fg_pipeline_sink(struct fg_pipeline *p);
 /* Process a batch of frames (what the sink's on_batch does). */
 void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, unsigned int n);
 
-/* Report holes whose arbitration window has passed (the sink's on_idle). */
+/* Timers of the sequencers: replies taken, holes asked for or reported (the sink's
+ * on_idle). */
 void fg_pipeline_idle(struct fg_pipeline *p, uint64_t now_ns);
+/* Holes or requests pending: fg_pipeline_idle() has work. */
+bool fg_pipeline_busy(const struct fg_pipeline *p);
 
 /*
  * Bare ITCH messages without MoldUDP64 (BinaryFILE): msgs[i] at the type
@@ -151,7 +186,13 @@ struct fg_books *fg_pipeline_books(struct fg_pipeline *p);
 /* Feeds: how many, a name ("233.54.12.111:26477"), and the sequencing state of each. */
 unsigned int fg_pipeline_nfeeds(const struct fg_pipeline *p);
 const char *fg_pipeline_feed_name(const struct fg_pipeline *p, unsigned int feed);
-const struct fg_mold_seq *fg_pipeline_feed_seq(const struct fg_pipeline *p, unsigned int feed);
+const struct fg_seqr *fg_pipeline_feed_seq(const struct fg_pipeline *p, unsigned int feed);
+/* Streams (one per feed, or per A/B pair): how many, and each one's sequencer and name. */
+unsigned int fg_pipeline_nstreams(const struct fg_pipeline *p);
+const struct fg_seqr *fg_pipeline_stream(const struct fg_pipeline *p, unsigned int s,
+					 const char **name);
+/* The name of line l of stream s (its GROUP:PORT), or NULL. */
+const char *fg_pipeline_stream_line(const struct fg_pipeline *p, unsigned int s, unsigned int l);
 
 /* Summary as one JSON object (with a newline), and for people. */
 void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f);

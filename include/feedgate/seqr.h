@@ -69,7 +69,8 @@ struct fg_seqr_gap {
 	uint64_t first, last; /* inclusive */
 	enum fg_seqr_gap_state state;
 	uint64_t latency_ns; /* recovered: from the hole's discovery to its last message */
-	const char *why; /* unrecovered: "no server", "no reply", "hold full", "session ended", ... */
+	const char
+		*why; /* unrecovered: "no server", "no reply", "hold full", "session ended", ... */
 };
 
 struct fg_seqr_config {
@@ -138,6 +139,10 @@ void fg_seqr_flush(struct fg_seqr *s, const char *why);
 
 /* Is anything waiting (holes, requests)? Then fg_seqr_tick() has work. */
 bool fg_seqr_busy(const struct fg_seqr *s);
+/* The next sequence number to deliver; the session (10 bytes, not NUL
+ * terminated) or NULL before the first packet. */
+uint64_t fg_seqr_next(const struct fg_seqr *s);
+const char *fg_seqr_session(const struct fg_seqr *s);
 /* Messages held now. */
 uint64_t fg_seqr_holding(const struct fg_seqr *s);
 const struct fg_seqr_stats *fg_seqr_stats(const struct fg_seqr *s);

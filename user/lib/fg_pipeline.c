@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The market-data pipeline (include/feedgate/pipeline.h): frames -> feeds ->
- * MoldUDP64 sequencing -> one filter call over every message of the batch
- * -> decode of the selected ones -> books, callbacks, JSON lines.
+ * the feed's sequencer (fg_seqr: lines, hold buffer, re-requests) -> one
+ * filter call over every message of the batch -> decode of the selected
+ * ones -> books, callbacks, JSON lines.
  *
  * Gathering first and filtering once per batch is the point: the SIMD
  * filter is only worth its setup over many messages, and the messages
@@ -13,12 +14,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "feedgate/book.h"
 #include "feedgate/filter.h"
 #include "feedgate/pipeline.h"
+#include "feedgate/seqr.h"
 #include "fg_log.h"
 #include "fg_net.h"
 
@@ -33,20 +36,38 @@ struct feed {
 	uint8_t any_addr; /* 0.0.0.0:PORT / [::]:PORT */
 	uint16_t port;
 	uint16_t stream;
+	uint8_t line; /* this destination's line of the stream */
 	uint8_t addr[16];
 	uint64_t packets;
 	uint64_t messages;
 	char name[FG_PIPELINE_FEED_NAME_LEN];
 };
 
-struct stream_info {
+struct stream {
+	struct fg_pipeline *p;
+	unsigned int idx;
+	struct fg_seqr *sq;
 	char name[2 * FG_PIPELINE_FEED_NAME_LEN + 2];
+	unsigned int nlines;
+	char line_name[FG_SEQR_MAX_LINES][FG_PIPELINE_FEED_NAME_LEN];
+	int rr_fd; /* the re-request server's socket (the caller's), -1: none */
+	uint64_t rr_recv_errors;
+	uint64_t now; /* time of the packet being sequenced */
 };
 
 struct queued_gap {
-	struct fg_mold_gap g;
+	struct fg_seqr_gap g;
+	uint16_t stream;
 	uint32_t at; /* batch position the gap comes before */
 };
+
+/* By rule (feedgate run): a frame's rule id names its stream and line. */
+struct rule_map {
+	uint16_t stream1; /* stream + 1; 0: not a configured line */
+	uint8_t line;
+};
+
+#define RULE_MAP_SIZE 4096 /* rule ids are below FG_MAX_RULES (fg_maps.h) */
 
 struct fg_pipeline {
 	struct fg_pipeline_config cfg;
@@ -60,8 +81,8 @@ struct fg_pipeline {
 	int last_feed;
 	struct feed feeds[FG_PIPELINE_MAX_FEEDS];
 	unsigned int nstreams;
-	struct fg_mold_seq *streams; /* FG_PIPELINE_MAX_FEEDS of them */
-	struct stream_info *stream_info;
+	struct stream *streams; /* FG_PIPELINE_MAX_FEEDS of them */
+	struct rule_map *rules; /* [RULE_MAP_SIZE] when configured by rule */
 
 	uint64_t raw_seq;
 
@@ -73,6 +94,7 @@ struct fg_pipeline {
 	uint16_t *idx;
 	uint64_t *seqs;
 	uint64_t *rx_ns;
+	uint8_t (*copies)[64]; /* messages out of a hold buffer, copied for the batch */
 	unsigned int ngaps;
 	struct queued_gap gaps[GAP_QUEUE];
 
@@ -98,16 +120,30 @@ static void json_bytes(FILE *f, const char *s, size_t n)
 	}
 }
 
-static void emit_gap(struct fg_pipeline *p, const struct fg_mold_gap *g)
+static const char *const gap_state_name[] = {
+	[FG_SEQR_RECOVERED] = "recovered",
+	[FG_SEQR_UNRECOVERED] = "unrecovered",
+};
+
+static void emit_gap(struct fg_pipeline *p, unsigned int stream, const struct fg_seqr_gap *g)
 {
-	const char *name = p->stream_info[g->stream].name;
+	const char *name = p->streams[stream].name;
 
 	if (p->cfg.decode) {
-		fprintf(p->cfg.decode, "{\"event\":\"gap\",\"feed\":\"%s\",\"session\":\"", name);
+		fprintf(p->cfg.decode, "{\"event\":\"gap\",\"feed\":\"");
+		json_bytes(p->cfg.decode, name, strlen(name));
+		fprintf(p->cfg.decode, "\",\"session\":\"");
 		json_bytes(p->cfg.decode, g->session, FG_MOLD_SESSION_LEN);
-		fprintf(p->cfg.decode, "\",\"first\":%llu,\"last\":%llu,\"count\":%llu}\n",
+		fprintf(p->cfg.decode,
+			"\",\"first\":%llu,\"last\":%llu,\"count\":%llu,\"state\":\"%s\"",
 			(unsigned long long)g->first, (unsigned long long)g->last,
-			(unsigned long long)(g->last - g->first + 1));
+			(unsigned long long)(g->last - g->first + 1), gap_state_name[g->state]);
+		if (g->state == FG_SEQR_RECOVERED)
+			fprintf(p->cfg.decode, ",\"latency_ns\":%llu}\n",
+				(unsigned long long)g->latency_ns);
+		else
+			fprintf(p->cfg.decode, ",\"reason\":\"%s\"}\n",
+				g->why ? g->why : "unknown");
 	}
 	if (p->cfg.on_gap)
 		p->cfg.on_gap(p->cfg.ctx, name, g);
@@ -187,8 +223,10 @@ static void run_batch(struct fg_pipeline *p)
 		for (unsigned int k = 0; k < sel; k++) {
 			unsigned int j = p->filter ? p->idx[k] : k;
 
-			while (gi < p->ngaps && p->gaps[gi].at <= j)
-				emit_gap(p, &p->gaps[gi++].g);
+			while (gi < p->ngaps && p->gaps[gi].at <= j) {
+				emit_gap(p, p->gaps[gi].stream, &p->gaps[gi].g);
+				gi++;
+			}
 			if (fg_itch_decode_count(p->msgs[j], p->lens[j], &m, &p->st.itch))
 				continue;
 			p->st.decoded++;
@@ -200,25 +238,30 @@ static void run_batch(struct fg_pipeline *p)
 			deliver(p, j, &m);
 		}
 	}
-	while (gi < p->ngaps)
-		emit_gap(p, &p->gaps[gi++].g);
+	while (gi < p->ngaps) {
+		emit_gap(p, p->gaps[gi].stream, &p->gaps[gi].g);
+		gi++;
+	}
 	p->n = 0;
 	p->ngaps = 0;
 }
 
-static void on_seq_gap(void *ctx, const struct fg_mold_gap *g)
+/* A gap event of stream st, kept in stream order with the gathered messages. */
+static void on_seq_gap(void *ctx, const struct fg_seqr_gap *g)
 {
-	struct fg_pipeline *p = ctx;
+	struct stream *st = ctx;
+	struct fg_pipeline *p = st->p;
 
 	/* Nothing gathered: nothing to keep the order with. The queue full: make room
 	 * (the sequencer's state is not touched by running the batch). */
 	if (p->ngaps == GAP_QUEUE)
 		run_batch(p);
 	if (!p->n) {
-		emit_gap(p, g);
+		emit_gap(p, st->idx, g);
 		return;
 	}
 	p->gaps[p->ngaps].g = *g;
+	p->gaps[p->ngaps].stream = (uint16_t)st->idx;
 	p->gaps[p->ngaps].at = p->n;
 	p->ngaps++;
 }
@@ -263,7 +306,7 @@ static int state_shared(const struct fg_pipeline *p, unsigned int s)
 	if (p->raw_seq)
 		return 1;
 	for (unsigned int o = 0; o < p->nstreams; o++)
-		if (o != s && p->streams[o].st.messages)
+		if (o != s && fg_seqr_stats(p->streams[o].sq)->delivered)
 			return 1;
 	return 0;
 }
@@ -275,18 +318,18 @@ static const char *const session_state_name[] = {
 };
 
 /*
- * Stream s has just left its session for a new one (fg_mold_seq_packet()
- * counted a session change; its first packet is not gathered yet). Stock
+ * Stream s has just left its session for a new one (its sequencer delivered
+ * the old session's last message; the new one's first is not gathered yet). Stock
  * locates are assigned per day (ITCH 5.0 section 1.2) and order reference
  * numbers restart with the day, so the directory and the books of the old
  * session would file the new one's messages under the wrong symbols and
  * orders: start both afresh, with the subscription applied again. Once a
  * day, so allocating here is fine.
  */
-static void session_change(struct fg_pipeline *p, unsigned int s)
+static void session_change(struct fg_pipeline *p, unsigned int s, const char *prev,
+			   const char *session)
 {
-	const struct fg_mold_seq *q = &p->streams[s];
-	const char *name = p->stream_info[s].name;
+	const char *name = p->streams[s].name;
 	enum fg_pipeline_session_state state = FG_PIPELINE_SESSION_RESET;
 	struct fg_filter *nf = NULL;
 	struct fg_books *nb = NULL;
@@ -323,19 +366,79 @@ static void session_change(struct fg_pipeline *p, unsigned int s)
 	if (p->cfg.decode) {
 		fprintf(p->cfg.decode,
 			"{\"event\":\"session_change\",\"feed\":\"%s\",\"previous\":\"", name);
-		json_bytes(p->cfg.decode, q->prev_session, FG_MOLD_SESSION_LEN);
+		json_bytes(p->cfg.decode, prev, FG_MOLD_SESSION_LEN);
 		fprintf(p->cfg.decode, "\",\"session\":\"");
-		json_bytes(p->cfg.decode, q->session, FG_MOLD_SESSION_LEN);
+		json_bytes(p->cfg.decode, session, FG_MOLD_SESSION_LEN);
 		fprintf(p->cfg.decode, "\",\"state\":\"%s\"}\n", session_state_name[state]);
 	}
 	if (p->cfg.on_session_change)
-		p->cfg.on_session_change(p->cfg.ctx, name, q->prev_session, q->session, state);
+		p->cfg.on_session_change(p->cfg.ctx, name, prev, session, state);
+}
+
+static void on_seq_session(void *ctx, const char *prev, const char *session)
+{
+	struct stream *st = ctx;
+
+	if (prev) /* the first session of a stream changes nothing */
+		session_change(st->p, st->idx, prev, session);
+}
+
+static void gather_one(struct fg_pipeline *p, const uint8_t *msg, uint16_t len, uint16_t feed,
+		       uint64_t seq, uint64_t rx_ns);
+
+static void on_seq_message(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len,
+			   unsigned int line, bool in_packet)
+{
+	struct stream *st = ctx;
+	struct fg_pipeline *p = st->p;
+
+	(void)line;
+	if (!in_packet) {
+		/* Out of the hold buffer, which may be reused before the batch runs. */
+		if (len > sizeof(p->copies[0]))
+			len = sizeof(p->copies[0]);
+		memcpy(p->copies[p->n], msg, len);
+		msg = p->copies[p->n];
+	}
+	gather_one(p, msg, len, (uint16_t)st->idx, seq, st->now);
+}
+
+/* The re-request server's socket of a stream: requests out, replies in. */
+static int on_seq_request(void *ctx, const uint8_t *req, unsigned int len)
+{
+	struct stream *st = ctx;
+
+	if (send(st->rr_fd, req, len, MSG_DONTWAIT) != (ssize_t)len)
+		return -errno;
+	return 0;
+}
+
+static void poll_replies(struct stream *st, uint64_t now)
+{
+	uint8_t buf[2048];
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(st->rr_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				st->rr_recv_errors++; /* ECONNREFUSED: nobody at the server's port */
+			return;
+		}
+		if ((size_t)n > sizeof(buf)) {
+			/* larger than any MoldUDP64 datagram: counted as malformed */
+			fg_seqr_reply(st->sq, buf, 0, now);
+			continue;
+		}
+		st->now = now;
+		fg_seqr_reply(st->sq, buf, (unsigned int)n, now);
+	}
 }
 
 /* --- gathering ----------------------------------------------------------------------------- */
 
-static inline void gather_one(struct fg_pipeline *p, const uint8_t *msg, uint16_t len,
-			      uint16_t feed, uint64_t seq, uint64_t rx_ns)
+static void gather_one(struct fg_pipeline *p, const uint8_t *msg, uint16_t len, uint16_t feed,
+		       uint64_t seq, uint64_t rx_ns)
 {
 	unsigned int n = p->n;
 	size_t want;
@@ -364,16 +467,56 @@ static int feed_match(const struct feed *f, const struct fg_flow *flow)
 	       (f->any_addr || !memcmp(f->addr, flow->dst, 16));
 }
 
-static int new_stream(struct fg_pipeline *p, uint64_t window_ns, const char *name)
+static int new_stream(struct fg_pipeline *p, const char *name)
 {
 	unsigned int s = p->nstreams;
+	struct stream *st = &p->streams[s];
+	struct fg_seqr_config c = {
+		.hold = p->cfg.hold,
+		.gap_wait_ns = p->window_ns,
+		.retry_ns = p->cfg.retry_ns,
+		.retries = p->cfg.retries,
+		.max_inflight = p->cfg.max_inflight,
+		.max_request = p->cfg.max_request,
+		.ctx = st,
+		.send_request = on_seq_request,
+		.on_message = on_seq_message,
+		.on_gap = on_seq_gap,
+		.on_session = on_seq_session,
+	};
+	int rc;
 
 	if (s == FG_PIPELINE_MAX_FEEDS)
 		return -ENOSPC;
-	fg_mold_seq_init(&p->streams[s], (uint16_t)s, window_ns, on_seq_gap, p);
-	snprintf(p->stream_info[s].name, sizeof(p->stream_info[s].name), "%s", name);
+	memset(st, 0, sizeof(*st));
+	st->p = p;
+	st->idx = s;
+	st->rr_fd = -1;
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	for (unsigned int i = 0; i < p->cfg.nrerequest; i++) {
+		if (!strcmp(p->cfg.rerequest[i].feed, name) && p->cfg.rerequest[i].fd >= 0) {
+			st->rr_fd = p->cfg.rerequest[i].fd;
+			c.rerequest = true;
+		}
+	}
+	rc = fg_seqr_new(&c, &st->sq);
+	if (rc) {
+		if (rc == -EINVAL)
+			pr_warn("pipeline: hold %u messages: want a power of two from 2 to 2^24\n",
+				p->cfg.hold);
+		return rc;
+	}
 	p->nstreams++;
 	return (int)s;
+}
+
+/* Line names of a stream, for the summaries. */
+static int stream_add_line(struct stream *st, const char *name)
+{
+	if (st->nlines == FG_SEQR_MAX_LINES)
+		return -E2BIG;
+	snprintf(st->line_name[st->nlines], sizeof(st->line_name[0]), "%s", name);
+	return (int)st->nlines++;
 }
 
 /* A feed with a stream of its own, or (own_stream 0) none yet: the caller assigns one. */
@@ -399,10 +542,11 @@ static int add_feed(struct fg_pipeline *p, uint8_t family, const uint8_t addr[16
 	if (fg_net_format_dst(&fl, f->name, sizeof(f->name)) < 0)
 		snprintf(f->name, sizeof(f->name), "?:%u", port);
 	if (own_stream) {
-		s = new_stream(p, 0, f->name);
+		s = new_stream(p, f->name);
 		if (s < 0)
 			return s;
 		f->stream = (uint16_t)s;
+		f->line = (uint8_t)stream_add_line(&p->streams[s], f->name);
 	}
 	return (int)p->nfeeds++;
 }
@@ -429,53 +573,71 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The stream and line of a frame configured by rule, or -1. */
+static int by_rule(const struct fg_pipeline *p, const struct fg_frame *fr, unsigned int *line)
+{
+	const struct rule_map *m;
+
+	if (!p->rules || fr->rule_id >= RULE_MAP_SIZE)
+		return -1;
+	m = &p->rules[fr->rule_id];
+	if (!m->stream1)
+		return -1;
+	*line = m->line;
+	return m->stream1 - 1;
+}
+
 void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, unsigned int n)
 {
-	struct fg_mold_run runs[FG_MOLD_MAX_RUNS];
 	uint64_t now_fallback = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct fg_frame *fr = &frames[i];
 		struct fg_mold_packet pkt;
-		struct fg_mold_iter it;
 		struct fg_flow flow;
-		const uint8_t *pl, *msg;
+		const uint8_t *pl;
 		uint32_t plen;
-		uint16_t len;
-		unsigned int nr, r, k;
-		uint64_t now, changes;
-		int kind, fi, bad;
-		struct feed *f;
+		unsigned int line = 0;
+		uint64_t now;
+		int kind, fi = -1, si, bad;
+		struct stream *st;
 
 		p->st.frames++;
 		kind = fg_net_parse(fr, &flow, &pl, &plen);
 		p->st.net[kind]++;
 		if (kind != FG_NET_UDP)
 			continue;
-		fi = feed_find(p, &flow);
-		if (fi < 0 && p->fixed_feeds) {
-			p->st.unmatched++;
-			continue;
+		si = by_rule(p, fr, &line);
+		if (si < 0) {
+			fi = feed_find(p, &flow);
+			if (fi < 0 && (p->fixed_feeds || p->rules)) {
+				p->st.unmatched++;
+				continue;
+			}
 		}
 		if (fg_mold_parse(pl, plen, &pkt, &bad)) {
 			/* Malformed on a feed; on a destination that is not one yet, merely
 			 * other UDP traffic (feeds are only made from valid packets). */
-			if (fi < 0)
+			if (fi < 0 && si < 0)
 				p->st.not_mold++;
 			else
 				p->st.mold_bad[bad]++;
 			continue;
 		}
-		if (fi < 0) {
-			fi = add_feed(p, flow.family, flow.dst, flow.dport, 1);
+		if (si < 0) {
 			if (fi < 0) {
-				p->st.feed_overflow++;
-				continue;
+				fi = add_feed(p, flow.family, flow.dst, flow.dport, 1);
+				if (fi < 0) {
+					p->st.feed_overflow++;
+					continue;
+				}
+				p->last_feed = fi;
 			}
-			p->last_feed = fi;
+			p->feeds[fi].packets++;
+			si = p->feeds[fi].stream;
+			line = p->feeds[fi].line;
 		}
-		f = &p->feeds[fi];
-		f->packets++;
+		st = &p->streams[si];
 		p->st.packets++;
 		now = fr->take_ns ? fr->take_ns : fr->xdp_ns;
 		if (!now) {
@@ -483,23 +645,8 @@ void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, un
 				now_fallback = mono_ns();
 			now = now_fallback;
 		}
-		changes = p->streams[f->stream].st.session_changes;
-		nr = fg_mold_seq_packet(&p->streams[f->stream], &pkt.h, now, runs);
-		if (p->streams[f->stream].st.session_changes != changes)
-			session_change(p, f->stream);
-		if (!nr)
-			continue;
-
-		/* Walk the blocks once, keeping those inside the runs of new messages. */
-		fg_mold_iter_init(&it, &pkt);
-		for (k = 0, r = 0; r < nr && fg_mold_iter_next(&it, &msg, &len); k++) {
-			if (k < runs[r].first)
-				continue;
-			gather_one(p, msg, len, (uint16_t)fi, pkt.h.seq ? pkt.h.seq + k : 0, now);
-			f->messages++;
-			if (k + 1 == runs[r].first + runs[r].count)
-				r++;
-		}
+		st->now = now;
+		fg_seqr_packet(st->sq, line, &pkt, now);
 	}
 	run_batch(p);
 }
@@ -520,17 +667,32 @@ void fg_pipeline_raw(struct fg_pipeline *p, const uint8_t *const *msgs, const ui
 
 void fg_pipeline_idle(struct fg_pipeline *p, uint64_t now_ns)
 {
-	for (unsigned int s = 0; s < p->nstreams; s++)
-		if (p->streams[s].nholes)
-			fg_mold_seq_expire(&p->streams[s], now_ns);
+	for (unsigned int s = 0; s < p->nstreams; s++) {
+		struct stream *st = &p->streams[s];
+
+		if (!fg_seqr_busy(st->sq))
+			continue;
+		st->now = now_ns;
+		if (st->rr_fd >= 0)
+			poll_replies(st, now_ns);
+		fg_seqr_tick(st->sq, now_ns);
+	}
 	run_batch(p);
+}
+
+bool fg_pipeline_busy(const struct fg_pipeline *p)
+{
+	for (unsigned int s = 0; s < p->nstreams; s++)
+		if (fg_seqr_busy(p->streams[s].sq))
+			return true;
+	return false;
 }
 
 void fg_pipeline_finish(struct fg_pipeline *p)
 {
 	run_batch(p);
 	for (unsigned int s = 0; s < p->nstreams; s++)
-		fg_mold_seq_flush(&p->streams[s]);
+		fg_seqr_flush(p->streams[s].sq, "end of input");
 	run_batch(p);
 	if (p->cfg.decode)
 		fflush(p->cfg.decode);
@@ -591,7 +753,7 @@ static int config_feed(struct fg_pipeline *p, const char *ep)
 /* "A=B": two feeds that carry one stream. */
 static int setup_arbitration(struct fg_pipeline *p, const char *pair)
 {
-	char a[128], name[sizeof(p->stream_info[0].name)];
+	char a[128], name[sizeof(p->streams[0].name)];
 	const char *eq = strchr(pair, '=');
 	uint8_t fam[2], addr[2][16];
 	uint16_t port[2];
@@ -621,11 +783,51 @@ static int setup_arbitration(struct fg_pipeline *p, const char *pair)
 			return f[k];
 	}
 	snprintf(name, sizeof(name), "%s=%s", p->feeds[f[0]].name, p->feeds[f[1]].name);
-	s = new_stream(p, p->window_ns, name);
+	s = new_stream(p, name);
 	if (s < 0)
 		return s;
-	p->feeds[f[0]].stream = (uint16_t)s;
-	p->feeds[f[1]].stream = (uint16_t)s;
+	for (int k = 0; k < 2; k++) {
+		p->feeds[f[k]].stream = (uint16_t)s;
+		p->feeds[f[k]].line = (uint8_t)stream_add_line(&p->streams[s], p->feeds[f[k]].name);
+	}
+	return 0;
+}
+
+/* The lines of feedgate's rules: one stream per feed id, one line per rule. */
+static int setup_lines(struct fg_pipeline *p)
+{
+	const struct fg_pipeline_config *cfg = &p->cfg;
+
+	p->rules = calloc(RULE_MAP_SIZE, sizeof(*p->rules));
+	if (!p->rules)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->nlines; i++) {
+		const struct fg_pipeline_line *l = &cfg->lines[i];
+		int s = -1, line;
+
+		if (l->rule_id >= RULE_MAP_SIZE || p->rules[l->rule_id].stream1) {
+			pr_warn("pipeline: line %u: rule id %u out of range or listed twice\n", i,
+				l->rule_id);
+			return -EINVAL;
+		}
+		/* The stream of the feed, made by its first line. */
+		for (unsigned int j = 0; j < i && s < 0; j++)
+			if (cfg->lines[j].feed_id == l->feed_id)
+				s = p->rules[cfg->lines[j].rule_id].stream1 - 1;
+		if (s < 0) {
+			s = new_stream(p, l->feed && *l->feed ? l->feed : l->group);
+			if (s < 0)
+				return s;
+		}
+		line = stream_add_line(&p->streams[s], l->group ? l->group : "?");
+		if (line < 0) {
+			pr_warn("pipeline: feed '%s': more than %d lines\n", p->streams[s].name,
+				FG_SEQR_MAX_LINES);
+			return -E2BIG;
+		}
+		p->rules[l->rule_id].stream1 = (uint16_t)(s + 1);
+		p->rules[l->rule_id].line = (uint8_t)line;
+	}
 	return 0;
 }
 
@@ -642,14 +844,14 @@ int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **o
 	p->last_feed = -1;
 	p->window_ns = cfg->gap_window_ns ? cfg->gap_window_ns : FG_PIPELINE_DEFAULT_GAP_WINDOW_NS;
 	p->streams = calloc(FG_PIPELINE_MAX_FEEDS, sizeof(*p->streams));
-	p->stream_info = calloc(FG_PIPELINE_MAX_FEEDS, sizeof(*p->stream_info));
+	p->copies = calloc(B, sizeof(*p->copies));
 	p->msgs = calloc(B, sizeof(*p->msgs));
 	p->lens = calloc(B, sizeof(*p->lens));
 	p->feed_of = calloc(B, sizeof(*p->feed_of));
 	p->idx = calloc(B, sizeof(*p->idx));
 	p->seqs = calloc(B, sizeof(*p->seqs));
 	p->rx_ns = calloc(B, sizeof(*p->rx_ns));
-	if (!p->streams || !p->stream_info || !p->msgs || !p->lens || !p->feed_of || !p->idx ||
+	if (!p->streams || !p->copies || !p->msgs || !p->lens || !p->feed_of || !p->idx ||
 	    !p->seqs || !p->rx_ns)
 		goto fail;
 
@@ -657,6 +859,8 @@ int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **o
 	if ((rc = make_filter(cfg, &p->filter)))
 		goto fail;
 
+	if (cfg->nlines && (rc = setup_lines(p)) < 0)
+		goto fail;
 	rc = -EINVAL;
 	for (unsigned int i = 0; i < cfg->narbitrate; i++)
 		if ((rc = setup_arbitration(p, cfg->arbitrate[i])) < 0)
@@ -695,8 +899,11 @@ void fg_pipeline_free(struct fg_pipeline *p)
 	free(p->feed_of);
 	free(p->lens);
 	free(p->msgs);
-	free(p->stream_info);
+	free(p->copies);
+	for (unsigned int s = 0; s < p->nstreams; s++)
+		fg_seqr_free(p->streams[s].sq);
 	free(p->streams);
+	free(p->rules);
 	free(p);
 }
 
@@ -711,18 +918,25 @@ void fg_pipeline_seq_totals(const struct fg_pipeline *p, struct fg_pipeline_seq_
 {
 	memset(t, 0, sizeof(*t));
 	for (unsigned int s = 0; s < p->nstreams; s++) {
-		const struct fg_mold_seq_stats *st = &p->streams[s].st;
+		const struct fg_seqr_stats *st = fg_seqr_stats(p->streams[s].sq);
 
 		t->heartbeats += st->heartbeats;
 		t->end_of_session += st->end_of_session;
 		t->session_changes += st->session_changes;
-		t->gaps += st->gaps;
-		t->gap_messages += st->gap_messages;
-		t->duplicate_packets += st->duplicate_packets;
-		t->duplicate_messages += st->duplicate_messages;
-		t->filled_messages += st->filled_messages;
-		t->unsequenced_packets += st->unsequenced_packets;
-		t->stale_packets += st->stale_packets;
+		t->gaps += st->gaps_unrecovered;
+		t->gap_messages += st->msgs_unrecovered;
+		t->recovered += st->gaps_recovered;
+		t->recovered_messages += st->msgs_recovered;
+		t->held_messages += st->held;
+		t->unsequenced_packets += st->unsequenced;
+		t->requests += st->requests;
+		t->replies += st->replies;
+		if (st->hold_high > t->hold_high)
+			t->hold_high = st->hold_high;
+		for (unsigned int l = 0; l < FG_SEQR_MAX_LINES; l++) {
+			t->duplicate_messages += st->line[l].duplicates;
+			t->stale_packets += st->line[l].stale;
+		}
 	}
 }
 
@@ -741,9 +955,29 @@ const char *fg_pipeline_feed_name(const struct fg_pipeline *p, unsigned int feed
 	return feed < p->nfeeds ? p->feeds[feed].name : NULL;
 }
 
-const struct fg_mold_seq *fg_pipeline_feed_seq(const struct fg_pipeline *p, unsigned int feed)
+const struct fg_seqr *fg_pipeline_feed_seq(const struct fg_pipeline *p, unsigned int feed)
 {
-	return feed < p->nfeeds ? &p->streams[p->feeds[feed].stream] : NULL;
+	return feed < p->nfeeds ? p->streams[p->feeds[feed].stream].sq : NULL;
+}
+
+unsigned int fg_pipeline_nstreams(const struct fg_pipeline *p)
+{
+	return p->nstreams;
+}
+
+const struct fg_seqr *fg_pipeline_stream(const struct fg_pipeline *p, unsigned int s,
+					 const char **name)
+{
+	if (s >= p->nstreams)
+		return NULL;
+	if (name)
+		*name = p->streams[s].name;
+	return p->streams[s].sq;
+}
+
+const char *fg_pipeline_stream_line(const struct fg_pipeline *p, unsigned int s, unsigned int l)
+{
+	return s < p->nstreams && l < p->streams[s].nlines ? p->streams[s].line_name[l] : NULL;
 }
 
 static uint64_t malformed_total(const struct fg_pipeline_stats *st)
@@ -756,6 +990,23 @@ static uint64_t malformed_total(const struct fg_pipeline_stats *st)
 }
 
 #define U(x) ((unsigned long long)(x))
+
+static uint64_t stream_dups(const struct fg_seqr_stats *ss)
+{
+	uint64_t n = 0;
+
+	for (unsigned int l = 0; l < FG_SEQR_MAX_LINES; l++)
+		n += ss->line[l].duplicates;
+	return n;
+}
+
+/* What line l did not bring: the messages another line or the server supplied. */
+static uint64_t line_loss(const struct fg_seqr_stats *ss, unsigned int l)
+{
+	uint64_t got = ss->line[l].messages + ss->line[l].duplicates;
+
+	return ss->delivered > got ? ss->delivered - got : 0;
+}
 
 void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 {
@@ -793,34 +1044,60 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 	}
 	fprintf(f,
 		"},\"selected\":%llu,\"decoded\":%llu,\"gaps\":%llu,\"gap_messages\":%llu,"
-		"\"duplicates\":%llu,\"duplicate_packets\":%llu,\"filled\":%llu,"
+		"\"duplicates\":%llu,\"recovered\":%llu,\"recovered_messages\":%llu,\"held\":%llu,"
 		"\"heartbeats\":%llu,\"end_of_session\":%llu,\"session_changes\":%llu,"
 		"\"unsequenced_packets\":%llu,\"stale_packets\":%llu,\"session_resets\":%llu,"
 		"\"session_resets_skipped\":%llu,\"streams\":[",
 		U(st->selected), U(st->decoded), U(t.gaps), U(t.gap_messages),
-		U(t.duplicate_messages), U(t.duplicate_packets), U(t.filled_messages),
-		U(t.heartbeats), U(t.end_of_session), U(t.session_changes),
+		U(t.duplicate_messages), U(t.recovered), U(t.recovered_messages),
+		U(t.held_messages), U(t.heartbeats), U(t.end_of_session), U(t.session_changes),
 		U(t.unsequenced_packets), U(t.stale_packets), U(st->session_resets),
 		U(st->session_resets_skipped));
 	for (unsigned int s = 0; s < p->nstreams; s++) {
-		const struct fg_mold_seq *q = &p->streams[s];
-		uint64_t pk = 0, msgs = 0;
+		const struct stream *q = &p->streams[s];
+		const struct fg_seqr_stats *ss = fg_seqr_stats(q->sq);
+		const char *session = fg_seqr_session(q->sq);
+		uint64_t pk = 0;
 
-		for (unsigned int i = 0; i < p->nfeeds; i++) {
-			if (p->feeds[i].stream != s)
-				continue;
-			pk += p->feeds[i].packets;
-			msgs += p->feeds[i].messages;
-		}
-		fprintf(f, "%s{\"name\":\"%s\",\"session\":\"", s ? "," : "",
-			p->stream_info[s].name);
-		if (q->have_session)
-			json_bytes(f, q->session, FG_MOLD_SESSION_LEN);
+		for (unsigned int l = 0; l < q->nlines; l++)
+			pk += ss->line[l].packets;
+		fprintf(f, "%s{\"name\":\"", s ? "," : "");
+		json_bytes(f, q->name, strlen(q->name));
+		fprintf(f, "\",\"session\":\"");
+		if (session)
+			json_bytes(f, session, FG_MOLD_SESSION_LEN);
 		fprintf(f,
 			"\",\"next_seq\":%llu,\"packets\":%llu,\"messages\":%llu,\"gaps\":%llu,"
-			"\"gap_messages\":%llu,\"duplicates\":%llu,\"ended\":%s}",
-			U(q->next), U(pk), U(msgs), U(q->st.gaps), U(q->st.gap_messages),
-			U(q->st.duplicate_messages), q->ended ? "true" : "false");
+			"\"gap_messages\":%llu,\"recovered\":%llu,\"recovered_messages\":%llu,"
+			"\"duplicates\":%llu,\"held\":%llu,\"hold_high\":%llu,\"hold_full\":%llu,"
+			"\"requests\":%llu,\"request_errors\":%llu,\"replies\":%llu,"
+			"\"reply_messages\":%llu,\"replies_rejected\":{\"wrong_session\":%llu,"
+			"\"unasked\":%llu,\"malformed\":%llu,\"duplicate_messages\":%llu,"
+			"\"recv_errors\":%llu},",
+			U(fg_seqr_next(q->sq)), U(pk), U(ss->delivered), U(ss->gaps_unrecovered),
+			U(ss->msgs_unrecovered), U(ss->gaps_recovered), U(ss->msgs_recovered),
+			U(stream_dups(ss)), U(ss->held), U(ss->hold_high), U(ss->hold_full),
+			U(ss->requests), U(ss->request_errors), U(ss->replies),
+			U(ss->reply_messages), U(ss->reply_wrong_session), U(ss->reply_unasked),
+			U(ss->reply_bad), U(ss->reply_dup_messages), U(q->rr_recv_errors));
+		fprintf(f,
+			"\"recovery_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu},"
+			"\"ended\":%s,\"lines\":[",
+			U(ss->gaps_recovered), U(fg_seqr_recovery_ns(q->sq, 50)),
+			U(fg_seqr_recovery_ns(q->sq, 99)), U(fg_seqr_recovery_max_ns(q->sq)),
+			ss->end_of_session ? "true" : "false");
+		for (unsigned int l = 0; l < q->nlines; l++) {
+			const struct fg_seqr_line_stats *ls = &ss->line[l];
+
+			fprintf(f, "%s{\"name\":\"", l ? "," : "");
+			json_bytes(f, q->line_name[l], strlen(q->line_name[l]));
+			fprintf(f,
+				"\",\"packets\":%llu,\"messages\":%llu,\"duplicates\":%llu,"
+				"\"loss\":%llu,\"stale\":%llu}",
+				U(ls->packets), U(ls->messages), U(ls->duplicates),
+				U(line_loss(ss, l)), U(ls->stale));
+		}
+		fprintf(f, "]}");
 	}
 	fprintf(f, "]");
 	/* Issue 6: a full order table must be reported, not only counted. */
@@ -872,13 +1149,13 @@ void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
 	/* Sequencing means nothing for bare message files (BinaryFILE). */
 	if (st->packets || p->nstreams)
 		fprintf(f,
-			"sequencing  gaps %llu (%llu messages), duplicates %llu, filled late %llu, "
-			"heartbeats %llu, end of session %llu, session changes %llu (state reset "
-			"%llu, kept %llu), unsequenced packets %llu\n",
-			U(t.gaps), U(t.gap_messages), U(t.duplicate_messages), U(t.filled_messages),
-			U(t.heartbeats), U(t.end_of_session), U(t.session_changes),
-			U(st->session_resets), U(st->session_resets_skipped),
-			U(t.unsequenced_packets));
+			"sequencing  gaps %llu (%llu messages), recovered %llu (%llu messages), "
+			"duplicates %llu, held %llu, heartbeats %llu, end of session %llu, session "
+			"changes %llu (state reset %llu, kept %llu), unsequenced packets %llu\n",
+			U(t.gaps), U(t.gap_messages), U(t.recovered), U(t.recovered_messages),
+			U(t.duplicate_messages), U(t.held_messages), U(t.heartbeats),
+			U(t.end_of_session), U(t.session_changes), U(st->session_resets),
+			U(st->session_resets_skipped), U(t.unsequenced_packets));
 	fprintf(f, "malformed   %llu (L2 %llu, IP %llu, UDP %llu", U(malformed_total(st)),
 		U(st->net[FG_NET_BAD_L2]), U(st->net[FG_NET_BAD_IP]), U(st->net[FG_NET_BAD_UDP]));
 	for (int k = 0; k < FG_MOLD_BAD_NKINDS; k++)
@@ -886,15 +1163,39 @@ void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
 	fprintf(f, ", unknown type %llu, length mismatch %llu, empty %llu)\n", U(st->unknown_type),
 		U(st->length_mismatch), U(st->empty_messages));
 	for (unsigned int s = 0; s < p->nstreams; s++) {
-		const struct fg_mold_seq *q = &p->streams[s];
+		const struct stream *q = &p->streams[s];
+		const struct fg_seqr_stats *ss = fg_seqr_stats(q->sq);
+		const char *session = fg_seqr_session(q->sq);
 
-		fprintf(f, "stream      %s  session '", p->stream_info[s].name);
-		for (int i = 0; i < FG_MOLD_SESSION_LEN && q->have_session; i++)
-			fputc(q->session[i] >= 0x20 && q->session[i] < 0x7f ? q->session[i] : '.',
-			      f);
-		fprintf(f, "'  next %llu  packets %llu  gaps %llu  duplicates %llu%s\n", U(q->next),
-			U(q->st.packets), U(q->st.gaps), U(q->st.duplicate_messages),
-			q->ended ? "  (ended)" : "");
+		fprintf(f, "stream      %s  session '", q->name);
+		for (int i = 0; i < FG_MOLD_SESSION_LEN && session; i++)
+			fputc(session[i] >= 0x20 && session[i] < 0x7f ? session[i] : '.', f);
+		fprintf(f,
+			"'  next %llu  delivered %llu  gaps %llu (%llu messages)  recovered %llu "
+			"(%llu messages)  duplicates %llu  hold high %llu%s\n",
+			U(fg_seqr_next(q->sq)), U(ss->delivered), U(ss->gaps_unrecovered),
+			U(ss->msgs_unrecovered), U(ss->gaps_recovered), U(ss->msgs_recovered),
+			U(stream_dups(ss)), U(ss->hold_high),
+			ss->end_of_session ? "  (ended)" : "");
+		if (ss->requests || q->rr_fd >= 0)
+			fprintf(f,
+				"  re-requests %llu (send errors %llu), replies %llu (%llu "
+				"messages; "
+				"rejected: wrong session %llu, unasked %llu, malformed %llu), "
+				"recovery p50 %.1f us p99 %.1f us max %.1f us\n",
+				U(ss->requests), U(ss->request_errors), U(ss->replies),
+				U(ss->reply_messages), U(ss->reply_wrong_session),
+				U(ss->reply_unasked), U(ss->reply_bad),
+				(double)fg_seqr_recovery_ns(q->sq, 50) / 1e3,
+				(double)fg_seqr_recovery_ns(q->sq, 99) / 1e3,
+				(double)fg_seqr_recovery_max_ns(q->sq) / 1e3);
+		for (unsigned int l = 0; q->nlines > 1 && l < q->nlines; l++)
+			fprintf(f,
+				"  line %-24s packets %llu  first %llu  duplicates %llu  loss "
+				"%llu%s\n",
+				q->line_name[l], U(ss->line[l].packets), U(ss->line[l].messages),
+				U(ss->line[l].duplicates), U(line_loss(ss, l)),
+				ss->line[l].stale ? "  (stale packets)" : "");
 	}
 	if (p->books) {
 		struct fg_books_stats b;

@@ -71,14 +71,12 @@ struct fg_seqr {
 
 /* --- delivery -------------------------------------------------------------------------------- */
 
-static void emit_gap(struct fg_seqr *s, uint64_t first, uint64_t last,
-		     enum fg_seqr_gap_state state, uint64_t latency, const char *why)
+static void emit_gap(struct fg_seqr *s, uint64_t first, uint64_t last, enum fg_seqr_gap_state state,
+		     uint64_t latency, const char *why)
 {
-	struct fg_seqr_gap g = { .first = first,
-				 .last = last,
-				 .state = state,
-				 .latency_ns = latency,
-				 .why = why };
+	struct fg_seqr_gap g = {
+		.first = first, .last = last, .state = state, .latency_ns = latency, .why = why
+	};
 
 	memcpy(g.session, s->session, FG_MOLD_SESSION_LEN);
 	if (state == FG_SEQR_RECOVERED) {
@@ -140,7 +138,8 @@ static void advance(struct fg_seqr *s)
 			s->nheld--;
 			s->st.delivered++;
 			if (s->cfg.on_message)
-				s->cfg.on_message(s->cfg.ctx, seq, sl->data, sl->len, sl->line, false);
+				s->cfg.on_message(s->cfg.ctx, seq, sl->data, sl->len, sl->line,
+						  false);
 		}
 	}
 }
@@ -248,8 +247,8 @@ static void range_fill(struct fg_seqr *s, int i, uint64_t seq, bool reply, uint6
 		r->last--;
 	} else {
 		/* Split in two; both halves keep the state, timers and request. */
-		memmove(&s->ranges[i + 1], &s->ranges[i], (s->nranges - (unsigned int)i) *
-								 sizeof(s->ranges[0]));
+		memmove(&s->ranges[i + 1], &s->ranges[i],
+			(s->nranges - (unsigned int)i) * sizeof(s->ranges[0]));
 		s->nranges++;
 		s->ranges[i].last = seq - 1;
 		s->ranges[i + 1].first = seq + 1;
@@ -311,7 +310,12 @@ static void make_room(struct fg_seqr *s, uint64_t seq)
 		if (!s->nranges) /* cannot be: [next, high) would have been delivered */
 			break;
 		s->st.hold_full++;
-		give_up_front(s, seq - cap, "hold full");
+		/* A hole as wide as the hold itself goes whole: what could be
+		 * kept of its tail would be reported as a second gap. */
+		if (s->ranges[0].last - s->ranges[0].first + 1 >= cap)
+			give_up_front(s, s->ranges[0].last, "hold full");
+		else
+			give_up_front(s, seq - cap, "hold full");
 	}
 }
 
@@ -683,6 +687,16 @@ const struct fg_seqr_stats *fg_seqr_stats(const struct fg_seqr *s)
 uint64_t fg_seqr_recovery_ns(const struct fg_seqr *s, double p)
 {
 	return s->rec.count ? fg_hist_percentile(&s->rec, p) : 0;
+}
+
+uint64_t fg_seqr_next(const struct fg_seqr *s)
+{
+	return s->next;
+}
+
+const char *fg_seqr_session(const struct fg_seqr *s)
+{
+	return s->have_session ? s->session : NULL;
 }
 
 uint64_t fg_seqr_recovery_max_ns(const struct fg_seqr *s)
