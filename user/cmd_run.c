@@ -38,6 +38,9 @@
 #include "fg_rule.h"
 #include "fg_rxloop.h"
 #include "fg_ftab.h"
+#include "fg_out.h"
+#include "fg_rereq.h"
+#include "fg_router.h"
 #include "fg_xsk.h"
 
 #define EXIT_USAGE 2
@@ -47,6 +50,8 @@
 	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode "   \
 	"FILE|-] [--pcap FILE] "                                                                  \
 	"[--json] [--itch-stamps]\n"                                                              \
+	"               [--arbitrate GROUP:PORT=GROUP:PORT]... [--rerequest FEED=ADDR:PORT]...\n" \
+	"               [--gap-wait US] [--hold N|BYTES]\n"                                       \
 	"               af_packet: [--block-size BYTES] [--block-count N] [--frame-size BYTES]\n" \
 	"                          [--retire-ms MS] [--fanout hash|cpu]\n"                        \
 	"               io_uring, socket: [--rcvbuf BYTES]"
@@ -57,6 +62,8 @@ const char cmd_run_usage[] = RUN_USAGE;
 /* Time for a NAPI poll that already looked the socket up in the xsk_map to
  * finish putting its frames on the ring, before the drain starts. */
 #define FG_UNREGISTER_GRACE_NS 20000000
+
+#define RUN_MAX_SPECS 64 /* --arbitrate / --rerequest given */
 
 struct run_cfg {
 	const char *ifname;
@@ -76,6 +83,13 @@ struct run_cfg {
 	double duration;
 	int json;
 	int itch_stamps; /* backends: gen->consumer latency from ITCH send stamps */
+	/* the feeds' sequencers */
+	const char *arbitrate[RUN_MAX_SPECS];
+	unsigned int narbitrate;
+	const char *rerequest[RUN_MAX_SPECS]; /* "FEED=ADDR:PORT" */
+	unsigned int nrerequest;
+	uint64_t gap_wait_ns; /* 0: the sequencer's default */
+	uint32_t hold; /* messages; 0: the sequencer's default */
 };
 
 /* --- option parsing ------------------------------------------------------------------------ */
@@ -150,6 +164,48 @@ static int parse_uint(const char *opt, const char *v, unsigned long lo, unsigned
 	return 0;
 }
 
+/*
+ * --hold: messages ("65536"), or bytes of hold buffer ("4MiB", "512KiB",
+ * "1048576B"; 64 bytes a message). A power of two of messages from 16 to
+ * 2^24 either way.
+ */
+static int parse_hold(const char *v, uint32_t *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned long mult;
+	} units[] = {
+		{ "B", 1 }, { "KiB", 1024 }, { "MiB", 1024 * 1024 }, { "GiB", 1024ul << 20 }
+	};
+	char *end;
+	unsigned long x, msgs;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || end == v || v[0] == '-')
+		goto bad;
+	msgs = x;
+	if (*end) {
+		size_t k;
+
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+			if (!strcmp(end, units[k].suffix))
+				break;
+		if (k == sizeof(units) / sizeof(units[0]) || x > (1ul << 40) / units[k].mult)
+			goto bad;
+		msgs = x * units[k].mult / 64;
+	}
+	if (msgs < 16 || msgs > (1ul << 24) || (msgs & (msgs - 1)))
+		goto bad;
+	*out = (uint32_t)msgs;
+	return 0;
+bad:
+	pr_warn("run: --hold '%s': want a power of two of messages from 16 to 16777216, or of "
+		"bytes with B, KiB, MiB (64 bytes a message)\n",
+		v);
+	return -EINVAL;
+}
+
 /* 0, 1 (--help printed) or -1 (error printed). */
 static int run_parse(int argc, char **argv, struct run_cfg *c)
 {
@@ -189,7 +245,9 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 		      RUN_OPT("--block-size") || RUN_OPT("--block-count") ||
 		      RUN_OPT("--frame-size") || RUN_OPT("--retire-ms") || RUN_OPT("--fanout") ||
 		      RUN_OPT("--rcvbuf") || RUN_OPT("--symbols") || RUN_OPT("--backend") ||
-		      RUN_OPT("--duration") || RUN_OPT("--decode") || RUN_OPT("--pcap"))) {
+		      RUN_OPT("--duration") || RUN_OPT("--decode") || RUN_OPT("--pcap") ||
+		      RUN_OPT("--arbitrate") || RUN_OPT("--rerequest") || RUN_OPT("--gap-wait") ||
+		      RUN_OPT("--hold"))) {
 			pr_warn("run: unknown option '%.*s' (usage: feedgate %s)\n", (int)len, a,
 				RUN_USAGE);
 			return -1;
@@ -282,6 +340,31 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 			c->decode = v;
 		} else if (RUN_OPT("--pcap")) {
 			c->pcap = v;
+		} else if (RUN_OPT("--arbitrate") || RUN_OPT("--rerequest")) {
+			bool arb = RUN_OPT("--arbitrate");
+
+			if ((arb ? c->narbitrate : c->nrerequest) == RUN_MAX_SPECS) {
+				pr_warn("run: at most %d %s options\n", RUN_MAX_SPECS,
+					arb ? "--arbitrate" : "--rerequest");
+				return -1;
+			}
+			if (!strchr(v, '=') || *v == '=' || strchr(v, '=')[1] == '\0') {
+				pr_warn("run: %s '%s': want %s\n",
+					arb ? "--arbitrate" : "--rerequest", v,
+					arb ? "GROUP:PORT=GROUP:PORT" : "FEED=ADDR:PORT");
+				return -1;
+			}
+			if (arb)
+				c->arbitrate[c->narbitrate++] = v;
+			else
+				c->rerequest[c->nrerequest++] = v;
+		} else if (RUN_OPT("--gap-wait")) {
+			if (parse_uint("--gap-wait (microseconds)", v, 1, 60000000, &u))
+				return -1;
+			c->gap_wait_ns = (uint64_t)u * 1000;
+		} else if (RUN_OPT("--hold")) {
+			if (parse_hold(v, &c->hold))
+				return -1;
 		}
 #undef RUN_OPT
 	}
@@ -527,7 +610,30 @@ struct run_queue {
 	bool registered;
 	struct fg_queue_stats xdp_start, xdp_end;
 	struct xdp_statistics xsk_end;
-	struct fg_pipeline *pipe;
+};
+
+/*
+ * What every receive thread hands its batches to, whatever the backend: the
+ * pipeline of the thread (lines by rule id, so that a feed's A and B lines
+ * are one stream), behind the router that gives each feed to one thread
+ * (fg_router.h), writing --decode through its own stream of the one
+ * line-atomic output (fg_out.h); or the pcap writer's ring; or nothing.
+ */
+struct run_sinks {
+	unsigned int n;
+	struct fg_pipeline *pipe[FG_MAX_QUEUES];
+	FILE *dec[FG_MAX_QUEUES];
+	struct fg_router *router;
+	struct fg_sink sink[FG_MAX_QUEUES];
+	struct fg_pipeline_line *lines;
+	unsigned int nlines;
+	char (*names)[2 * FG_KEY_STR_LEN + 2];
+	char (*groups)[FG_KEY_STR_LEN];
+	struct fg_pipeline_rerequest rr[RUN_MAX_SPECS];
+	struct fg_rereq rq[RUN_MAX_SPECS];
+	struct fg_rule_key rr_key[RUN_MAX_SPECS]; /* the pass rules that let replies in */
+	bool rr_rule[RUN_MAX_SPECS];
+	unsigned int nrr;
 };
 
 struct run {
@@ -539,7 +645,6 @@ struct run {
 	unsigned int nq;
 	struct run_queue *q[FG_MAX_QUEUES];
 	struct pcap_writer *pcap;
-	FILE *decode;
 	struct fg_rule_stats *rule_start; /* [FG_MAX_RULES] */
 	char napi_defer[32], gro_flush[32], threaded[32];
 	uint64_t start_ns, end_ns;
@@ -547,9 +652,358 @@ struct run {
 	struct fg_backend *bk; /* --backend other than af_xdp */
 	struct fg_mcast mc; /* af_xdp: the feed groups, joined for the run */
 	struct fg_config xdp_cfg; /* af_xdp: the filter's settings at the start (stamp cookie) */
+	struct run_sinks sk;
+	struct fg_out *out; /* --decode */
+	bool out_closed; /* --decode -: the reader went away (EPIPE) */
 	struct fg_ftab_live ftab; /* af_xdp: rules for frames without a stamp, kept current */
 	uint64_t ftab_checked_ns;
 };
+
+/* --- the sinks: pipelines, router, decode output ------------------------------------------- */
+
+/* Where the summary goes: standard error when --decode - owns standard output. */
+static FILE *run_summary_file(const struct run *r)
+{
+	return r->cfg.decode && !strcmp(r->cfg.decode, "-") ? stderr : stdout;
+}
+
+/* Index of the line whose rule key is spec ("239.1.1.1:5000"), or -1 (printed). */
+static int run_line_of(struct run_sinks *sk, const struct fg_rule_entry *rules, size_t nrules,
+		       const char *spec, const char *opt)
+{
+	struct fg_rule_key k;
+	char err[FG_ERR_LEN];
+
+	if (fg_rule_key_parse(spec, &k, err, sizeof(err))) {
+		pr_warn("run: %s: '%s': %s\n", opt, spec, err);
+		return -1;
+	}
+	for (unsigned int i = 0; i < sk->nlines; i++)
+		for (size_t j = 0; j < nrules; j++)
+			if (rules[j].rule.rule_id == sk->lines[i].rule_id &&
+			    !memcmp(&rules[j].key, &k, sizeof(k)))
+				return (int)i;
+	pr_warn("run: %s: no pass or redirect rule for %s on this interface (feedgate rule add)\n",
+		opt, spec);
+	return -1;
+}
+
+/* The lines of the rules, --arbitrate pairs joined, --rerequest sockets open. 0 or -1. */
+static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, size_t nrules)
+{
+	struct run_sinks *sk = &r->sk;
+	char err[256];
+
+	sk->lines = calloc(nrules ? nrules : 1, sizeof(*sk->lines));
+	sk->names = calloc(nrules ? nrules : 1, sizeof(*sk->names));
+	sk->groups = calloc(nrules ? nrules : 1, sizeof(*sk->groups));
+	if (!sk->lines || !sk->names || !sk->groups) {
+		pr_warn("run: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	for (size_t i = 0; i < nrules; i++) {
+		const struct fg_rule_entry *e = &rules[i];
+		struct fg_pipeline_line *l = &sk->lines[sk->nlines];
+		char name[FG_FEED_NAME_LEN + 1];
+
+		if (e->rule.action != FG_ACTION_PASS && e->rule.action != FG_ACTION_REDIRECT)
+			continue;
+		fg_rule_key_format(&e->key, sk->groups[sk->nlines], sizeof(sk->groups[0]));
+		fg_rule_feed_name(&e->rule, name);
+		snprintf(sk->names[sk->nlines], sizeof(sk->names[0]), "%s", name);
+		l->rule_id = e->rule.rule_id;
+		l->feed_id = e->rule.feed_id;
+		l->group = sk->groups[sk->nlines];
+		l->feed = name[0] ? sk->names[sk->nlines] : NULL;
+		sk->nlines++;
+	}
+	for (unsigned int i = 0; i < r->cfg.narbitrate; i++) {
+		char a[128];
+		const char *spec = r->cfg.arbitrate[i], *eq = strchr(spec, '=');
+		int la, lb;
+
+		snprintf(a, sizeof(a), "%.*s", (int)(eq - spec), spec);
+		la = run_line_of(sk, rules, nrules, a, "--arbitrate");
+		lb = la < 0 ? -1 : run_line_of(sk, rules, nrules, eq + 1, "--arbitrate");
+		if (la < 0 || lb < 0)
+			return -1;
+		if (la == lb) {
+			pr_warn("run: --arbitrate '%s': both lines are the same rule\n", spec);
+			return -1;
+		}
+		/* One feed: B takes A's id (and name; an unnamed pair is "A=B"). */
+		if (!sk->lines[la].feed) {
+			snprintf(sk->names[la], sizeof(sk->names[0]), "%s=%s", sk->lines[la].group,
+				 sk->lines[lb].group);
+			sk->lines[la].feed = sk->names[la];
+		}
+		sk->lines[lb].feed_id = sk->lines[la].feed_id;
+		sk->lines[lb].feed = sk->lines[la].feed;
+	}
+	for (unsigned int i = 0; i < r->cfg.nrerequest; i++) {
+		const char *spec = r->cfg.rerequest[i], *eq = strchr(spec, '=');
+		struct fg_rule rule = { .action = FG_ACTION_PASS };
+		struct fg_rule_key *k = &sk->rr_key[i];
+		char feed[128];
+		bool known = false;
+
+		snprintf(feed, sizeof(feed), "%.*s", (int)(eq - spec), spec);
+		for (unsigned int j = 0; j < sk->nlines; j++)
+			if (!strcmp(sk->lines[j].feed ? sk->lines[j].feed : sk->lines[j].group,
+				    feed))
+				known = true;
+		if (!known) {
+			pr_warn("run: --rerequest '%s': no feed named '%s' (rule add ... --feed "
+				"%s)\n",
+				spec, feed, feed);
+			return -1;
+		}
+		if (fg_rereq_open(eq + 1, &sk->rq[i], err, sizeof(err))) {
+			pr_warn("run: --rerequest: %s\n", err);
+			return -1;
+		}
+		sk->nrr = i + 1;
+		sk->rr[i].feed = spec; /* the name, up to '=': copied below */
+		sk->rr[i].fd = sk->rq[i].fd;
+		/* Replies come to the socket's port on this host: through the filter
+		 * whatever its policy, for the run only. */
+		memset(k, 0, sizeof(*k));
+		k->family = sk->rq[i].family == AF_INET6 ? FG_FAMILY_IPV6 : FG_FAMILY_IPV4;
+		k->dport = htons(sk->rq[i].local_port);
+		if (fg_rule_insert(&r->h, k, &rule))
+			return -1;
+		sk->rr_rule[i] = true;
+	}
+	return 0;
+}
+
+static char run_rr_names[RUN_MAX_SPECS][128];
+
+/* Pipelines (or the pcap rings) for n receive threads, and the router. 0 or -1 (printed). */
+static int run_sinks_make(struct run *r, unsigned int n, const struct fg_rule_entry *rules,
+			  size_t nrules)
+{
+	struct run_sinks *sk = &r->sk;
+	char err[256];
+
+	sk->n = n;
+	if (!r->cfg.symbols && !r->cfg.decode) {
+		for (unsigned int i = 0; i < n; i++) {
+			memset(&sk->sink[i], 0, sizeof(sk->sink[i]));
+			if (r->pcap) {
+				sk->sink[i].ctx = &r->pcap->rings[i];
+				sk->sink[i].on_batch = pcap_sink_batch;
+			}
+		}
+		return 0;
+	}
+	if (run_sinks_lines(r, rules, nrules))
+		return -1;
+	for (unsigned int i = 0; i < sk->nrr; i++) {
+		snprintf(run_rr_names[i], sizeof(run_rr_names[i]), "%.*s",
+			 (int)(strchr(r->cfg.rerequest[i], '=') - r->cfg.rerequest[i]),
+			 r->cfg.rerequest[i]);
+		sk->rr[i].feed = run_rr_names[i];
+	}
+	if (r->cfg.decode) {
+		if (fg_out_open(r->cfg.decode, &r->out, err, sizeof(err))) {
+			pr_warn("run: --decode: %s\n", err);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct fg_pipeline_config pc = {
+			.symbols = r->cfg.symbols,
+			.lines = sk->lines,
+			.nlines = sk->nlines,
+			.rerequest = sk->rr,
+			.nrerequest = sk->nrr,
+			.gap_window_ns =
+				r->cfg.gap_wait_ns ? r->cfg.gap_wait_ns : FG_SEQR_DEF_GAP_WAIT_NS,
+			.hold = r->cfg.hold,
+		};
+
+		if (r->out) {
+			sk->dec[i] = fg_out_stream(r->out);
+			if (!sk->dec[i]) {
+				pr_warn("run: --decode: %s\n", strerror(ENOMEM));
+				return -1;
+			}
+			pc.decode = sk->dec[i];
+		}
+		if (fg_pipeline_new(&pc, &sk->pipe[i]))
+			return -1;
+	}
+	if (n > 1 && fg_router_new(n, 0, &sk->router)) {
+		pr_warn("run: Couldn't set up the rings between the receive threads: %s\n",
+			strerror(ENOMEM));
+		return -1;
+	}
+	/* --arbitrate: B's frames go where A's go */
+	for (unsigned int i = 0; sk->router && i < sk->nlines; i++)
+		for (size_t j = 0; j < nrules; j++)
+			if (rules[j].rule.rule_id == sk->lines[i].rule_id &&
+			    rules[j].rule.feed_id != sk->lines[i].feed_id)
+				fg_router_alias(sk->router, rules[j].rule.feed_id,
+						sk->lines[i].feed_id);
+	for (unsigned int i = 0; i < n; i++)
+		sk->sink[i] = sk->router
+				      ? fg_router_sink(sk->router, i, fg_pipeline_sink(sk->pipe[i]))
+				      : fg_pipeline_sink(sk->pipe[i]);
+	return 0;
+}
+
+/* After the threads stopped: holes reported, decode output flushed and closed. */
+static void run_sinks_finish(struct run *r)
+{
+	for (unsigned int i = 0; i < r->sk.n; i++)
+		if (r->sk.pipe[i])
+			fg_pipeline_finish(r->sk.pipe[i]);
+	if (r->out)
+		fg_out_close(r->out);
+}
+
+static void run_sinks_free(struct run *r)
+{
+	struct run_sinks *sk = &r->sk;
+
+	for (unsigned int i = 0; i < FG_MAX_QUEUES; i++) {
+		if (sk->pipe[i])
+			fg_pipeline_free(sk->pipe[i]);
+		sk->pipe[i] = NULL;
+	}
+	fg_out_free(r->out); /* closes the threads' streams too */
+	r->out = NULL;
+	fg_router_free(sk->router);
+	for (unsigned int i = 0; i < sk->nrr; i++) {
+		if (sk->rr_rule[i])
+			fg_rule_remove(&r->h, &sk->rr_key[i]);
+		fg_rereq_close(&sk->rq[i]);
+	}
+	free(sk->lines);
+	free(sk->names);
+	free(sk->groups);
+	memset(sk, 0, sizeof(*sk));
+}
+
+/*
+ * Per feed, the sequencing of the thread that owned it (the other threads'
+ * copies of the stream saw nothing), then per thread the pipeline, the
+ * router and the decode output. JSON: members for the caller's object.
+ */
+static void run_sinks_summary(struct run *r, FILE *f, bool json)
+{
+	struct run_sinks *sk = &r->sk;
+	unsigned int ns = sk->pipe[0] ? fg_pipeline_nstreams(sk->pipe[0]) : 0;
+	bool first = true;
+
+	if (!sk->pipe[0])
+		return;
+	if (json)
+		fprintf(f, ",\"feeds_sequenced\":[");
+	for (unsigned int s = 0; s < ns; s++) {
+		unsigned int best = 0;
+		uint64_t most = 0;
+
+		for (unsigned int i = 0; i < sk->n; i++) {
+			uint64_t pk = s < fg_pipeline_nstreams(sk->pipe[i])
+					      ? fg_pipeline_stream_packets(sk->pipe[i], s)
+					      : 0;
+
+			if (pk > most) {
+				most = pk;
+				best = i;
+			}
+		}
+		if (!most)
+			continue;
+		if (json) {
+			fprintf(f, "%s", first ? "" : ",");
+			fg_pipeline_stream_json(sk->pipe[best], s, f);
+		} else {
+			fg_pipeline_stream_print(sk->pipe[best], s, f);
+		}
+		first = false;
+	}
+	if (json)
+		fputc(']', f);
+	if (sk->router) {
+		struct fg_router_stats t = { 0 }, one;
+
+		for (unsigned int i = 0; i < sk->n; i++) {
+			fg_router_get_stats(sk->router, i, &one);
+			t.forwarded += one.forwarded;
+			t.ring_full += one.ring_full;
+			t.too_long += one.too_long;
+		}
+		if (json)
+			fprintf(f,
+				",\"router\":{\"forwarded\":%llu,\"ring_full\":%llu,\"too_long\":%"
+				"llu}",
+				(unsigned long long)t.forwarded, (unsigned long long)t.ring_full,
+				(unsigned long long)t.too_long);
+		else
+			fprintf(f,
+				"threads     %llu frames handed to the thread of their feed, %llu "
+				"dropped (ring full %llu, too long %llu)\n",
+				(unsigned long long)t.forwarded,
+				(unsigned long long)(t.ring_full + t.too_long),
+				(unsigned long long)t.ring_full, (unsigned long long)t.too_long);
+	}
+	if (json)
+		fprintf(f, ",\"pipeline\":[");
+	for (unsigned int i = 0; i < sk->n; i++) {
+		if (json) {
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&buf, &len);
+
+			if (!m)
+				continue;
+			fg_pipeline_summary_json(sk->pipe[i], m);
+			fclose(m);
+			while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+				len--;
+			fprintf(f, "%s%.*s", i ? "," : "", (int)len, buf);
+			free(buf);
+		} else {
+			if (sk->n > 1)
+				fprintf(f, "pipeline of thread %u:\n", i);
+			fg_pipeline_summary_print(sk->pipe[i], f);
+		}
+	}
+	if (json)
+		fputc(']', f);
+	if (r->out) {
+		struct fg_out_result o;
+
+		fg_out_result(r->out, &o);
+		if (json)
+			fprintf(f,
+				",\"decode\":{\"lines\":%llu,\"lost\":%llu,\"bytes\":%llu,"
+				"\"error\":%s%s%s}",
+				(unsigned long long)o.lines, (unsigned long long)o.lost,
+				(unsigned long long)o.bytes, o.err ? "\"" : "",
+				o.err ? strerror(o.err) : "null", o.err ? "\"" : "");
+	}
+}
+
+/* The decode output's fate: one line when it failed; the exit status it asks for. */
+static int run_out_status(struct run *r)
+{
+	struct fg_out_result o;
+	char line[512];
+
+	if (!r->out)
+		return 0;
+	fg_out_result(r->out, &o);
+	if (!o.err)
+		return 0;
+	fg_out_describe(&o, line, sizeof(line));
+	pr_warn("run: --decode %s\n", line);
+	/* standard output closed by its reader (head): the normal end of a pipeline */
+	return o.err == EPIPE ? 0 : 1;
+}
 
 static const char *zc_name(enum fg_zc_mode m)
 {
@@ -666,8 +1120,6 @@ static void run_close_queues(struct run *r)
 		}
 		fg_rxq_stop(&q->rxq);
 		fg_xsk_close(&q->rxq.xsk);
-		if (q->pipe)
-			fg_pipeline_free(q->pipe);
 		free(q);
 		r->q[i] = NULL;
 	}
@@ -745,19 +1197,7 @@ static int run_setup_queues(struct run *r, const int *queues, const int *cpus, u
 			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
 			return -1;
 		}
-		if (r->cfg.symbols || r->cfg.decode) {
-			struct fg_pipeline_config pc = {
-				.symbols = r->cfg.symbols,
-				.decode = r->decode,
-			};
-
-			if (fg_pipeline_new(&pc, &q->pipe))
-				return -1;
-			q->rxq.sink = fg_pipeline_sink(q->pipe);
-		} else if (r->pcap) {
-			q->rxq.sink.ctx = &r->pcap->rings[i];
-			q->rxq.sink.on_batch = pcap_sink_batch;
-		}
+		q->rxq.sink = r->sk.sink[i];
 	}
 	/* Counters before the sockets get traffic: the run's share is the
 	 * difference at the end. */
@@ -905,7 +1345,7 @@ static int run_stamp_mode(struct run *r)
 
 static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 {
-	FILE *f = stdout;
+	FILE *f = run_summary_file(r);
 	static struct run_totals t;
 	struct fg_rule_entry *rules = NULL;
 	size_t nrules = 0;
@@ -1041,24 +1481,7 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 			fprintf(f, ",\"pcap\":{\"file\":\"%s\",\"written\":%llu,\"dropped\":%llu}",
 				r->cfg.pcap, (unsigned long long)r->pcap->written,
 				(unsigned long long)pcap_dropped(r->pcap));
-		if (r->q[0]->pipe) {
-			fprintf(f, ",\"pipeline\":[");
-			for (unsigned int i = 0; i < r->nq; i++) {
-				char *buf = NULL;
-				size_t len = 0;
-				FILE *m = open_memstream(&buf, &len);
-
-				if (!m)
-					continue;
-				fg_pipeline_summary_json(r->q[i]->pipe, m);
-				fclose(m);
-				while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-					len--;
-				fprintf(f, "%s%.*s", i ? "," : "", (int)len, buf);
-				free(buf);
-			}
-			fputc(']', f);
-		}
+		run_sinks_summary(r, f, true);
 		fprintf(f, "}\n");
 	} else {
 		fprintf(f,
@@ -1132,11 +1555,7 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 			fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
 				r->cfg.pcap, (unsigned long long)r->pcap->written,
 				(unsigned long long)pcap_dropped(r->pcap));
-		for (unsigned int i = 0; i < r->nq && r->q[i]->pipe; i++) {
-			if (r->nq > 1)
-				fprintf(f, "pipeline of queue %u:\n", r->q[i]->rxq.xsk.queue);
-			fg_pipeline_summary_print(r->q[i]->pipe, f);
-		}
+		run_sinks_summary(r, f, false);
 	}
 	fflush(f);
 	free(rules);
@@ -1188,6 +1607,7 @@ static int run_loop(struct run *r)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	for (;;) {
 		uint64_t now = fg_now_ns(), next = last + 1000000000ull, wake = next;
 		struct timespec ts;
@@ -1201,9 +1621,14 @@ static int run_loop(struct run *r)
 			ts.tv_sec = (time_t)((wake - now) / 1000000000ull);
 			ts.tv_nsec = (long)((wake - now) % 1000000000ull);
 			sig = sigtimedwait(&set, NULL, &ts);
-			if (sig == SIGINT || sig == SIGTERM)
+			if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
 				return sig;
 		}
+		/* --decode failed (disk full) or its reader went away: the run
+		 * ends on a closed standard output; a full disk stops the output
+		 * only (said at the end), the books go on. */
+		if (r->out && fg_out_failed(r->out) && !strcmp(r->cfg.decode, "-"))
+			return 0;
 		now = fg_now_ns();
 		if (!r->bk && now >= r->ftab_checked_ns + FG_FTAB_REFRESH_NS) {
 			/* Rules changed live (CLI or bpftool): frames without a
@@ -1235,16 +1660,13 @@ static int run_loop(struct run *r)
 static void run_free(struct run *r)
 {
 	run_close_queues(r);
+	run_sinks_free(r);
 	fg_ftab_live_free(&r->ftab);
 	fg_mcast_leave(&r->mc);
 	if (r->pcap) {
 		pcap_writer_close(r->pcap);
 		free(r->pcap);
 	}
-	if (r->decode && r->decode != stdout)
-		fclose(r->decode);
-	else if (r->decode)
-		fflush(r->decode);
 	free(r->rule_start);
 	free(r->snap);
 	free(r->prev);
@@ -1252,17 +1674,10 @@ static void run_free(struct run *r)
 
 /* --- the other capture backends (feedgate/backend.h) ---------------------------------------- */
 
-struct run_backend_sinks {
-	struct run *r;
-	unsigned int n;
-	struct fg_pipeline *pipe[FG_BACKEND_MAX_THREADS];
-};
-
 /* The sinks' part of the summary (fg_backend_summary's extra). */
 static void run_backend_extra(void *ctx, FILE *f, bool json)
 {
-	struct run_backend_sinks *sk = ctx;
-	struct run *r = sk->r;
+	struct run *r = ctx;
 
 	if (r->pcap && json)
 		fprintf(f, ",\"pcap\":{\"file\":\"%s\",\"written\":%llu,\"dropped\":%llu}",
@@ -1272,32 +1687,7 @@ static void run_backend_extra(void *ctx, FILE *f, bool json)
 		fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
 			r->cfg.pcap, (unsigned long long)r->pcap->written,
 			(unsigned long long)pcap_dropped(r->pcap));
-	if (!sk->pipe[0])
-		return;
-	if (json)
-		fprintf(f, ",\"pipeline\":[");
-	for (unsigned int i = 0; i < sk->n; i++) {
-		if (json) {
-			char *buf = NULL;
-			size_t len = 0;
-			FILE *m = open_memstream(&buf, &len);
-
-			if (!m)
-				continue;
-			fg_pipeline_summary_json(sk->pipe[i], m);
-			fclose(m);
-			while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-				len--;
-			fprintf(f, "%s%.*s", i ? "," : "", (int)len, buf);
-			free(buf);
-		} else {
-			if (sk->n > 1)
-				fprintf(f, "pipeline of thread %u:\n", i);
-			fg_pipeline_summary_print(sk->pipe[i], f);
-		}
-	}
-	if (json)
-		fputc(']', f);
+	run_sinks_summary(r, f, json);
 }
 
 /*
@@ -1310,15 +1700,12 @@ static void run_backend_extra(void *ctx, FILE *f, bool json)
 static int run_backend(struct run *r, const int *cpus, int n)
 {
 	static struct fg_backend_feed feeds[FG_BACKEND_MAX_FEEDS];
-	static struct run_backend_sinks sk;
-	struct fg_sink sinks[FG_BACKEND_MAX_THREADS];
 	struct fg_backend_opts o = { 0 };
 	const struct fg_backend_ops *ops;
 	struct fg_rule_entry *rules = NULL;
 	size_t nrules = 0;
 	int status = 1;
 
-	memset(&sk, 0, sizeof(sk));
 	if (fg_backend_by_name(r->cfg.backend, &ops))
 		return 1;
 	/* The rules live in the filter's maps: it must be attached (either policy). */
@@ -1341,22 +1728,8 @@ static int run_backend(struct run *r, const int *cpus, int n)
 	o.rcvbuf = r->cfg.rcvbuf;
 	if (fg_backend_open(ops, &o, &r->bk))
 		goto out;
-	sk.r = r;
-	sk.n = fg_backend_nthreads(r->bk);
-	for (unsigned int i = 0; i < sk.n; i++) {
-		memset(&sinks[i], 0, sizeof(sinks[i]));
-		if (r->cfg.symbols || r->cfg.decode) {
-			struct fg_pipeline_config pc = { .symbols = r->cfg.symbols,
-							 .decode = r->decode };
-
-			if (fg_pipeline_new(&pc, &sk.pipe[i]))
-				goto out;
-			sinks[i] = fg_pipeline_sink(sk.pipe[i]);
-		} else if (r->pcap) {
-			sinks[i].ctx = &r->pcap->rings[i];
-			sinks[i].on_batch = pcap_sink_batch;
-		}
-	}
+	if (run_sinks_make(r, fg_backend_nthreads(r->bk), rules, nrules))
+		goto out;
 	if (r->pcap) {
 		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
 			pr_warn("run: Couldn't start the pcap writer thread\n");
@@ -1364,29 +1737,25 @@ static int run_backend(struct run *r, const int *cpus, int n)
 		}
 		r->pcap->started = true;
 	}
-	if (fg_backend_start(r->bk, cpus, sinks)) {
+	if (fg_backend_start(r->bk, cpus, r->sk.sink)) {
 		pr_warn("run: Couldn't start the receive threads\n");
 		goto out;
 	}
 	r->start_ns = fg_now_ns();
-	pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s\n", r->cfg.ifname, ops->name, sk.n,
-		sk.n == 1 ? "" : "s", o.spin ? "spinning" : "blocking", o.nfeeds,
+	pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s\n", r->cfg.ifname, ops->name,
+		r->sk.n, r->sk.n == 1 ? "" : "s", o.spin ? "spinning" : "blocking", o.nfeeds,
 		o.nfeeds == 1 ? "" : "s");
 	run_loop(r);
 	fg_backend_stop(r->bk);
 	r->end_ns = fg_now_ns();
 	if (r->pcap)
 		pcap_writer_close(r->pcap);
-	for (unsigned int i = 0; i < sk.n; i++)
-		if (sk.pipe[i])
-			fg_pipeline_finish(sk.pipe[i]);
-	if (r->decode)
-		fflush(r->decode);
-	fg_backend_summary(r->bk, stdout, r->cfg.json, r->cfg.ifname,
+	run_sinks_finish(r);
+	fg_backend_summary(r->bk, run_summary_file(r), r->cfg.json, r->cfg.ifname,
 			   (double)(r->end_ns - r->start_ns) / 1e9, rules, nrules,
-			   run_backend_extra, &sk);
-	status = 0;
-	for (unsigned int i = 0; i < sk.n; i++) {
+			   run_backend_extra, r);
+	status = run_out_status(r);
+	for (unsigned int i = 0; i < r->sk.n; i++) {
 		int e = fg_backend_thread_error(r->bk, i);
 
 		if (e) {
@@ -1397,11 +1766,7 @@ static int run_backend(struct run *r, const int *cpus, int n)
 out:
 	fg_backend_close(r->bk);
 	r->bk = NULL;
-	for (unsigned int i = 0; i < FG_BACKEND_MAX_THREADS; i++) {
-		if (sk.pipe[i])
-			fg_pipeline_free(sk.pipe[i]);
-		sk.pipe[i] = NULL;
-	}
+	run_sinks_free(r); /* before the handle goes: it removes the reply rules */
 	free(rules);
 	fg_filter_close(&r->h);
 	return status;
@@ -1430,9 +1795,14 @@ int do_run(int argc, char **argv)
 	 * discarded even while blocked: back to the default first. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	/* A closed standard output is a write error (EPIPE) the run reports and
+	 * ends on, cleanly, not a signal that kills it half way. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	r->ifindex = (int)if_nametoindex(r->cfg.ifname);
 	if (!r->ifindex) {
@@ -1449,17 +1819,6 @@ int do_run(int argc, char **argv)
 	if (!r->rule_start || !r->snap || !r->prev || !fin) {
 		pr_warn("run: %s\n", strerror(ENOMEM));
 		goto out;
-	}
-	if (r->cfg.decode) {
-		if (!strcmp(r->cfg.decode, "-")) {
-			r->decode = stdout;
-		} else {
-			r->decode = fopen(r->cfg.decode, "w");
-			if (!r->decode) {
-				pr_warn("run: --decode '%s': %s\n", r->cfg.decode, strerror(errno));
-				goto out;
-			}
-		}
 	}
 	if (r->cfg.pcap && !r->cfg.symbols && !r->cfg.decode) {
 		r->pcap = calloc(1, sizeof(*r->pcap));
@@ -1504,6 +1863,17 @@ int do_run(int argc, char **argv)
 	if (netdev_attr_read(r->cfg.ifname, "threaded", r->threaded, sizeof(r->threaded)))
 		snprintf(r->threaded, sizeof(r->threaded), "unknown");
 
+	{
+		struct fg_rule_entry *rules = NULL;
+		size_t nrules = 0;
+
+		if (fg_rule_list(&r->h, &rules, &nrules))
+			goto out;
+		ret = run_sinks_make(r, (unsigned int)n, rules, nrules);
+		free(rules);
+		if (ret)
+			goto out;
+	}
 	if (run_setup_queues(r, queues, cpus, (unsigned int)n))
 		goto out;
 	ret = run_ftab_refresh(r);
@@ -1574,13 +1944,10 @@ int do_run(int argc, char **argv)
 		fg_xsk_stats(&q->rxq.xsk, &q->xsk_end);
 		fg_queue_stats_read(&r->h, (__u32)queues[i], &q->xdp_end);
 		fg_rxq_snapshot(&q->rxq, &fin[i]);
-		if (q->pipe)
-			fg_pipeline_finish(q->pipe);
 	}
-	if (r->decode)
-		fflush(r->decode);
+	run_sinks_finish(r);
 	run_summary(r, fin);
-	status = 0;
+	status = run_out_status(r);
 out:
 	run_free(r);
 	if (have_handle)

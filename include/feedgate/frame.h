@@ -36,6 +36,9 @@ struct fg_sink {
 	void *ctx;
 	void (*on_batch)(void *ctx, const struct fg_frame *frames, unsigned int n);
 	void (*on_idle)(void *ctx, uint64_t now_ns);
+	/* Spinning loops call on_idle every idle_every empty polls (0: the loop's
+	 * default, 256); a sink that takes work from other threads wants 1. */
+	unsigned int idle_every;
 };
 
 static inline void fg_sink_batch(const struct fg_sink *s, const struct fg_frame *f, unsigned int n)

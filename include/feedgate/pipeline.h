@@ -194,6 +194,13 @@ const struct fg_seqr *fg_pipeline_stream(const struct fg_pipeline *p, unsigned i
 /* The name of line l of stream s (its GROUP:PORT), or NULL. */
 const char *fg_pipeline_stream_line(const struct fg_pipeline *p, unsigned int s, unsigned int l);
 
+/* One stream's sequencing as a JSON object (no newline) or lines for people: lines,
+ * delivered, gaps recovered and not, recovery latency, hold high-water mark. */
+void fg_pipeline_stream_json(const struct fg_pipeline *p, unsigned int s, FILE *f);
+void fg_pipeline_stream_print(const struct fg_pipeline *p, unsigned int s, FILE *f);
+/* Packets stream s received on all its lines. */
+uint64_t fg_pipeline_stream_packets(const struct fg_pipeline *p, unsigned int s);
+
 /* Summary as one JSON object (with a newline), and for people. */
 void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f);
 void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f);

@@ -260,7 +260,10 @@ static void *fg_bk_main(void *arg)
 			FG_BK_ADD(t->st.empty_polls, 1);
 			if (spin)
 				fg_bk_relax();
-			if ((!spin || ++empty % FG_BK_IDLE_EVERY == 0) && t->sink.on_idle)
+			if ((!spin || ++empty % (t->sink.idle_every ? t->sink.idle_every
+								    : FG_BK_IDLE_EVERY) ==
+					      0) &&
+			    t->sink.on_idle)
 				t->sink.on_idle(t->sink.ctx, fg_now_ns());
 			continue;
 		}

@@ -1008,6 +1008,64 @@ static uint64_t line_loss(const struct fg_seqr_stats *ss, unsigned int l)
 	return ss->delivered > got ? ss->delivered - got : 0;
 }
 
+void fg_pipeline_stream_json(const struct fg_pipeline *p, unsigned int s, FILE *f)
+{
+	const struct stream *q = &p->streams[s];
+	const struct fg_seqr_stats *ss = fg_seqr_stats(q->sq);
+	const char *session = fg_seqr_session(q->sq);
+	uint64_t pk = 0;
+
+	for (unsigned int l = 0; l < q->nlines; l++)
+		pk += ss->line[l].packets;
+	fprintf(f, "{\"name\":\"");
+	json_bytes(f, q->name, strlen(q->name));
+	fprintf(f, "\",\"session\":\"");
+	if (session)
+		json_bytes(f, session, FG_MOLD_SESSION_LEN);
+	fprintf(f,
+		"\",\"next_seq\":%llu,\"packets\":%llu,\"messages\":%llu,\"gaps\":%llu,"
+		"\"gap_messages\":%llu,\"recovered\":%llu,\"recovered_messages\":%llu,"
+		"\"duplicates\":%llu,\"held\":%llu,\"hold_high\":%llu,\"hold_full\":%llu,"
+		"\"requests\":%llu,\"request_errors\":%llu,\"replies\":%llu,"
+		"\"reply_messages\":%llu,\"replies_rejected\":{\"wrong_session\":%llu,"
+		"\"unasked\":%llu,\"malformed\":%llu,\"duplicate_messages\":%llu,"
+		"\"recv_errors\":%llu},",
+		U(fg_seqr_next(q->sq)), U(pk), U(ss->delivered), U(ss->gaps_unrecovered),
+		U(ss->msgs_unrecovered), U(ss->gaps_recovered), U(ss->msgs_recovered),
+		U(stream_dups(ss)), U(ss->held), U(ss->hold_high), U(ss->hold_full),
+		U(ss->requests), U(ss->request_errors), U(ss->replies), U(ss->reply_messages),
+		U(ss->reply_wrong_session), U(ss->reply_unasked), U(ss->reply_bad),
+		U(ss->reply_dup_messages), U(q->rr_recv_errors));
+	fprintf(f,
+		"\"recovery_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu},"
+		"\"ended\":%s,\"lines\":[",
+		U(ss->gaps_recovered), U(fg_seqr_recovery_ns(q->sq, 50)),
+		U(fg_seqr_recovery_ns(q->sq, 99)), U(fg_seqr_recovery_max_ns(q->sq)),
+		ss->end_of_session ? "true" : "false");
+	for (unsigned int l = 0; l < q->nlines; l++) {
+		const struct fg_seqr_line_stats *ls = &ss->line[l];
+
+		fprintf(f, "%s{\"name\":\"", l ? "," : "");
+		json_bytes(f, q->line_name[l], strlen(q->line_name[l]));
+		fprintf(f,
+			"\",\"packets\":%llu,\"messages\":%llu,\"duplicates\":%llu,"
+			"\"loss\":%llu,\"stale\":%llu}",
+			U(ls->packets), U(ls->messages), U(ls->duplicates), U(line_loss(ss, l)),
+			U(ls->stale));
+	}
+	fprintf(f, "]}");
+}
+
+uint64_t fg_pipeline_stream_packets(const struct fg_pipeline *p, unsigned int s)
+{
+	const struct fg_seqr_stats *ss = fg_seqr_stats(p->streams[s].sq);
+	uint64_t pk = 0;
+
+	for (unsigned int l = 0; l < FG_SEQR_MAX_LINES; l++)
+		pk += ss->line[l].packets;
+	return pk;
+}
+
 void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 {
 	const struct fg_pipeline_stats *st = &p->st;
@@ -1054,50 +1112,9 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 		U(t.unsequenced_packets), U(t.stale_packets), U(st->session_resets),
 		U(st->session_resets_skipped));
 	for (unsigned int s = 0; s < p->nstreams; s++) {
-		const struct stream *q = &p->streams[s];
-		const struct fg_seqr_stats *ss = fg_seqr_stats(q->sq);
-		const char *session = fg_seqr_session(q->sq);
-		uint64_t pk = 0;
-
-		for (unsigned int l = 0; l < q->nlines; l++)
-			pk += ss->line[l].packets;
-		fprintf(f, "%s{\"name\":\"", s ? "," : "");
-		json_bytes(f, q->name, strlen(q->name));
-		fprintf(f, "\",\"session\":\"");
-		if (session)
-			json_bytes(f, session, FG_MOLD_SESSION_LEN);
-		fprintf(f,
-			"\",\"next_seq\":%llu,\"packets\":%llu,\"messages\":%llu,\"gaps\":%llu,"
-			"\"gap_messages\":%llu,\"recovered\":%llu,\"recovered_messages\":%llu,"
-			"\"duplicates\":%llu,\"held\":%llu,\"hold_high\":%llu,\"hold_full\":%llu,"
-			"\"requests\":%llu,\"request_errors\":%llu,\"replies\":%llu,"
-			"\"reply_messages\":%llu,\"replies_rejected\":{\"wrong_session\":%llu,"
-			"\"unasked\":%llu,\"malformed\":%llu,\"duplicate_messages\":%llu,"
-			"\"recv_errors\":%llu},",
-			U(fg_seqr_next(q->sq)), U(pk), U(ss->delivered), U(ss->gaps_unrecovered),
-			U(ss->msgs_unrecovered), U(ss->gaps_recovered), U(ss->msgs_recovered),
-			U(stream_dups(ss)), U(ss->held), U(ss->hold_high), U(ss->hold_full),
-			U(ss->requests), U(ss->request_errors), U(ss->replies),
-			U(ss->reply_messages), U(ss->reply_wrong_session), U(ss->reply_unasked),
-			U(ss->reply_bad), U(ss->reply_dup_messages), U(q->rr_recv_errors));
-		fprintf(f,
-			"\"recovery_ns\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu},"
-			"\"ended\":%s,\"lines\":[",
-			U(ss->gaps_recovered), U(fg_seqr_recovery_ns(q->sq, 50)),
-			U(fg_seqr_recovery_ns(q->sq, 99)), U(fg_seqr_recovery_max_ns(q->sq)),
-			ss->end_of_session ? "true" : "false");
-		for (unsigned int l = 0; l < q->nlines; l++) {
-			const struct fg_seqr_line_stats *ls = &ss->line[l];
-
-			fprintf(f, "%s{\"name\":\"", l ? "," : "");
-			json_bytes(f, q->line_name[l], strlen(q->line_name[l]));
-			fprintf(f,
-				"\",\"packets\":%llu,\"messages\":%llu,\"duplicates\":%llu,"
-				"\"loss\":%llu,\"stale\":%llu}",
-				U(ls->packets), U(ls->messages), U(ls->duplicates),
-				U(line_loss(ss, l)), U(ls->stale));
-		}
-		fprintf(f, "]}");
+		if (s)
+			fputc(',', f);
+		fg_pipeline_stream_json(p, s, f);
 	}
 	fprintf(f, "]");
 	/* Issue 6: a full order table must be reported, not only counted. */
@@ -1112,6 +1129,41 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 			U(b.unknown_refs));
 	}
 	fprintf(f, "}\n");
+}
+
+void fg_pipeline_stream_print(const struct fg_pipeline *p, unsigned int s, FILE *f)
+{
+	const struct stream *q = &p->streams[s];
+	const struct fg_seqr_stats *ss = fg_seqr_stats(q->sq);
+	const char *session = fg_seqr_session(q->sq);
+
+	fprintf(f, "stream      %s  session '", q->name);
+	for (int i = 0; i < FG_MOLD_SESSION_LEN && session; i++)
+		fputc(session[i] >= 0x20 && session[i] < 0x7f ? session[i] : '.', f);
+	fprintf(f,
+		"'  next %llu  delivered %llu  gaps %llu (%llu messages)  recovered %llu "
+		"(%llu messages)  duplicates %llu  hold high %llu%s\n",
+		U(fg_seqr_next(q->sq)), U(ss->delivered), U(ss->gaps_unrecovered),
+		U(ss->msgs_unrecovered), U(ss->gaps_recovered), U(ss->msgs_recovered),
+		U(stream_dups(ss)), U(ss->hold_high), ss->end_of_session ? "  (ended)" : "");
+	if (ss->requests || q->rr_fd >= 0)
+		fprintf(f,
+			"  re-requests %llu (send errors %llu), replies %llu (%llu "
+			"messages; "
+			"rejected: wrong session %llu, unasked %llu, malformed %llu), "
+			"recovery p50 %.1f us p99 %.1f us max %.1f us\n",
+			U(ss->requests), U(ss->request_errors), U(ss->replies),
+			U(ss->reply_messages), U(ss->reply_wrong_session), U(ss->reply_unasked),
+			U(ss->reply_bad), (double)fg_seqr_recovery_ns(q->sq, 50) / 1e3,
+			(double)fg_seqr_recovery_ns(q->sq, 99) / 1e3,
+			(double)fg_seqr_recovery_max_ns(q->sq) / 1e3);
+	for (unsigned int l = 0; q->nlines > 1 && l < q->nlines; l++)
+		fprintf(f,
+			"  line %-24s packets %llu  first %llu  duplicates %llu  loss "
+			"%llu%s\n",
+			q->line_name[l], U(ss->line[l].packets), U(ss->line[l].messages),
+			U(ss->line[l].duplicates), U(line_loss(ss, l)),
+			ss->line[l].stale ? "  (stale packets)" : "");
 }
 
 void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
@@ -1162,41 +1214,8 @@ void fg_pipeline_summary_print(const struct fg_pipeline *p, FILE *f)
 		fprintf(f, ", %s %llu", fg_mold_bad_name(k), U(st->mold_bad[k]));
 	fprintf(f, ", unknown type %llu, length mismatch %llu, empty %llu)\n", U(st->unknown_type),
 		U(st->length_mismatch), U(st->empty_messages));
-	for (unsigned int s = 0; s < p->nstreams; s++) {
-		const struct stream *q = &p->streams[s];
-		const struct fg_seqr_stats *ss = fg_seqr_stats(q->sq);
-		const char *session = fg_seqr_session(q->sq);
-
-		fprintf(f, "stream      %s  session '", q->name);
-		for (int i = 0; i < FG_MOLD_SESSION_LEN && session; i++)
-			fputc(session[i] >= 0x20 && session[i] < 0x7f ? session[i] : '.', f);
-		fprintf(f,
-			"'  next %llu  delivered %llu  gaps %llu (%llu messages)  recovered %llu "
-			"(%llu messages)  duplicates %llu  hold high %llu%s\n",
-			U(fg_seqr_next(q->sq)), U(ss->delivered), U(ss->gaps_unrecovered),
-			U(ss->msgs_unrecovered), U(ss->gaps_recovered), U(ss->msgs_recovered),
-			U(stream_dups(ss)), U(ss->hold_high),
-			ss->end_of_session ? "  (ended)" : "");
-		if (ss->requests || q->rr_fd >= 0)
-			fprintf(f,
-				"  re-requests %llu (send errors %llu), replies %llu (%llu "
-				"messages; "
-				"rejected: wrong session %llu, unasked %llu, malformed %llu), "
-				"recovery p50 %.1f us p99 %.1f us max %.1f us\n",
-				U(ss->requests), U(ss->request_errors), U(ss->replies),
-				U(ss->reply_messages), U(ss->reply_wrong_session),
-				U(ss->reply_unasked), U(ss->reply_bad),
-				(double)fg_seqr_recovery_ns(q->sq, 50) / 1e3,
-				(double)fg_seqr_recovery_ns(q->sq, 99) / 1e3,
-				(double)fg_seqr_recovery_max_ns(q->sq) / 1e3);
-		for (unsigned int l = 0; q->nlines > 1 && l < q->nlines; l++)
-			fprintf(f,
-				"  line %-24s packets %llu  first %llu  duplicates %llu  loss "
-				"%llu%s\n",
-				q->line_name[l], U(ss->line[l].packets), U(ss->line[l].messages),
-				U(ss->line[l].duplicates), U(line_loss(ss, l)),
-				ss->line[l].stale ? "  (stale packets)" : "");
-	}
+	for (unsigned int s = 0; s < p->nstreams; s++)
+		fg_pipeline_stream_print(p, s, f);
 	if (p->books) {
 		struct fg_books_stats b;
 

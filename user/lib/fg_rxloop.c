@@ -211,7 +211,8 @@ static void fg_rxq_idle(struct fg_rxq *q, uint64_t *empty)
 		break;
 	}
 	FG_STAT_ADD(q->st.empty_polls, 1);
-	if (++*empty % FG_IDLE_EVERY == 0 || q->poll == FG_POLL_WAKEUP) {
+	if (++*empty % (q->sink.idle_every ? q->sink.idle_every : FG_IDLE_EVERY) == 0 ||
+	    q->poll == FG_POLL_WAKEUP) {
 		/* holding no feed table between bursts: let replaced ones go */
 		if (q->ftab)
 			fg_ftab_live_leave(q->ftab, q->ftab_reader,
