@@ -22,6 +22,7 @@
 #include "feedgate/capfile.h"
 #include "feedgate/pipeline.h"
 #include "fg_log.h"
+#include "fg_out.h"
 
 #define EXIT_USAGE 2
 #define REPLAY_USAGE                                                                            \
@@ -408,8 +409,9 @@ int do_replay(int argc, char **argv)
 	struct fg_capfile *c = NULL;
 	struct replay_cfg cfg;
 	FILE *decode = NULL, *out = stdout;
+	struct fg_out *dec_out = NULL;
 	uint64_t unsupported = 0;
-	int rc, ret = 1;
+	int rc, ret = 1, dec_failed = 0;
 
 	rc = replay_parse(argc, argv, &cfg);
 	if (rc)
@@ -426,17 +428,21 @@ int do_replay(int argc, char **argv)
 		return 1;
 	}
 	if (cfg.decode) {
-		if (!strcmp(cfg.decode, "-")) {
-			decode = stdout;
-			out = stderr; /* keep stdout one JSON object per line */
-		} else {
-			decode = fopen(cfg.decode, "w");
-			if (!decode) {
-				pr_warn("replay: --decode %s: %s\n", cfg.decode, strerror(errno));
-				goto out;
-			}
+		char err[256];
+
+		/* Checked, whole lines only: a full disk ends the file at its last
+		 * whole line and fails the run (fg_out.h). */
+		if (fg_out_open(cfg.decode, &dec_out, err, sizeof(err))) {
+			pr_warn("replay: --decode: %s\n", err);
+			goto out;
 		}
-		setvbuf(decode, NULL, _IOFBF, 1 << 20);
+		decode = fg_out_stream(dec_out);
+		if (!decode) {
+			pr_warn("replay: --decode: %s\n", strerror(ENOMEM));
+			goto out;
+		}
+		if (!strcmp(cfg.decode, "-"))
+			out = stderr; /* keep stdout one JSON object per line */
 	}
 
 	pc.symbols = cfg.symbols;
@@ -462,9 +468,18 @@ int do_replay(int argc, char **argv)
 	}
 
 	rc = replay_records(c, p, &unsupported);
-	if (decode && fflush(decode)) {
-		pr_warn("replay: --decode %s: %s\n", cfg.decode, strerror(errno));
-		goto out;
+	if (dec_out) {
+		struct fg_out_result res;
+		char line[512];
+
+		fg_out_close(dec_out);
+		fg_out_result(dec_out, &res);
+		if (res.err) {
+			fg_out_describe(&res, line, sizeof(line));
+			pr_warn("replay: --decode %s\n", line);
+			dec_failed = res.err !=
+				     EPIPE; /* a reader that took enough (head): a normal end */
+		}
 	}
 	if (cfg.json) {
 		summary_json(&cfg, c, p, unsupported, out);
@@ -493,10 +508,9 @@ int do_replay(int argc, char **argv)
 	if (fg_capfile_truncated(c))
 		pr_warn("replay: %s: truncated (the last record is incomplete and was skipped)\n",
 			cfg.file);
-	ret = 0;
+	ret = dec_failed ? 1 : 0;
 out:
-	if (decode && decode != stdout)
-		fclose(decode);
+	fg_out_free(dec_out); /* closes decode */
 	fg_pipeline_free(p);
 	fg_capfile_close(c);
 	return ret;

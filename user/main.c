@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* feedgate: the command line. Dispatches to one do_<cmd> per subcommand. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +15,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "attach", do_attach, "attach IFACE [--mode native|skb] [--policy drop|pass]" },
+	{ "attach", do_attach,
+	  "attach IFACE [--mode native|skb] [--policy drop|pass] [--stamp auto|meta|head|none]" },
 	{ "detach", do_detach, "detach IFACE" },
 	{ "rule", do_rule,
 	  "rule add IFACE GROUP:PORT [--src PREFIX] [--action redirect|pass|drop] [--feed NAME]\n"
@@ -31,6 +34,25 @@ static void usage(FILE *f)
 	fprintf(f, "usage: feedgate [-v] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
+}
+
+/*
+ * Whatever a command printed on standard output must have reached it:
+ * a full disk, /dev/full or a closed pipe turn a success into a failure,
+ * said once. (A reader that closed the pipe after taking what it wanted,
+ * as head does, is a normal end: no line, but the status still says it.)
+ */
+static int out_checked(int status)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+
+	if (!bad)
+		return status;
+	if (errno == EPIPE)
+		pr_warn("standard output: closed by its reader before the end\n");
+	else
+		pr_warn("standard output: write failed: %s\n", strerror(errno ? errno : EIO));
+	return status ? status : 1;
 }
 
 int main(int argc, char **argv)
@@ -56,9 +78,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fg_log_setup_libbpf();
+	/* A closed standard output is a write error said in one line, not a
+	 * silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].fn(argc - i, argv + i);
+			return out_checked(commands[c].fn(argc - i, argv + i));
 	pr_warn("unknown command '%s'; see 'feedgate --help'\n", argv[i]);
 	return 2;
 }

@@ -7,7 +7,11 @@
  *      a few packets (with and without an arbitration window);
  *   2. as one frame (Ethernet, then again as an L3 frame) through a pipeline
  *      with a symbol filter, arbitration, books and decode output;
- *   3. as a BinaryFILE-like stream of u16-prefixed messages through the raw entry.
+ *   3. as a BinaryFILE-like stream of u16-prefixed messages through the raw entry;
+ *   4. as a script for the per-feed sequencer: packets on two lines, server
+ *      replies, timer ticks and session changes in any order; what comes out
+ *      must be each sequence number at most once, in increasing order per
+ *      session, with every gap event clear of the delivered messages.
  * Nothing may read out of bounds (ASan) or hit undefined behaviour (UBSan), and
  * the counters must add up.
  */
@@ -19,6 +23,7 @@
 #include "feedgate/itch.h"
 #include "feedgate/mold.h"
 #include "feedgate/pipeline.h"
+#include "feedgate/seqr.h"
 
 static FILE *devnull;
 
@@ -138,11 +143,124 @@ static void through_pipeline(const uint8_t *data, size_t size)
 	fg_pipeline_free(p);
 }
 
+/* --- 4. the sequencer ------------------------------------------------------------------- */
+
+static struct {
+	uint64_t last; /* last sequence number delivered in this session (0: none) */
+	uint64_t gap_last; /* last number covered by a gap */
+	uint8_t rr; /* a server is configured */
+} sq;
+
+static void sq_message(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len, unsigned int line,
+		       bool in_packet)
+{
+	(void)ctx;
+	(void)msg;
+	(void)in_packet;
+	if (line >= FG_SEQR_MAX_LINES || (len && !msg))
+		abort();
+	if (!seq) /* unsequenced: passed as they come */
+		return;
+	if (seq <= sq.last || seq <= sq.gap_last)
+		abort(); /* twice, or out of order, or inside a reported gap */
+	sq.last = seq;
+}
+
+static void sq_gap(void *ctx, const struct fg_seqr_gap *g)
+{
+	(void)ctx;
+	if (g->last < g->first)
+		abort();
+	if (g->state == FG_SEQR_UNRECOVERED) {
+		if (g->first <= sq.last || g->first <= sq.gap_last)
+			abort(); /* an unrecovered gap comes before what follows it */
+		sq.gap_last = g->last;
+	} else if (g->last > sq.last || !sq.rr) {
+		abort(); /* a recovered one follows its messages, and needs a server */
+	}
+}
+
+static void sq_session(void *ctx, const char *prev, const char *session)
+{
+	(void)ctx;
+	(void)prev;
+	(void)session;
+	sq.last = sq.gap_last = 0;
+}
+
+static int sq_send(void *ctx, const uint8_t *req, unsigned int len)
+{
+	(void)ctx;
+	(void)req;
+	return len == FG_MOLD_REQUEST_LEN ? 0 : (abort(), 0);
+}
+
+static void as_seqr_script(const uint8_t *data, size_t size)
+{
+	struct fg_seqr_config c = { .hold = 64,
+				    .gap_wait_ns = 10,
+				    .retry_ns = 20,
+				    .retries = 2,
+				    .max_inflight = 3,
+				    .max_request = 5,
+				    .send_request = sq_send,
+				    .on_message = sq_message,
+				    .on_gap = sq_gap,
+				    .on_session = sq_session };
+	static uint8_t pkt[FG_MOLD_HEADER_LEN + 40 * 3];
+	struct fg_seqr *s;
+	uint64_t now = 0;
+
+	if (size < 1)
+		return;
+	memset(&sq, 0, sizeof(sq));
+	sq.rr = data[0] & 1;
+	c.rerequest = sq.rr;
+	if (fg_seqr_new(&c, &s))
+		abort();
+	/* 4 bytes a step: op, sequence number (low byte + 1), count, time step */
+	for (size_t i = 1; i + 4 <= size; i += 4) {
+		const char *session = (data[i] & 0x40) ? "SESSION002" : "SESSION001";
+		uint64_t seq = 1 + data[i + 1] + ((uint64_t)(data[i] & 0x30) << 4);
+		uint16_t count = data[i + 2] % 40;
+		struct fg_mold_packet mp;
+		uint8_t *q;
+		int bad;
+
+		now += data[i + 3];
+		if ((data[i] & 7) == 7) {
+			fg_seqr_tick(s, now);
+			continue;
+		}
+		if ((data[i] & 7) == 6)
+			count = data[i + 2] & 1 ? FG_MOLD_HEARTBEAT : FG_MOLD_END_OF_SESSION;
+		q = pkt + fg_mold_write_header(pkt, session, seq, count);
+		for (uint16_t k = 0; count != FG_MOLD_END_OF_SESSION && k < count; k++) {
+			q[0] = 0;
+			q[1] = 1;
+			q[2] = 'S';
+			q += 3;
+		}
+		if ((data[i] & 7) == 5) {
+			fg_seqr_reply(s, pkt, (unsigned int)(q - pkt), now);
+			continue;
+		}
+		if (fg_mold_parse(pkt, (size_t)(q - pkt), &mp, &bad))
+			abort();
+		fg_seqr_packet(s, data[i] & 1, &mp, now);
+	}
+	fg_seqr_flush(s, NULL);
+	if (fg_seqr_holding(s))
+		abort();
+	fg_seqr_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
 	as_mold_payload(data, size);
 	through_pipeline(data, size);
+	as_seqr_script(data, size);
 	return 0;
 }

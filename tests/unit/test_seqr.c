@@ -13,6 +13,7 @@
 #include "feedgate/mold.h"
 #include "feedgate/seqr.h"
 #include "fg_cunit.h"
+#include "fg_rrsrv.h"
 
 #define MAXEV 200000
 
@@ -500,6 +501,111 @@ static void test_seqr_random_loss_on_two_lines_with_a_server_loses_nothing(void)
 	fg_seqr_free(s);
 }
 
+/* The generator's server (fg_rrsrv) answering the sequencer's requests. */
+static struct fg_seqr *srv_seqr;
+static uint64_t srv_now;
+
+static void srv_send(void *ctx, const uint8_t *p, size_t len)
+{
+	(void)ctx;
+	fg_seqr_reply(srv_seqr, p, (unsigned int)len, srv_now);
+}
+
+static void server_round(struct fg_seqr *s, struct fg_rrsrv *srv, uint64_t now)
+{
+	unsigned int n;
+
+	srv_seqr = s;
+	srv_now = now;
+	fg_seqr_tick(s, now);
+	n = nreq;
+	nreq = 0;
+	for (unsigned int i = 0; i < n; i++)
+		fg_rrsrv_answer(srv, reqs[i], FG_MOLD_REQUEST_LEN, srv_send, NULL);
+}
+
+static void lossy_day(int mode, struct fg_seqr **sp, struct fg_rrsrv **vp)
+{
+	static uint8_t buf[4096];
+	struct fg_seqr *s = mk(4096, true); /* holds the whole day: only the server decides */
+	struct fg_rrsrv *srv;
+	uint64_t now = 0;
+
+	CU_ASSERT_FATAL(fg_rrsrv_new(1, 1024, (enum fg_rrsrv_mode)mode, &srv) == 0);
+	for (uint64_t q = 1; q <= 400; q += 4) {
+		size_t len = mkpkt(buf, "SESSION001", q, 4);
+		struct fg_mold_packet pkt;
+		int bad;
+
+		fg_rrsrv_record(srv, 0, buf, len); /* sent: the server remembers it */
+		CU_ASSERT_FATAL(fg_mold_parse(buf, len, &pkt, &bad) == 0);
+		if (q % 40 != 21) /* every tenth packet lost on both lines */
+			fg_seqr_packet(s, 0, &pkt, now);
+		now += 100;
+		server_round(s, srv, now);
+	}
+	for (int k = 0; k < 50; k++) {
+		now += 10000;
+		server_round(s, srv, now);
+	}
+	fg_seqr_flush(s, NULL);
+	*sp = s;
+	*vp = srv;
+}
+
+static void test_seqr_with_the_generator_server_recovers_everything(void)
+{
+	struct fg_seqr *s;
+	struct fg_rrsrv *srv;
+
+	lossy_day(FG_RRSRV_FULL, &s, &srv);
+	CU_ASSERT(stream_is(1, 400));
+	CU_ASSERT_EQUAL(fg_seqr_stats(s)->gaps_recovered, 10);
+	CU_ASSERT_EQUAL(fg_seqr_stats(s)->msgs_recovered, 40);
+	CU_ASSERT_EQUAL(fg_rrsrv_stats(srv)->messages, 40);
+	fg_rrsrv_free(srv);
+	fg_seqr_free(s);
+}
+
+static void test_seqr_with_a_partial_server_recovers_by_asking_again(void)
+{
+	struct fg_seqr *s;
+	struct fg_rrsrv *srv;
+
+	lossy_day(FG_RRSRV_PARTIAL, &s, &srv);
+	/* half of each request at a time: the retries ask for the rest */
+	CU_ASSERT(stream_is(1, 400));
+	CU_ASSERT_EQUAL(fg_seqr_stats(s)->msgs_unrecovered, 0);
+	CU_ASSERT(fg_rrsrv_stats(srv)->requests > 10);
+	fg_rrsrv_free(srv);
+	fg_seqr_free(s);
+}
+
+static void test_seqr_with_a_garbage_server_reports_every_gap(void)
+{
+	struct fg_seqr *s;
+	struct fg_rrsrv *srv;
+	const struct fg_seqr_stats *st;
+
+	lossy_day(FG_RRSRV_GARBAGE, &s, &srv);
+	st = fg_seqr_stats(s);
+	CU_ASSERT_EQUAL(st->gaps_unrecovered, 10);
+	CU_ASSERT_EQUAL(st->msgs_unrecovered, 40);
+	CU_ASSERT_EQUAL(st->reply_messages, 0);
+	CU_ASSERT(st->reply_bad > 0 && st->reply_wrong_session > 0);
+	/* everything else once, in order */
+	for (unsigned int i = 0, want = 1; i < nev; i++) {
+		if (evs[i].kind != 'm')
+			continue;
+		while (want % 40 >= 21 && want % 40 <= 24)
+			want++;
+		CU_ASSERT_EQUAL(evs[i].a, want);
+		want++;
+	}
+	fg_rrsrv_free(srv);
+	fg_seqr_free(s);
+}
+
 static void test_seqr_bad_configurations_are_refused(void)
 {
 	struct fg_seqr_config c = { .hold = 1000 };
@@ -529,6 +635,9 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_seqr_session_change_reports_the_old_holes_and_starts_anew),
 	FG_TEST(test_seqr_heartbeats_and_end_of_session_reveal_loss),
 	FG_TEST(test_seqr_random_loss_on_two_lines_with_a_server_loses_nothing),
+	FG_TEST(test_seqr_with_the_generator_server_recovers_everything),
+	FG_TEST(test_seqr_with_a_partial_server_recovers_by_asking_again),
+	FG_TEST(test_seqr_with_a_garbage_server_reports_every_gap),
 	FG_TEST(test_seqr_bad_configurations_are_refused),
 };
 
