@@ -9,11 +9,15 @@
 # Workloads: (a) 1 feed at 50,000 msgs/s, (b) 4 feeds at 200,000 msgs/s in
 # total (AF_PACKET generator, 1 ITCH message per packet, exact pacing);
 # full run only: (c) the highest zero-loss rate of each path (coarse
-# doubling + bisection, short probes; XDP live-frame generator in the
-# softirq layout, AF_PACKET in the threaded one; 2 messages
-# per packet), (d) 90% noise at (c)'s rate, (e) 1-ms bursts at 10x the
+# doubling + bisection, short probes; in the softirq layout the fastest
+# generator that works here, `gen --tx auto` (CMP_TX): AF_XDP TX on today's
+# kernels, XDP live frames where the kernel allows them; AF_PACKET in the
+# threaded one; 2 messages per packet), (d) 90% noise at (c)'s rate, (e)
+# 1-ms bursts at 10x the
 # mean every 100 ms (`gen --burst`), (f) packet sizes; each in two CPU
-# layouts (CMP_LAYOUTS, below; (d) and (f) in the softirq one only).
+# layouts (CMP_LAYOUTS, below; (d) and (f) in the softirq one only). Every
+# trial records the generator gen's report names, and the report says which
+# one each figure used.
 #
 #   bench/bench_compare.sh --quick   (a) and (b), 1-s trials, ~1.5 minutes
 #   bench/bench_compare.sh           the full study, <= 15 minutes (~13 here)
@@ -94,6 +98,8 @@ done
 # millisecond stalls of a shared core, as the af_packet ring (16 MB) and the
 # socket buffers (4 MB) do.
 XSK_RING=${CMP_XSK_RING:-16384}
+# gen --tx for (c), (d), (e) in the softirq layout
+STRESS_TX=${CMP_TX:-auto}
 KINDS=${CMP_KINDS:-"af_xdp:busy af_xdp:spin af_xdp:wakeup af_packet:spin af_packet:block io_uring:spin io_uring:block socket:spin socket:block testpmd:af_xdp testpmd:af_packet tcpdump"}
 RES=$OUT/trials.jsonl
 
@@ -332,6 +338,9 @@ else:
     r["error"] = "generator: " + (g.strip().splitlines() or ["no output"])[-1][:120]
 m = re.search(r"(\d+) refused by the device", g)
 r["refused"] = int(m[1]) if m else 0
+# the generator that sent, from the report's first line ("gen: af_xdp on IF (...)")
+m = re.search(r"^gen: ([a-z_]+) on ", g, re.M)
+r["gen_tx"] = m[1] if m else ("" if tx == "auto" else tx)
 r["frame_bytes"] = r["bytes"] / r["sent"] if r["sent"] else 0
 r["lat"] = {}
 r["lat_clock"] = {}
@@ -478,9 +487,11 @@ stress() {
 workloads() {
 	local kind mpp r stx
 	LAYOUT=$1
-	# the XDP live-frame generator where its batches are harmless (softirq:
-	# the receive work runs inside its call), AF_PACKET otherwise
-	stx=xdp
+	# the fastest generator that works here where the receive work runs
+	# inside its send call (softirq); AF_PACKET in the threaded layout,
+	# where XDP live frames overflow the peer's ring (AF_XDP and AF_PACKET
+	# send a refused frame again)
+	stx=$STRESS_TX
 	[ "$LAYOUT" = threaded ] && stx=afpacket
 	echo "bench_compare: layout $LAYOUT: $(layout_text)" >&2
 	# (a) and (b): AF_PACKET generator, 1 message per packet: messages/s = packets/s
@@ -511,7 +522,7 @@ workloads() {
 		kind_available "$kind" || continue
 		r=${LL[$kind]:-0}
 		[ "$r" -ge 10000 ] || r=100000
-		trial "$kind" d "$r" 1 9 2 xdp "$TRIAL_S"
+		trial "$kind" d "$r" 1 9 2 "$stx" "$TRIAL_S"
 	done
 	# (f) packet sizes: 1 feed at 100 kpps, messages per packet chosen for
 	# frames of about 64 (the smallest feed packet: 1 message), 256, 1024
@@ -715,6 +726,22 @@ def table(wl):
     return "\n".join(t)
 
 
+GEN_NAMES = {"af_xdp": "AF_XDP TX socket", "xdp": "XDP live frames",
+             "afpacket": "AF_PACKET sendmmsg"}
+
+
+def gen_used(ts, short=False):
+    """the generator(s) that sent these trials, as gen's reports named them"""
+    got = []
+    for r in ts:
+        g = r.get("gen_tx") or (r["tx"] if r["tx"] != "auto" else "")
+        if g and g not in got:
+            got.append(g)
+    if short:
+        return ", ".join(got) or "unknown"
+    return ", ".join("%s (%s)" % (g, GEN_NAMES.get(g, "?")) for g in got) or "unknown"
+
+
 def gen_line(wl):
     ts = [r for r in trials if r["wl"] == wl and r["sent"]]
     if not ts:
@@ -723,10 +750,10 @@ def gen_line(wl):
     ach = sorted(r["achieved_pps"] for r in ts)
     extra = (" " + ts[0]["gen_extra"]) if ts[0].get("gen_extra") else ""
     return ("Generator: `feedgate gen --tx %s --rate %.0f --feeds %d --noise %g "
-            "--messages-per-packet %d%s`, %s s per trial; %.0f-byte frames on average; achieved "
-            "%d-%d pps over the trials." % (ts[0]["tx"], ts[0]["rate"], ts[0]["feeds"],
-                                             ts[0]["noise"], ts[0]["mpp"], extra, ts[0]["secs"],
-                                             fb, ach[0], ach[-1]))
+            "--messages-per-packet %d%s`, sent by %s, %s s per trial; %.0f-byte frames on "
+            "average; achieved %d-%d pps over the trials." % (
+                ts[0]["tx"], ts[0]["rate"], ts[0]["feeds"], ts[0]["noise"], ts[0]["mpp"], extra,
+                gen_used(ts), ts[0]["secs"], fb, ach[0], ach[-1]))
 
 
 def rank_b(wl):
@@ -813,14 +840,17 @@ for lay in layouts:
     if cres:
         ctx = [r for r in trials if r["wl"] == "c"]
         md.append("#### (c) stress: highest zero-loss rate%s\n" % sfx)
-        md.append("`feedgate gen --tx %s`, 1 feed, 2 ITCH messages per 137-byte packet "
-                  "(msgs/s = 2 x pps). Doubling from 100 kpps until a %s-s probe loses, then "
+        fb = [r["frame_bytes"] for r in ctx if r.get("frame_bytes")]
+        md.append("`feedgate gen --tx %s`, sent by %s, 1 feed, 2 ITCH messages per packet "
+                  "(%.0f bytes on average; msgs/s = 2 x pps). Doubling from 100 kpps until a %s-s probe loses, then "
                   "bisection until the bracket is within 25%%; a lossless probe whose "
                   "generator fell short of the rate asked (by 20%% or more) ends the "
                   "doubling. A path that never lost is at the generator's ceiling, which "
                   "its receive cost holds back: three more probes at the top rate, "
                   "median reported. Coarse, short probes." % (
-                      ctx[0]["tx"] if ctx else "xdp", probe_s))
+                      ctx[0]["tx"] if ctx else "?",
+                      gen_used([r for r in trials if r["wl"] in ("c", "c_ceiling")]),
+                      sum(fb) / len(fb) if fb else 0, probe_s))
         md.append("")
         md.append("| path | highest zero-loss rate (achieved) | first lossy probe | probes (kpps asked (achieved): feed packets lost) |")
         md.append("|---|--:|--:|---|")
@@ -1004,8 +1034,8 @@ for lay in layouts:
     if lp and [r for r in trials if r["wl"] == "c"]:
         gp("set terminal pngcairo size 1000,620 noenhanced\n"
            "set output '%s'\n" % os.path.join(here, "compare_loss_vs_rate%s.png" % tag) +
-           "set title 'feed loss against offered rate (veth, %s layout: %s; c: --tx %s)'\n" % (
-               lay, where, [r for r in trials if r["wl"] == "c"][0]["tx"]) +
+           "set title 'feed loss against offered rate (veth, %s layout: %s; c: %s)'\n" % (
+               lay, where, gen_used([r for r in trials if r["wl"] == "c"], short=True)) +
            "set logscale x\nset xlabel 'offered packets/s (k, as the generator achieved them)'\nset ylabel 'feed packets lost (%)'\n"
            "set key top left\nset grid\nset yrange [-0.5:*]\n"
            "plot " + ", ".join(lp) + "\n")

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of the AF_XDP consumer on a veth pair (issue 3):
-# `feedgate gen --tx xdp` (XDP live frames, 1 feed, 1 ITCH message per
-# packet) in one namespace, `feedgate run` in the other, the receive NAPI of
-# the veth on its own core (threaded NAPI, lab.md). For each --poll mode:
+# `feedgate gen --tx $E2E_TX --pace sleep` (default auto: the fastest
+# generator that works here, AF_XDP TX on today's kernels; 1 feed, 1 ITCH
+# message per packet) in one namespace, `feedgate run` in the other, the
+# receive NAPI of the veth on its own core (threaded NAPI, lab.md). The
+# generator each figure used is read from gen's report and named in the
+# results. For each --poll mode:
 #   - the highest rate with zero loss over CONFIRM_S seconds: a doubling and
 #     bisecting search with PROBE_S-second probes, then a confirmation run
 #     at the rate found (stepped down until it holds);
@@ -10,11 +13,13 @@
 #     XDP stamp -> consumer) p50/p99/p99.9 at 100 kpps and at half the max;
 # and, in the same run, dpdk-testpmd with net_af_xdp in rxonly mode (its
 # counts only), searched the same way. Zero loss: every packet the
-# generator's program sent was accepted by the device (none refused: peer
-# ring full) and received by the consumer.
+# generator sent was accepted by the device (none refused: peer ring full;
+# the AF_XDP and AF_PACKET generators send a refused frame again, XDP live
+# frames cannot) and received by the consumer.
 #
-# Layout on a 2-core machine (lab.md): CPU 0 runs the generator (it sleeps
-# between bursts of ~20 us of traffic) and the consumer thread; CPU 1 runs
+# Layout on a 2-core machine (lab.md): CPU 0 runs the generator (--pace
+# sleep: it sleeps between bursts of ~20 us of traffic) and the consumer
+# thread; CPU 1 runs
 # the receive NAPI thread (XDP filter + copy into the UMEM). Change with
 # E2E_CPU_GEN, E2E_CPU_RX, E2E_CPU_NAPI. The NAPI thread runs SCHED_FIFO
 # (E2E_NAPI_FIFO=50; 0 = normal) so that other work on a shared machine does
@@ -43,10 +48,12 @@ CPU_GEN=${E2E_CPU_GEN:-0}
 if [ "$THREADED" = 1 ]; then CPU_RX=${E2E_CPU_RX:-0}; else CPU_RX=${E2E_CPU_RX:-1}; fi
 CPU_NAPI=${E2E_CPU_NAPI:-1}
 MAX_RATE=${E2E_MAX_RATE:-6000000}
+TX=${E2E_TX:-auto} # gen --tx: auto, af_xdp, xdp or afpacket
 NAPI_FIFO=${E2E_NAPI_FIFO:-50} # SCHED_FIFO priority of the NAPI thread; 0: normal
 F=$FEEDGATE
 OUT=$here/out/e2e
 mkdir -p "$OUT"
+: >"$OUT/gen_used" # the generator of every gen run, from its report
 
 die() {
 	echo "bench_e2e: $*" >&2
@@ -84,10 +91,15 @@ filter_up() {
 	pin_napi
 }
 
-# gen RATE SECONDS -> "sent refused" on stdout (raw report in $OUT/gen.txt)
+# gen RATE SECONDS -> "sent refused" on stdout (raw report in $OUT/gen.txt).
+# --pace sleep: the generator shares CPU_GEN with the consumer in the
+# threaded layout; a pacer spinning there would take the consumer's core.
 gen() {
-	fg_in_tx taskset -c "$CPU_GEN" "$F" gen --iface "$FG_IF_TX" --tx xdp --rate "$1" \
-		--duration "$2" --feeds 1 --messages-per-packet 1 >"$OUT/gen.txt" 2>&1
+	fg_in_tx taskset -c "$CPU_GEN" "$F" gen --iface "$FG_IF_TX" --tx "$TX" --pace sleep \
+		--rate "$1" --duration "$2" --feeds 1 --messages-per-packet 1 >"$OUT/gen.txt" 2>&1
+	# which generator sent ("gen: af_xdp on IF (...)"), packets, bytes
+	awk '$1 == "gen:" && $3 == "on" && !t { t = $2 } $1 == "sent" { s = $2; b = $8 }
+		END { if (t) print t, s + 0, b + 0 }' "$OUT/gen.txt" >>"$OUT/gen_used"
 	awk '$1 == "sent" { s = $2 } $1 == "backpressure:" { r = $(NF - 4) } END { print s + 0, r + 0 }' \
 		"$OUT/gen.txt"
 }
@@ -213,8 +225,8 @@ if [ "$THREADED" = 1 ]; then
 else
 	RXWORK="receive work in the generator's softirq on CPU $CPU_GEN (NAPI not threaded)"
 fi
-echo "bench_e2e: $(nproc) CPUs; generator on CPU $CPU_GEN, consumer on CPU $CPU_RX, $RXWORK;" \
-	"load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "bench_e2e: $(nproc) CPUs; generator (gen --tx $TX) on CPU $CPU_GEN, consumer on CPU $CPU_RX," \
+	"$RXWORK; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 declare -A ASKED MAX L100 LHALF
 for mode in $MODES; do
 	read -r ASKED[$mode] MAX[$mode] <<<"$(search "$mode")"
@@ -238,9 +250,34 @@ fi
 
 python3 - "$here" "$OUT" "$CPU_GEN" "$CPU_RX" "$CPU_NAPI" "$CONFIRM_S" "$TPMD" "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	"$(for m in $MODES; do echo "$m|${MAX[$m]}|${L100[$m]}|${LHALF[$m]}|${ASKED[$m]}"; done)" "$RXWORK" \
-	"$([ "$THREADED" = 1 ] && echo threaded || echo softirq)" "${TPMD_ASKED:-0}" <<'EOF'
+	"$([ "$THREADED" = 1 ] && echo threaded || echo softirq)" "${TPMD_ASKED:-0}" "$TX" <<'EOF'
 import os, sys, subprocess
-here, out, cg, cr, cn, conf, tpmd, load, rows, rxwork, tag, tpmd_asked = sys.argv[1:13]
+here, out, cg, cr, cn, conf, tpmd, load, rows, rxwork, tag, tpmd_asked, tx = sys.argv[1:14]
+# the generators gen's reports named, in the order first used; frame sizes
+used, npk, nby = [], 0, 0
+for line in open(os.path.join(out, "gen_used")):
+    w = line.split()
+    if len(w) != 3:
+        continue
+    if w[0] not in used:
+        used.append(w[0])
+    npk, nby = npk + int(w[1]), nby + int(w[2])
+if used == ["xdp"]:
+    frames = ("137-byte frames (one MoldUDP64 packet with an Add Order and its Order Delete: "
+              "the XDP generator's template)")
+else:
+    frames = ("%.0f-byte frames on average (one MoldUDP64 packet with one message of a "
+              "generated ITCH day)" % (nby / npk if npk else 0))
+GEN = {
+    "af_xdp": ("AF_XDP TX socket, copy mode",
+               "CLOCK_MONOTONIC written into the frame just before the sendto() that hands it "
+               "to the kernel"),
+    "xdp": ("XDP live frames", "bpf_ktime_get_ns in the generator's XDP program"),
+    "afpacket": ("AF_PACKET sendmmsg", "CLOCK_MONOTONIC written just before the sendmmsg()"),
+}
+gen_text = " and ".join("%s (%s)" % (g, GEN.get(g, ("?", ""))[0]) for g in used) or "none ran"
+stamp_text = "; ".join(GEN[g][1] + (" (%s)" % g if len(used) > 1 else "")
+                       for g in used if g in GEN) or "the generator's send stamp"
 lines = [r.split("|") for r in rows.splitlines() if r]
 def mpps(v, asked="0"):
     if not (v.isdigit() and int(v) > 0):
@@ -263,12 +300,12 @@ if tpmd.isdigit():
 else:
     t.append("| dpdk-testpmd net_af_xdp rxonly | %s | | | |" % tpmd)
 layout = ("veth pair between two namespaces, 1 queue, copy mode (veth has no zero-copy), "
-          "137-byte frames (one MoldUDP64 packet with an Add Order and its Order Delete); "
-          "generator `feedgate gen --tx xdp` (XDP live frames) on CPU %s, consumer thread on "
+          "%s; "
+          "generator `feedgate gen --tx %s --pace sleep`: %s, on CPU %s; consumer thread on "
           "CPU %s, %s; load average at the end %s. "
-          "One-way = generator send stamp (bpf_ktime_get_ns in the generator's XDP program) to "
+          "One-way = generator send stamp (%s) to "
           "the consumer taking the frame off its RX ring; XDP->consumer = the filter's stamp "
-          "to the same moment." % (cg, cr, rxwork, load))
+          "to the same moment." % (frames, tx, gen_text, cg, cr, rxwork, load, stamp_text))
 table = "\n".join(t)
 print(table)
 print()
@@ -293,15 +330,16 @@ for t in ("threaded", "softirq"):
         nxt = part.find("#### Layout: ", 1)
         parts.append((part[:nxt] if nxt > 0 else part).rstrip("\n") + "\n")
 body = ("## End-to-end: AF_XDP consumer on veth (`make bench-e2e`)\n\n"
-        "Zero loss = every frame the generator's program sent was accepted by the sending "
+        "Zero loss = every frame the generator sent was accepted by the sending "
         "veth (none refused because the peer's 256-entry ring was full) and taken by the "
         "consumer. `E2E_THREADED=0 make bench-e2e` measures the softirq layout.\n\n"
-        "The threaded figures measure the generator, not the consumers: the XDP live-frame "
-        "generator hands the veth 64-256 frames per BPF_PROG_RUN call, and with NAPI in a "
-        "kernel thread the peer's 256-entry ring fills before that thread runs; the frames "
-        "refused then count as loss at any rate, for testpmd as for feedgate. "
-        "`make bench-compare` measures the threaded layout with the AF_PACKET generator, "
-        "which veth's qdisc holds back instead of dropping (see its section).\n\n" +
+        "Each layout names the generator its figures used (`gen --tx auto` takes the fastest "
+        "that works on the machine). With XDP live frames (`--tx xdp`) the threaded figures "
+        "measure the generator, not the consumers: it hands the veth 64-256 frames per "
+        "BPF_PROG_RUN call, and with NAPI in a kernel thread the peer's 256-entry ring fills "
+        "before that thread runs; the frames refused then count as loss at any rate, for "
+        "testpmd as for feedgate. The AF_XDP and AF_PACKET generators send a frame the veth "
+        "refuses again (counted as retried, not lost).\n\n" +
         "\n".join(parts))
 open(os.path.join(here, "e2e_results.md"), "w").write(body)
 res = os.path.join(here, "RESULTS.md")

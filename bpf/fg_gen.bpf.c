@@ -15,6 +15,9 @@
  *     in user/lib/fg_gen.h) with bpf_ktime_get_ns() = CLOCK_MONOTONIC.
  *   noise frames (passthrough == 1): sent unchanged, counted.
  *
+ *   probe (probe == 1): the trial run user space makes before sending, to
+ *     learn whether the kernel allows live frames at all; dropped.
+ *
  * User space also attaches it to an idle interface (lo): see the first test
  * in fg_gen_xdp().
  *
@@ -51,6 +54,8 @@ const volatile __u8 feed_mac[FG_GEN_XDP_MAX_FEEDS][6];
 const volatile char feed_session[FG_GEN_XDP_MAX_FEEDS][10];
 
 /* State and counters, read and written by user space between runs. */
+__u32 probe; /* the trial run before sending: drop the frame, count the run */
+__u64 probe_runs;
 __u32 passthrough;
 __u32 next_feed;
 __u32 pkt_no;
@@ -90,6 +95,12 @@ int fg_gen_xdp(struct xdp_md *ctx)
 	 * repatch it (an RCU grace period each): real traffic passes. */
 	if (ctx->ingress_ifindex != tx_ifindex)
 		return XDP_PASS;
+	/* User space asks the kernel for one live-frames run before it sends
+	 * anything (some kernels refuse them): nothing must leave then. */
+	if (probe) {
+		probe_runs++;
+		return XDP_DROP;
+	}
 	if (passthrough) {
 		noise_packets++;
 		return XDP_TX;

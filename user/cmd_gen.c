@@ -4,15 +4,31 @@
  * builds the packets), paced at --rate packets per second (feed and noise
  * packets alike), to a pcap file or out of an interface:
  *
+ *   --tx af_xdp    an AF_XDP socket per transmit queue (user/lib/fg_xsk_tx.c):
+ *                  packets are built straight into the UMEM, stamped and put
+ *                  on the TX ring, and a sendto() hands them to the driver
+ *                  (copy mode: its normal xmit, on veth into the peer;
+ *                  zero-copy where the driver has it). A feed keeps one
+ *                  queue, noise takes them in turn. Sent = what the kernel
+ *                  gave back on the completion ring.
+ *   --tx xdp       BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES on a
+ *                  template (bpf/fg_gen.bpf.c): millions of packets per
+ *                  second; every frame comes out of the same template. Some
+ *                  kernels refuse live frames: a one-frame trial run (which
+ *                  the program drops) finds out before anything is sent.
  *   --tx afpacket  AF_PACKET sendmmsg(), PACKET_QDISC_BYPASS on single-queue
  *                  devices. On a multi-queue device the packets take the
  *                  normal transmit path instead, whose queue choice hashes
  *                  the flow (the bypass would pick the queue of the sending
  *                  CPU), so that feeds spread over the receive queues of a
  *                  veth peer as they would over a NIC's RSS.
- *   --tx xdp       BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES on a
- *                  template (bpf/fg_gen.bpf.c): millions of packets per
- *                  second; every frame comes out of the same template.
+ *   --tx auto      (default) the first of those that works here, in the
+ *                  order of fg_gen_tx_auto_order[]; the choice is printed.
+ *
+ * --pace sleep (af_xdp, afpacket) waits for the schedule by sleeping only,
+ * leaving the CPU to a consumer on the same core; the default spins the
+ * last 50 us before each packet, for exact pacing. XDP live frames always
+ * sleep.
  *
  * --burst F keeps --rate as the mean but sends it in bursts: F times the
  * rate for --burst-len (1ms) at the start of every --burst-every (100ms),
@@ -49,14 +65,14 @@
 #include "fg_gen.h"
 #include "fg_loader.h"
 #include "fg_log.h"
+#include "fg_xsk_tx.h"
 
 #define EXIT_USAGE 2
-#define GEN_USAGE                                                                               \
-	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"           \
-	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"     \
-	"               [--tx afpacket|xdp] [--itch-stamps] [--burst FACTOR [--burst-len DUR] " \
-	"[--burst-every "                                                                       \
-	"DUR]]"
+#define GEN_USAGE                                                                              \
+	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"          \
+	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"    \
+	"               [--tx af_xdp|xdp|afpacket|auto] [--pace spin|sleep] [--itch-stamps]\n" \
+	"               [--burst FACTOR [--burst-len DUR] [--burst-every DUR]]"
 
 const char cmd_gen_usage[] = GEN_USAGE;
 
@@ -74,7 +90,7 @@ const char cmd_gen_usage[] = GEN_USAGE;
 struct gen_cfg {
 	const char *pcap;
 	const char *iface;
-	const char *tx;
+	enum fg_gen_tx tx; /* as asked; FG_GEN_TX_AUTO unless --tx says otherwise */
 	double rate; /* 0 = as fast as the path goes */
 	uint64_t count;
 	double duration;
@@ -82,8 +98,9 @@ struct gen_cfg {
 	double noise;
 	uint32_t mpp;
 	uint64_t seed;
-	bool xdp;
 	bool itch_stamps; /* ITCH timestamps = send time (always with --tx xdp) */
+	const char *pace; /* --pace as given, NULL = default */
+	bool pace_sleep; /* af_xdp, afpacket: wait by sleeping only (xdp always does) */
 	double burst; /* factor; 0 = evenly paced */
 	uint64_t burst_len_ns, burst_every_ns;
 	const char *burst_len_arg, *burst_every_arg; /* as given, NULL = default */
@@ -98,14 +115,19 @@ static void gen_on_signal(int sig)
 }
 
 struct gen_result {
-	uint64_t sent; /* packets accepted by the output */
+	enum fg_gen_tx tx; /* the path that sent (never AUTO once sending) */
+	uint64_t sent; /* packets the output accepted (af_xdp: completed, not refused) */
 	uint64_t bytes;
 	uint64_t first_ns, last_ns;
 	uint64_t waits; /* times the output pushed back (ENOBUFS, EAGAIN) */
 	uint64_t retried; /* packets sent again after a push back */
-	uint64_t tx_errors; /* XDP: frames the device refused (peer ring full) */
+	uint64_t tx_errors; /* frames the device refused (veth: peer ring full) */
+	uint64_t lost; /* af_xdp: handed to the kernel, never completed */
 	bool bypass;
 	uint32_t txqs;
+	/* af_xdp */
+	bool zerocopy;
+	uint32_t xsk_queues, xsk_budget;
 };
 
 /* --- options ------------------------------------------------------------------------------ */
@@ -152,7 +174,7 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 	c->feeds = 1;
 	c->mpp = 4;
 	c->seed = 1;
-	c->tx = "afpacket";
+	c->tx = FG_GEN_TX_AUTO;
 	c->burst_len_ns = GEN_BURST_LEN_NS;
 	c->burst_every_ns = GEN_BURST_EVERY_NS;
 	for (int i = 1; i < argc; i++) {
@@ -172,7 +194,7 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		      GEN_OPT("--count") || GEN_OPT("--duration") || GEN_OPT("--feeds") ||
 		      GEN_OPT("--noise") || GEN_OPT("--messages-per-packet") || GEN_OPT("--seed") ||
 		      GEN_OPT("--tx") || GEN_OPT("--burst") || GEN_OPT("--burst-len") ||
-		      GEN_OPT("--burst-every"))) {
+		      GEN_OPT("--burst-every") || GEN_OPT("--pace"))) {
 			if (a[0] == '-')
 				pr_warn("gen: unknown option '%.*s' (usage: feedgate %s)\n",
 					(int)len, a, GEN_USAGE);
@@ -195,12 +217,17 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		} else if (GEN_OPT("--iface")) {
 			c->iface = v;
 		} else if (GEN_OPT("--tx")) {
-			if (strcmp(v, "afpacket") && strcmp(v, "xdp")) {
-				pr_warn("gen: --tx '%s': use afpacket or xdp\n", v);
+			if (fg_gen_tx_parse(v, &c->tx)) {
+				pr_warn("gen: --tx '%s': use " FG_GEN_TX_NAMES "\n", v);
 				return -1;
 			}
-			c->tx = v;
-			c->xdp = !strcmp(v, "xdp");
+		} else if (GEN_OPT("--pace")) {
+			if (strcmp(v, "spin") && strcmp(v, "sleep")) {
+				pr_warn("gen: --pace '%s': use spin or sleep\n", v);
+				return -1;
+			}
+			c->pace = v;
+			c->pace_sleep = !strcmp(v, "sleep");
 		} else if (GEN_OPT("--rate")) {
 			if (gen_num("--rate", v, 0, 1e8, &c->rate))
 				return -1;
@@ -273,15 +300,24 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 			GEN_USAGE);
 		return -1;
 	}
-	if (c->xdp && c->pcap) {
-		pr_warn("gen: --tx xdp sends on an interface; it does not go with --pcap\n");
+	if (c->tx != FG_GEN_TX_AUTO && c->pcap) {
+		pr_warn("gen: --tx %s sends on an interface; it does not go with --pcap\n",
+			fg_gen_tx_name(c->tx));
 		return -1;
 	}
 	if (c->pcap && !(c->rate > 0)) {
 		pr_warn("gen: --pcap needs a --rate above 0 (it sets the capture timestamps)\n");
 		return -1;
 	}
-	if (c->xdp && c->mpp > 2 * GEN_XDP_MAX_PAIRS) {
+	if (c->pace && c->pcap) {
+		pr_warn("gen: --pace paces sending on an interface; it does not go with --pcap\n");
+		return -1;
+	}
+	if (c->tx == FG_GEN_TX_XDP && c->pace && !c->pace_sleep) {
+		pr_warn("gen: --pace spin: --tx xdp sends in bursts and paces by sleeping only\n");
+		return -1;
+	}
+	if (c->tx == FG_GEN_TX_XDP && c->mpp > 2 * GEN_XDP_MAX_PAIRS) {
 		pr_warn("gen: --tx xdp: at most %u messages per packet\n", 2 * GEN_XDP_MAX_PAIRS);
 		return -1;
 	}
@@ -327,7 +363,7 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 
 /* --- interface facts ------------------------------------------------------------------------ */
 
-static int iface_info(const char *ifname, uint8_t mac[6], uint32_t *ip, uint32_t *txqs)
+static int iface_info(const char *ifname, uint8_t mac[6], uint32_t *ip, uint32_t *txqs, bool *up)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
 	struct ifreq ifr;
@@ -344,6 +380,7 @@ static int iface_info(const char *ifname, uint8_t mac[6], uint32_t *ip, uint32_t
 		return ret;
 	}
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	*up = !ioctl(fd, SIOCGIFFLAGS, &ifr) && (ifr.ifr_flags & IFF_UP);
 	*ip = htonl(0x0a000001); /* 10.0.0.1 when the interface has no address */
 	if (!ioctl(fd, SIOCGIFADDR, &ifr))
 		memcpy(ip, &((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr, 4);
@@ -362,6 +399,25 @@ static void gen_pacer_init(const struct gen_cfg *c, struct fg_pacer *p, uint64_t
 	if (!(c->burst > 0) ||
 	    fg_pace_init_burst(p, c->rate, c->burst, c->burst_len_ns, c->burst_every_ns, start))
 		fg_pace_init(p, c->rate, start);
+}
+
+/*
+ * Wait until packet `next` is due; how many are due (1..max). Spinning the
+ * last 50 us keeps every packet on time (the default); --pace sleep waits
+ * by sleeping only, until about 20 us of traffic is due, and leaves the CPU
+ * to whoever shares it (a consumer on the same core), bursty at the scale
+ * of the timer slack.
+ */
+static unsigned int gen_pace(const struct gen_cfg *c, const struct fg_pacer *p, uint64_t next,
+			     unsigned int max)
+{
+	unsigned int min;
+
+	if (!c->pace_sleep)
+		return fg_pace_wait(p, next, max, &gen_stop);
+	min = (unsigned int)(c->rate * 20e-6);
+	min = min < 1 ? 1 : (min > max ? max : min);
+	return fg_pace_wait_sleep(p, next, min, max, &gen_stop);
 }
 
 static bool gen_done(const struct gen_cfg *c, uint64_t sent, uint64_t start, uint64_t now)
@@ -473,7 +529,7 @@ static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 		int n;
 
 		if (!pending) {
-			want = fg_pace_wait(&pacer, res->sent, GEN_BURST, &gen_stop);
+			want = gen_pace(c, &pacer, res->sent, GEN_BURST);
 			if (gen_stop)
 				break;
 			if (c->count && want > c->count - res->sent)
@@ -612,59 +668,94 @@ static uint8_t *xdp_put_pair(uint8_t *q, uint16_t locate, const char stock[8], u
 	return q + 19;
 }
 
-static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, int ifindex, struct gen_result *res)
-{
-	static uint8_t feed_tpl[FG_GEN_MAX_FRAME], noise_tpl[FG_GEN_NKINDS][FG_GEN_MAX_FRAME];
-	uint32_t noise_len[FG_GEN_NKINDS] = { 0 };
+/* The XDP live-frames sender, loaded and probed, ready to send. */
+struct gen_xdp {
 	struct fg_gen_bpf *skel;
-	struct bpf_link *lo_link = NULL;
-	struct fg_gen_pkt np;
-	struct fg_pacer pacer;
-	/* whole A/D pairs: an odd --messages-per-packet is rounded up */
-	uint32_t npairs = (c->mpp + 1) / 2, count = 2 * npairs, feed_len;
-	uint64_t start, err0, noise_sent[FG_GEN_NKINDS] = { 0 };
-	double noise_acc = 0;
-	uint8_t *q;
-	int prog_fd, ret = 0;
-	unsigned int nk = 0, burst;
+	struct bpf_link *lo_link;
+	int prog_fd;
+	uint32_t count, feed_len; /* messages per feed frame, its length */
+	uint32_t noise_len[FG_GEN_NKINDS];
+	uint8_t feed_tpl[FG_GEN_MAX_FRAME];
+	uint8_t noise_tpl[FG_GEN_NKINDS][FG_GEN_MAX_FRAME];
+};
 
-	if (c->feeds > GEN_XDP_MAX_FEEDS) {
-		pr_warn("gen: --tx xdp: at most %u feeds\n", GEN_XDP_MAX_FEEDS);
+static void gen_xdp_close(struct gen_xdp *x)
+{
+	if (!x)
+		return;
+	bpf_link__destroy(x->lo_link);
+	fg_gen_bpf__destroy(x->skel);
+	free(x);
+}
+
+/*
+ * Build the templates, load the program and make one live-frames run of
+ * one frame, which the program drops: some kernels refuse live frames
+ * (EPERM even for root), and that must be known before anything is sent.
+ * 0 and *out, or -errno and why (one clause, no "feedgate:").
+ */
+static int gen_xdp_open(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
+			struct gen_xdp **out, char *why, size_t whylen)
+{
+	/* whole A/D pairs: an odd --messages-per-packet is rounded up */
+	uint32_t npairs = (c->mpp + 1) / 2;
+	struct xdp_md ctx = { .ingress_ifindex = (uint32_t)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, probe, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .repeat = 1, .batch_size = 1);
+	struct fg_gen_pkt np;
+	struct gen_xdp *x;
+	uint8_t *q, *tpl;
+	int ret;
+
+	if (c->mpp > 2 * GEN_XDP_MAX_PAIRS || c->feeds > GEN_XDP_MAX_FEEDS) {
+		fg_errf(why, whylen,
+			"XDP live frames carry at most %u messages per packet, %u feeds",
+			2 * GEN_XDP_MAX_PAIRS, GEN_XDP_MAX_FEEDS);
 		return -EINVAL;
 	}
-	skel = fg_gen_bpf__open();
-	if (!skel) {
-		pr_warn("gen: Couldn't open the generator's XDP program: %s\n", strerror(errno));
-		return -errno;
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		fg_errf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	x->count = 2 * npairs;
+	x->skel = fg_gen_bpf__open();
+	if (!x->skel) {
+		ret = -errno;
+		fg_errf(why, whylen, "Couldn't open the generator's XDP program: %s",
+			strerror(-ret));
+		goto fail;
 	}
 	/* The template: a feed 0 packet of A/D pairs; the program rewrites the
 	 * per-feed fields (the IP checksum from the table below). */
-	q = feed_tpl + FG_GEN_OFF_MOLD + FG_MOLD_HEADER_LEN;
+	tpl = x->feed_tpl;
+	q = tpl + FG_GEN_OFF_MOLD + FG_MOLD_HEADER_LEN;
 	for (uint32_t i = 0; i < npairs; i++)
 		q = xdp_put_pair(q, (uint16_t)(1 + i % 8), "FGATE   ", 1000000 + 100 * i,
 				 i & 1 ? 'S' : 'B');
 	{
 		const struct fg_gen_feed_stats *f0 = fg_gen_feed(g, 0);
-		uint16_t udp_len = (uint16_t)(q - (feed_tpl + FG_GEN_OFF_UDP));
-		uint8_t *ip = feed_tpl + FG_GEN_OFF_IP;
+		uint16_t udp_len = (uint16_t)(q - (tpl + FG_GEN_OFF_UDP));
+		uint8_t *ip = tpl + FG_GEN_OFF_IP;
 		const struct fg_gen_config *gc = fg_gen_config(g);
+		struct fg_gen_bpf *skel = x->skel;
 
-		fg_mold_write_header(feed_tpl + FG_GEN_OFF_MOLD, f0->session, 1, (uint16_t)count);
-		feed_tpl[0] = 0x01;
-		memcpy(feed_tpl + 6, gc->src_mac, 6);
-		fg_put_be16(feed_tpl + 12, 0x0800);
+		fg_mold_write_header(tpl + FG_GEN_OFF_MOLD, f0->session, 1, (uint16_t)x->count);
+		tpl[0] = 0x01;
+		memcpy(tpl + 6, gc->src_mac, 6);
+		fg_put_be16(tpl + 12, 0x0800);
 		ip[0] = 0x45;
 		fg_put_be16(ip + 2, (uint16_t)(udp_len + 20));
 		fg_put_be16(ip + 6, 0x4000);
 		ip[8] = 32;
 		ip[9] = 17;
 		memcpy(ip + 12, &gc->src_ip, 4);
-		fg_put_be16(feed_tpl + FG_GEN_OFF_UDP + 4, udp_len);
+		fg_put_be16(tpl + FG_GEN_OFF_UDP + 4, udp_len);
 		fg_put_be64(q, 0);
 		fg_put_be32(q + 8, 0);
 		fg_put_be32(q + 12, FG_GEN_TRAILER_MAGIC);
-		feed_len = (uint32_t)(q + FG_GEN_TRAILER_LEN - feed_tpl);
-		skel->rodata->trailer_off = (uint32_t)(q - feed_tpl);
+		x->feed_len = (uint32_t)(q + FG_GEN_TRAILER_LEN - tpl);
+		skel->rodata->trailer_off = (uint32_t)(q - tpl);
 		for (uint32_t f = 0; f < c->feeds; f++) {
 			const struct fg_gen_feed_stats *fs = fg_gen_feed(g, f);
 			uint32_t sum = 0;
@@ -689,32 +780,68 @@ static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, int ifindex, struc
 			skel->rodata->feed_mac[f][5] = (uint8_t)ntohl(fs->group);
 			memcpy((void *)skel->rodata->feed_session[f], fs->session, 10);
 		}
+		skel->rodata->tx_ifindex = (uint32_t)ifindex;
+		skel->rodata->nfeeds = c->feeds;
+		skel->rodata->npairs = npairs;
+		skel->rodata->msg_count = (uint16_t)x->count;
 	}
-	skel->rodata->tx_ifindex = (uint32_t)ifindex;
-	skel->rodata->nfeeds = c->feeds;
-	skel->rodata->npairs = npairs;
-	skel->rodata->msg_count = (uint16_t)count;
-	if (fg_gen_bpf__load(skel)) {
+	if (fg_gen_bpf__load(x->skel)) {
 		ret = -errno;
-		pr_warn("gen: Couldn't load the generator's XDP program: %s\n", strerror(errno));
-		goto out;
+		fg_errf(why, whylen, "Couldn't load the generator's XDP program: %s",
+			strerror(-ret));
+		goto fail;
 	}
+	x->prog_fd = bpf_program__fd(x->skel->progs.fg_gen_xdp);
+	x->skel->bss->probe = 1;
+	probe.data_in = x->feed_tpl;
+	probe.data_size_in = x->feed_len;
+	ctx.data_end = x->feed_len;
+	if (bpf_prog_test_run_opts(x->prog_fd, &probe)) {
+		ret = -errno;
+		fg_errf(why, whylen,
+			"this kernel refuses XDP live frames (BPF_PROG_RUN with "
+			"BPF_F_TEST_XDP_LIVE_FRAMES: %s)",
+			strerror(-ret));
+		goto fail;
+	}
+	if (x->skel->bss->probe_runs != 1) {
+		ret = -EOPNOTSUPP;
+		fg_errf(why, whylen, "the XDP live-frames trial run did not run the program");
+		goto fail;
+	}
+	x->skel->bss->probe = 0;
 	for (unsigned int k = FG_GEN_NOISE_UDP_PORT; k < FG_GEN_NKINDS; k++) {
-		noise_len[k] = fg_gen_next_noise(g, k, noise_tpl[k], &np);
+		x->noise_len[k] = fg_gen_next_noise(g, k, x->noise_tpl[k], &np);
 		fg_gen_unsend(g, &np);
 	}
-	prog_fd = bpf_program__fd(skel->progs.fg_gen_xdp);
 	/* Every BPF_PROG_RUN of an XDP program puts it into the kernel's XDP
 	 * dispatcher and takes it out again, a text patch and an RCU grace
 	 * period each time (tens of ms), unless the program is attached to a
 	 * device already. So attach it to lo through a link (gone with this
 	 * process); it passes everything that is not one of its own runs. */
-	lo_link = bpf_program__attach_xdp(skel->progs.fg_gen_xdp, (int)if_nametoindex("lo"));
-	if (!lo_link || libbpf_get_error(lo_link)) {
-		lo_link = NULL;
+	x->lo_link = bpf_program__attach_xdp(x->skel->progs.fg_gen_xdp, (int)if_nametoindex("lo"));
+	if (!x->lo_link || libbpf_get_error(x->lo_link)) {
+		x->lo_link = NULL;
 		pr_info("gen: Couldn't keep the program in the XDP dispatcher (lo busy?): every "
 			"BPF_PROG_RUN costs a grace period, rates will be low\n");
 	}
+	*out = x;
+	return 0;
+fail:
+	gen_xdp_close(x);
+	return ret;
+}
+
+static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xdp *x, int ifindex,
+		   struct gen_result *res)
+{
+	struct fg_gen_bpf *skel = x->skel;
+	struct fg_pacer pacer;
+	uint64_t start, err0, noise_sent[FG_GEN_NKINDS] = { 0 };
+	double noise_acc = 0;
+	int ret = 0;
+	unsigned int nk = 0, burst;
+
 	err0 = xdp_tx_errors(c->iface);
 	start = fg_now_ns();
 	gen_pacer_init(c, &pacer, start);
@@ -743,18 +870,18 @@ static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, int ifindex, struc
 				want = (unsigned int)noise_acc;
 			noise_acc -= want;
 			skel->bss->passthrough = 1;
-			opts.data_in = noise_tpl[kind];
-			opts.data_size_in = noise_len[kind];
+			opts.data_in = x->noise_tpl[kind];
+			opts.data_size_in = x->noise_len[kind];
 		} else {
 			noise_acc += c->noise * want;
 			skel->bss->passthrough = 0;
-			opts.data_in = feed_tpl;
-			opts.data_size_in = feed_len;
+			opts.data_in = x->feed_tpl;
+			opts.data_size_in = x->feed_len;
 		}
 		ctx.data_end = opts.data_size_in; /* the kernel wants the frame's extent */
 		opts.repeat = want;
 		now = fg_now_ns();
-		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		if (bpf_prog_test_run_opts(x->prog_fd, &opts)) {
 			ret = -errno;
 			pr_warn("gen: %s: BPF_PROG_RUN (XDP live frames) failed: %s\n", c->iface,
 				strerror(errno));
@@ -775,15 +902,481 @@ static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, int ifindex, struc
 			c->iface);
 	/* The program's own counts are the truth for feeds and sequence numbers. */
 	for (uint32_t f = 0; f < c->feeds; f++)
-		fg_gen_account_feed(g, f, skel->bss->feed_packets[f], (uint16_t)count, feed_len);
+		fg_gen_account_feed(g, f, skel->bss->feed_packets[f], (uint16_t)x->count,
+				    x->feed_len);
 	for (unsigned int k = FG_GEN_NOISE_UDP_PORT; k < FG_GEN_NKINDS; k++)
 		fg_gen_account_noise(g, k, noise_sent[k]);
 	if (skel->bss->bad_template)
 		pr_warn("gen: %llu template frames dropped by the program (bug)\n",
 			(unsigned long long)skel->bss->bad_template);
-out:
-	bpf_link__destroy(lo_link);
-	fg_gen_bpf__destroy(skel);
+	return ret;
+}
+
+/* --- AF_XDP ------------------------------------------------------------------------------- */
+
+/* Sockets at most: one per transmit queue. */
+#define GEN_XSK_MAX_QUEUES 16
+/* Packets built, stamped and sent per step when the pacer lets them. */
+#define GEN_XSK_BATCH 256
+/* How long the end of a run waits for the kernel to send and complete. */
+#define GEN_XSK_DRAIN_NS 2000000000ull
+/* A TX ring the kernel takes nothing from for this long is an error. */
+#define GEN_XSK_STALL_NS 5000000000ull
+
+struct gen_xsk_queue {
+	struct fg_xsk_tx t;
+	struct fg_gen_pkt *pk; /* per frame: the packet built into it */
+	uint8_t *out; /* per frame: 1 from build to completion */
+	uint32_t taken; /* TX index up to which the kernel has read the ring */
+};
+
+struct gen_xsk {
+	uint32_t nq;
+	bool zerocopy;
+	struct gen_xsk_queue q[GEN_XSK_MAX_QUEUES];
+};
+
+static void gen_xsk_close(struct gen_xsk *x)
+{
+	if (!x)
+		return;
+	for (uint32_t i = 0; i < x->nq; i++) {
+		fg_xsk_tx_close(&x->q[i].t);
+		free(x->q[i].pk);
+		free(x->q[i].out);
+	}
+	free(x);
+}
+
+/* A socket on every transmit queue (up to GEN_XSK_MAX_QUEUES): 0 and *out,
+ * or -errno and why. */
+static int gen_xsk_open(int ifindex, uint32_t txqs, struct gen_xsk **out, char *why, size_t whylen)
+{
+	struct gen_xsk *x = calloc(1, sizeof(*x));
+	uint32_t nq = txqs < 1 ? 1 : (txqs > GEN_XSK_MAX_QUEUES ? GEN_XSK_MAX_QUEUES : txqs);
+
+	if (!x) {
+		fg_errf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	x->zerocopy = true;
+	for (uint32_t i = 0; i < nq; i++) {
+		struct fg_xsk_tx_config tc = { .ifindex = ifindex, .queue = i, .zc = FG_ZC_AUTO };
+		struct gen_xsk_queue *q = &x->q[i];
+		int ret = fg_xsk_tx_open(&tc, &q->t, why, whylen);
+
+		if (ret) {
+			gen_xsk_close(x);
+			return ret;
+		}
+		x->nq = i + 1;
+		q->taken = q->t.submitted_prod;
+		q->pk = calloc(q->t.nframes, sizeof(*q->pk));
+		q->out = calloc(q->t.nframes, 1);
+		if (!q->pk || !q->out) {
+			gen_xsk_close(x);
+			fg_errf(why, whylen, "out of memory");
+			return -ENOMEM;
+		}
+		x->zerocopy &= q->t.zerocopy;
+	}
+	*out = x;
+	return 0;
+}
+
+/* Completions: the frames back on the free stack are sent; their bytes count. */
+static void gen_xsk_reap(struct gen_xsk_queue *q, struct gen_result *res)
+{
+	uint32_t n = fg_xsk_tx_complete(&q->t);
+
+	for (uint32_t i = q->t.nfree - n; i < q->t.nfree; i++) {
+		uint64_t f = q->t.free_addrs[i] / q->t.frame_size;
+
+		if (f < q->t.nframes && q->out[f]) {
+			q->out[f] = 0;
+			res->bytes += q->pk[f].len;
+			res->sent++;
+		}
+	}
+}
+
+/* Write the send time into the frames of TX descriptors [from, to). */
+static void gen_xsk_stamp(const struct gen_cfg *c, struct gen_xsk_queue *q, uint32_t from,
+			  uint32_t to, uint64_t now)
+{
+	for (uint32_t i = from; i != to; i++) {
+		const struct xdp_desc *d = fg_xsk_tx_desc(&q->t, i);
+		uint8_t *data = fg_xsk_tx_data(&q->t, d->addr);
+		const struct fg_gen_pkt *p = &q->pk[d->addr / q->t.frame_size];
+
+		fg_gen_stamp(data, p, now);
+		if (c->itch_stamps)
+			fg_gen_stamp_itch(data, p, now);
+	}
+}
+
+/*
+ * The device dropped the frame at TX index at - 1 (EBUSY in copy mode: veth's
+ * peer ring was full). A copy of it goes back on the ring at `at`, ahead of
+ * everything queued after it, so no feed is reordered; the dropped frame's
+ * own completion then counts for nothing. 0, or -ENOSPC when there is no
+ * frame or slot for the copy: the packet is lost and taken out of the
+ * report.
+ */
+static int gen_xsk_resend(struct gen_xsk_queue *q, struct fg_gen *g, uint32_t at,
+			  struct gen_result *res)
+{
+	const struct xdp_desc *d = fg_xsk_tx_desc(&q->t, at - 1);
+	uint64_t old = d->addr, addr, fo = old / q->t.frame_size, fn;
+	uint32_t len = d->len;
+
+	if (fo >= q->t.nframes || !q->out[fo])
+		return 0; /* not a frame of ours in flight: nothing to resend */
+	q->out[fo] = 0;
+	if (!fg_xsk_tx_take_frame(&q->t, &addr)) {
+		gen_xsk_reap(q, res);
+		if (!fg_xsk_tx_take_frame(&q->t, &addr))
+			goto lost;
+	}
+	fn = addr / q->t.frame_size;
+	if (addr != old) {
+		memcpy(fg_xsk_tx_data(&q->t, addr), fg_xsk_tx_data(&q->t, old), len);
+		q->pk[fn] = q->pk[fo];
+	}
+	if (fg_xsk_tx_push_front(&q->t, at, addr, len)) {
+		q->t.free_addrs[q->t.nfree++] = addr;
+		goto lost;
+	}
+	q->out[fn] = 1;
+	res->retried++;
+	return 0;
+lost:
+	fg_gen_unsend(g, &q->pk[fo]);
+	res->tx_errors++;
+	return -ENOSPC;
+}
+
+/*
+ * Kick every queue whose ring holds unsent descriptors. Returns how many
+ * descriptors the kernel took in this round (copy mode: sent or dropped),
+ * or -errno on a fatal error; *left = still unsent, *dropped = frames the
+ * device dropped (sent again).
+ *
+ * Copy mode needs care to know where the kernel stopped, because it only
+ * publishes its consumer index when a call sent at least one frame: a call
+ * whose first frame the device dropped (EBUSY) took that frame silently.
+ * The kernel reads the ring only inside the call, so the index before and
+ * after it tell: moved, it is the new position; unmoved, the call took
+ * nothing, or exactly the one frame it reports dropped.
+ */
+static int gen_xsk_kick_all(const struct gen_cfg *c, struct gen_xsk *x, struct fg_gen *g,
+			    struct gen_result *res, uint32_t *left, uint32_t *dropped)
+{
+	uint32_t took = 0;
+
+	*left = 0;
+	*dropped = 0;
+	for (uint32_t i = 0; i < x->nq; i++) {
+		struct gen_xsk_queue *q = &x->q[i];
+		uint32_t before = q->taken, p0, p1;
+		uint64_t k0 = q->t.kicks;
+		int err;
+
+		if (q->t.submitted_prod == q->taken)
+			continue;
+		p0 = fg_xsk_tx_consumer(&q->t);
+		err = fg_xsk_tx_kick(&q->t);
+		p1 = fg_xsk_tx_consumer(&q->t);
+		if (q->t.zerocopy) {
+			/* the driver reads the ring in its own time */
+			if ((uint32_t)(p1 - q->taken) <= q->t.submitted_prod - q->taken)
+				q->taken = p1;
+		} else if (q->t.kicks != k0) {
+			if (p1 != p0)
+				q->taken = p1;
+			else if (err == -EBUSY)
+				q->taken++;
+			if (err == -EBUSY) {
+				(*dropped)++;
+				gen_xsk_resend(q, g, q->taken, res);
+			}
+		}
+		took += q->taken - before;
+		*left += q->t.submitted_prod - q->taken;
+		if (!err || err == -EAGAIN || err == -ENOBUFS || err == -EBUSY)
+			continue;
+		pr_warn("gen: %s: AF_XDP send on queue %u failed: %s\n", c->iface, q->t.queue,
+			strerror(-err));
+		return err;
+	}
+	return (int)took;
+}
+
+static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk *x,
+		      struct gen_result *res)
+{
+	const struct timespec pause = { 0, 20000 };
+	struct fg_pacer pacer;
+	uint64_t built = 0, start, now, end, moved;
+	uint32_t rr = 0, unsent = 0, dropped;
+	int ret = 0;
+
+	start = fg_now_ns();
+	moved = start;
+	gen_pacer_init(c, &pacer, start);
+	while (!gen_stop) {
+		int took;
+
+		for (uint32_t i = 0; i < x->nq; i++)
+			gen_xsk_reap(&x->q[i], res);
+		if (!unsent) {
+			unsigned int want, n = 0;
+
+			if (gen_done(c, built, start, fg_now_ns()))
+				break;
+			want = gen_pace(c, &pacer, built, GEN_XSK_BATCH);
+			if (gen_stop)
+				break;
+			if (c->count && want > c->count - built)
+				want = (unsigned int)(c->count - built);
+			/* Build straight into the UMEM frames of each packet's queue. */
+			for (; n < want; n++) {
+				unsigned int feed = 0;
+				uint32_t idx, qi = 0;
+				struct gen_xsk_queue *q;
+				struct xdp_desc *d;
+				uint64_t f;
+
+				if (x->nq > 1) {
+					bool is_feed = fg_gen_peek(g, &feed);
+
+					qi = fg_gen_tx_queue(is_feed, feed, x->nq, &rr);
+				}
+				q = &x->q[qi];
+				if (!fg_xsk_tx_reserve(&q->t, &idx))
+					break; /* ring full or every frame out: send first */
+				d = fg_xsk_tx_desc(&q->t, idx);
+				f = d->addr / q->t.frame_size;
+				d->len = fg_gen_next(g, fg_xsk_tx_data(&q->t, d->addr), &q->pk[f]);
+				q->out[f] = 1;
+			}
+			built += n;
+			now = fg_now_ns();
+			for (uint32_t i = 0; i < x->nq; i++) {
+				struct gen_xsk_queue *q = &x->q[i];
+
+				gen_xsk_stamp(c, q, q->t.submitted_prod, q->t.tx.cached_prod, now);
+				fg_xsk_tx_submit(&q->t);
+			}
+			if (!n) {
+				/* nothing could be built: frames still out */
+				res->waits++;
+				nanosleep(&pause, NULL);
+				continue;
+			}
+		} else {
+			/* pushed back last time: still unsent, so stamp anew
+			 * (copy mode: the kernel reads them only in the kick) */
+			now = fg_now_ns();
+			if (!x->zerocopy)
+				for (uint32_t i = 0; i < x->nq; i++)
+					gen_xsk_stamp(c, &x->q[i], x->q[i].taken,
+						      x->q[i].t.submitted_prod, now);
+		}
+		took = gen_xsk_kick_all(c, x, g, res, &unsent, &dropped);
+		if (took < 0) {
+			ret = took;
+			break;
+		}
+		if (took) {
+			if (!res->first_ns)
+				res->first_ns = now;
+			res->last_ns = now;
+			moved = now;
+		} else if (unsent && now - moved > GEN_XSK_STALL_NS) {
+			pr_warn("gen: %s: the kernel took nothing off the AF_XDP TX ring for %llu "
+				"s\n",
+				c->iface, GEN_XSK_STALL_NS / 1000000000ull);
+			ret = -EIO;
+			break;
+		}
+		if ((unsent && !took) || dropped) {
+			/* the device (veth: the peer's ring) is full, or every
+			 * skb is still charged to the socket: let it drain */
+			res->waits++;
+			res->retried += unsent;
+			nanosleep(&pause, NULL);
+		}
+	}
+	/* What is on the rings goes out unless a signal stopped the run; then
+	 * wait for the kernel to complete what it took. */
+	end = fg_now_ns() + GEN_XSK_DRAIN_NS;
+	while (!ret && !gen_stop && unsent && fg_now_ns() < end) {
+		int took;
+
+		now = fg_now_ns();
+		if (!x->zerocopy)
+			for (uint32_t i = 0; i < x->nq; i++)
+				gen_xsk_stamp(c, &x->q[i], x->q[i].taken, x->q[i].t.submitted_prod,
+					      now);
+		took = gen_xsk_kick_all(c, x, g, res, &unsent, &dropped);
+		if (took < 0) {
+			ret = took;
+			break;
+		}
+		if (took)
+			res->last_ns = now;
+		if (!took || dropped)
+			nanosleep(&pause, NULL);
+		for (uint32_t i = 0; i < x->nq; i++)
+			gen_xsk_reap(&x->q[i], res);
+	}
+	for (;;) {
+		uint64_t out = 0;
+
+		for (uint32_t i = 0; i < x->nq; i++) {
+			gen_xsk_reap(&x->q[i], res);
+			out += fg_xsk_tx_in_flight(&x->q[i].t);
+		}
+		if (!out || fg_now_ns() >= end)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	/* Frames never completed were not sent, whatever happened to them:
+	 * take their packets out of the report. */
+	for (uint32_t i = 0; i < x->nq; i++) {
+		struct gen_xsk_queue *q = &x->q[i];
+		struct xdp_statistics st;
+
+		for (uint32_t f = 0; f < q->t.nframes; f++) {
+			if (q->out[f]) {
+				fg_gen_unsend(g, &q->pk[f]);
+				q->out[f] = 0;
+				res->lost++;
+			}
+		}
+		if (!fg_xsk_tx_stats(&q->t, &st) && st.tx_invalid_descs)
+			pr_warn("gen: %s: queue %u: the kernel refused %llu TX descriptors (bug)\n",
+				c->iface, q->t.queue, (unsigned long long)st.tx_invalid_descs);
+	}
+	if (res->lost && !gen_stop && !ret)
+		pr_info("gen: %s: %llu frames handed to the kernel never completed: not counted "
+			"as sent\n",
+			c->iface, (unsigned long long)res->lost);
+	return ret;
+}
+
+/* --- which path --------------------------------------------------------------------------- */
+
+/* The path and its mode, for the start line and the report: "af_xdp on fgA0
+ * (copy mode, 1 queue; picked by --tx auto)". */
+static void gen_tx_text(const struct gen_cfg *c, const struct gen_result *res, bool started,
+			char *buf, size_t len)
+{
+	const char *pick = c->tx == FG_GEN_TX_AUTO ? "picked by --tx auto" : "";
+	char mode[96] = "";
+
+	switch (res->tx) {
+	case FG_GEN_TX_AF_XDP:
+		snprintf(mode, sizeof(mode), "%s, %u queue%s%s",
+			 res->zerocopy ? "zero-copy" : "copy mode", res->xsk_queues,
+			 res->xsk_queues == 1 ? "" : "s",
+			 c->pace_sleep ? ", sleep-only pacing" : "");
+		break;
+	case FG_GEN_TX_XDP:
+		snprintf(mode, sizeof(mode), "XDP live frames");
+		break;
+	default:
+		if (started)
+			snprintf(mode, sizeof(mode), "%s%s",
+				 res->bypass ? "qdisc bypass"
+					     : "qdisc path: flows hashed over the tx queues",
+				 c->pace_sleep ? ", sleep-only pacing" : "");
+		else if (c->pace_sleep)
+			snprintf(mode, sizeof(mode), "sleep-only pacing");
+		break;
+	}
+	snprintf(buf, len, "%s on %s%s%s%s%s%s", fg_gen_tx_name(res->tx), c->iface,
+		 *mode || *pick ? " (" : "", mode, *mode && *pick ? "; " : "", pick,
+		 *mode || *pick ? ")" : "");
+}
+
+static void gen_start_line(const struct gen_cfg *c, const struct gen_result *res)
+{
+	char tx[192];
+
+	gen_tx_text(c, res, false, tx, sizeof(tx));
+	pr_info("gen: sending with %s\n", tx);
+}
+
+/* What to use when the path asked for cannot work here. */
+static const char *gen_tx_hint(enum fg_gen_tx tx)
+{
+	switch (tx) {
+	case FG_GEN_TX_AF_XDP:
+		return "use --tx afpacket";
+	case FG_GEN_TX_XDP:
+		return "use --tx af_xdp or --tx afpacket";
+	default:
+		return "check the interface";
+	}
+}
+
+/*
+ * Send out of c->iface with the path asked for, or with the first of
+ * fg_gen_tx_auto_order[] that opens (and, for XDP live frames, passes its
+ * trial run). A path asked for by name that cannot work fails here, in one
+ * line, before anything is sent.
+ */
+static int gen_iface(const struct gen_cfg *c, struct fg_gen *g, int ifindex, struct gen_result *res)
+{
+	const enum fg_gen_tx *order = fg_gen_tx_auto_order;
+	size_t n = sizeof(fg_gen_tx_auto_order) / sizeof(fg_gen_tx_auto_order[0]);
+	char why[256];
+	int ret = -EINVAL;
+
+	if (c->tx != FG_GEN_TX_AUTO) {
+		order = &c->tx;
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		res->tx = order[i];
+		snprintf(why, sizeof(why), "unknown reason");
+		if (order[i] == FG_GEN_TX_AF_XDP) {
+			struct gen_xsk *x = NULL;
+
+			ret = gen_xsk_open(ifindex, res->txqs, &x, why, sizeof(why));
+			if (!ret) {
+				res->zerocopy = x->zerocopy;
+				res->xsk_queues = x->nq;
+				res->xsk_budget = x->q[0].t.budget;
+				gen_start_line(c, res);
+				ret = gen_af_xdp(c, g, x, res);
+				gen_xsk_close(x);
+				return ret;
+			}
+		} else if (order[i] == FG_GEN_TX_XDP) {
+			struct gen_xdp *x = NULL;
+
+			ret = gen_xdp_open(c, g, ifindex, &x, why, sizeof(why));
+			if (!ret) {
+				gen_start_line(c, res);
+				ret = gen_xdp(c, g, x, ifindex, res);
+				gen_xdp_close(x);
+				return ret;
+			}
+		} else {
+			gen_start_line(c, res);
+			return gen_afpacket(c, g, ifindex, res);
+		}
+		if (c->tx != FG_GEN_TX_AUTO) {
+			pr_warn("gen: %s: --tx %s: %s; %s\n", c->iface, fg_gen_tx_name(order[i]),
+				why, gen_tx_hint(order[i]));
+			return ret;
+		}
+		pr_info("gen: --tx auto: %s does not work on %s (%s); trying the next\n",
+			fg_gen_tx_name(order[i]), c->iface, why);
+	}
 	return ret;
 }
 
@@ -798,13 +1391,15 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 	/* the rate over the n-1 gaps between the first and the last send */
 	double rate = secs > 0 && res->sent > 1 ? (double)(res->sent - 1) / secs : 0;
 
-	printf("gen: %s%s%s, %u feed%s, %u messages/packet, noise %g per feed packet, seed %llu\n",
-	       c->pcap ? "pcap " : (c->xdp ? "xdp live frames on " : "afpacket on "),
-	       c->pcap ? c->pcap : c->iface,
-	       c->pcap || c->xdp ? ""
-				 : (res->bypass ? " (qdisc bypass)"
-						: " (qdisc path: flows hashed over the tx queues)"),
-	       c->feeds, c->feeds == 1 ? "" : "s", c->xdp ? (c->mpp + 1) / 2 * 2 : c->mpp, c->noise,
+	bool xdp = !c->pcap && res->tx == FG_GEN_TX_XDP;
+	char tx[256];
+
+	if (c->pcap)
+		snprintf(tx, sizeof(tx), "pcap %s", c->pcap);
+	else
+		gen_tx_text(c, res, true, tx, sizeof(tx));
+	printf("gen: %s, %u feed%s, %u messages/packet, noise %g per feed packet, seed %llu\n", tx,
+	       c->feeds, c->feeds == 1 ? "" : "s", xdp ? (c->mpp + 1) / 2 * 2 : c->mpp, c->noise,
 	       (unsigned long long)c->seed);
 	for (uint32_t f = 0; f < c->feeds; f++) {
 		const struct fg_gen_feed_stats *fs = fg_gen_feed(g, f);
@@ -820,9 +1415,9 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		noise_pk += nc[k];
 	printf("noise packets %llu:", (unsigned long long)noise_pk);
 	for (unsigned int k = FG_GEN_NOISE_UDP_PORT; k < FG_GEN_NKINDS; k++)
-		if (!c->xdp || nc[k])
+		if (!xdp || nc[k])
 			printf(" %s %llu", fg_gen_kind_name(k), (unsigned long long)nc[k]);
-	if (c->xdp)
+	if (xdp)
 		printf(" (kinds in turn, chunk by chunk)");
 	printf("\n");
 	printf("sent %llu packets (%llu feed, %llu noise), %llu bytes in %.3f s: %.0f pps",
@@ -859,6 +1454,7 @@ int do_gen(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = gen_on_signal };
 	struct fg_gen *g = NULL;
 	int ret, ifindex = 0;
+	bool up = false;
 
 	ret = gen_parse(argc, argv, &c);
 	if (ret)
@@ -875,10 +1471,16 @@ int do_gen(int argc, char **argv)
 			pr_warn("%s: no such interface\n", c.iface);
 			return 1;
 		}
-		ret = iface_info(c.iface, gc.src_mac, &gc.src_ip, &res.txqs);
+		ret = iface_info(c.iface, gc.src_mac, &gc.src_ip, &res.txqs, &up);
 		if (ret) {
 			pr_warn("gen: %s: Couldn't read the interface address: %s\n", c.iface,
 				strerror(-ret));
+			return 1;
+		}
+		/* every path would fail at its first send, after the start line */
+		if (!up) {
+			pr_warn("gen: %s: interface is down (ip link set %s up)\n", c.iface,
+				c.iface);
 			return 1;
 		}
 	} else {
@@ -893,10 +1495,8 @@ int do_gen(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (c.pcap)
 		ret = gen_pcap(&c, g, &res);
-	else if (c.xdp)
-		ret = gen_xdp(&c, g, ifindex, &res);
 	else
-		ret = gen_afpacket(&c, g, ifindex, &res);
+		ret = gen_iface(&c, g, ifindex, &res);
 	if (!ret || res.sent)
 		gen_report(&c, g, &res);
 	fg_gen_free(g);

@@ -19,7 +19,11 @@
 #                            on the receiving end: mean rate and burst shape,
 #                            loose tolerances (a shared 2-core machine)
 #   veth_afpacket_even_fails_check   the loose check refuses evenly paced traffic
-#   veth_xdp_burst           --tx xdp (live frames, sleep-only pacing) likewise
+#   veth_af_xdp_burst        --tx af_xdp (AF_XDP TX socket, copy mode on veth)
+#                            likewise
+#   veth_xdp_burst           --tx xdp (live frames, sleep-only pacing) likewise;
+#                            SKIPPED with gen's one-line reason where the kernel
+#                            refuses XDP live frames
 #   errors                   --burst 0.5, --burst 200 (F x 1ms >= 100ms),
 #                            --burst-len junk, --burst-len without --burst:
 #                            one stderr line each, exit 2
@@ -214,13 +218,13 @@ fg_end
 
 # --- over a veth pair ------------------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
-	for c in veth_afpacket_burst veth_afpacket_even_fails_check veth_xdp_burst; do
+	for c in veth_afpacket_burst veth_afpacket_even_fails_check veth_af_xdp_burst veth_xdp_burst; do
 		echo "SKIPPED $c: needs root"
 	done
 	exit 0
 fi
 if ! command -v tcpdump >/dev/null || ! command -v nsenter >/dev/null; then
-	for c in veth_afpacket_burst veth_afpacket_even_fails_check veth_xdp_burst; do
+	for c in veth_afpacket_burst veth_afpacket_even_fails_check veth_af_xdp_burst veth_xdp_burst; do
 		echo "SKIPPED $c: tcpdump or nsenter not installed (make deps)"
 	done
 	exit 0
@@ -292,10 +296,39 @@ elif [[ $res != *"check failed: "*"density ratio"* ]]; then
 fi
 fg_end "refused as it should be: $res"
 
+fg_begin veth_af_xdp_burst
+# no program needed on the receiving end: copy-mode AF_XDP TX goes through
+# the veth's normal transmit path into the peer
+capture "$T/axdp" --tx af_xdp --burst $FACTOR
+report_ok "$T/axdp.txt"
+grep -q "^gen: af_xdp on $FG_IF_TX " "$T/axdp.txt" ||
+	fg_bad "report does not name af_xdp: $(head -1 "$T/axdp.txt")"
+grep -q " 0 refused by the device" "$T/axdp.txt" ||
+	fg_bad "the device refused frames: $(grep backpressure "$T/axdp.txt")"
+veth_check "$T/axdp"
+[ $VETH_RC -eq 0 ] || fg_bad "$res"
+fg_end "$res"
+
 fg_begin veth_xdp_burst
+# Some kernels refuse XDP live frames (EPERM even for root): gen makes a
+# trial run before it sends anything and says so in one line.
+xdp_refused=""
+if ! fg_in_tx "$F" gen --iface "$FG_IF_TX" --tx xdp --count 1 >"$T/xdpp.out" 2>"$T/xdpp.err"; then
+	if [ "$(wc -l <"$T/xdpp.err")" -eq 1 ] && [ ! -s "$T/xdpp.out" ] &&
+		grep -q "^feedgate: gen: .*refuses XDP live frames" "$T/xdpp.err"; then
+		xdp_refused=$(cat "$T/xdpp.err")
+	else
+		xdp_refused="-"
+	fi
+fi
+if [ "$xdp_refused" = "-" ]; then
+	fg_bad "gen --tx xdp failed without the one-line refusal: $(tr '\n' '|' <"$T/xdpp.err")"
+	fg_end
+elif [ -n "$xdp_refused" ]; then
+	fg_skip "${xdp_refused#*--tx xdp: }"
 # live frames go out only when the peer has an XDP program: the filter with
 # the pass policy and no rule passes everything on to tcpdump
-if ! fg_in_rx "$F" attach "$FG_IF_RX" --policy pass >"$T/attach.txt" 2>&1; then
+elif ! fg_in_rx "$F" attach "$FG_IF_RX" --policy pass >"$T/attach.txt" 2>&1; then
 	fg_skip "couldn't attach an XDP program to the receiving end: $(head -1 "$T/attach.txt")"
 else
 	capture "$T/xdp" --tx xdp --burst $FACTOR

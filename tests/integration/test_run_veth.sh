@@ -21,7 +21,14 @@
 #   gen_pcap_tshark          gen --pcap is MoldUDP64 for tshark, with the
 #                            generated sequence numbers and counts
 #   gen_xdp_live_frames      gen --tx xdp: every frame arrives, MoldUDP64
-#                            sequencing without gaps, every message decoded
+#                            sequencing without gaps, every message decoded;
+#                            SKIPPED (with gen's one-line reason) where the
+#                            kernel refuses XDP live frames
+#   gen_af_xdp               gen --tx af_xdp: every feed frame arrives, each
+#                            feed on its own queue, no gap, every message
+#                            decoded, counts match gen's report
+#   gen_auto                 gen with no --tx (auto) and --tx auto: says which
+#                            generator it picked, everything arrives
 #   errors                   missing interface, queue out of range, busy
 #                            queue, other backends, not root: one line each
 set -u
@@ -289,7 +296,22 @@ fg_end
 
 # --- gen --tx xdp: the XDP live-frames generator, decoded by the pipeline -------------------
 fg_begin gen_xdp_live_frames
-if start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --json; then
+# Some kernels refuse live frames (EPERM even for root): gen finds out with a
+# trial run before it sends anything and says so in one line.
+XDP_REFUSED=""
+if ! fg_in_tx "$F" gen --iface "$FG_IF_TX" --tx xdp --count 1 >"$T/g12p.out" 2>"$T/g12p.err"; then
+	if [ "$(wc -l <"$T/g12p.err")" -eq 1 ] && [ ! -s "$T/g12p.out" ] &&
+		grep -q "^feedgate: gen: .*refuses XDP live frames.*; use --tx af_xdp or --tx afpacket$" "$T/g12p.err"; then
+		XDP_REFUSED=$(cat "$T/g12p.err")
+	else
+		fg_bad "gen --tx xdp failed without the one-line refusal: out '$(head -c 200 "$T/g12p.out")' err '$(tr '\n' '|' <"$T/g12p.err")'"
+	fi
+fi
+if [ -n "$XDP_REFUSED" ]; then
+	fg_skip "${XDP_REFUSED#*--tx xdp: }"
+elif [ -n "$FG_ERRS" ]; then
+	fg_end
+elif start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --json; then
 	# veth picks the receive queue of an XDP_TX'd frame from the sending CPU:
 	# pin the generator so that each feed stays on one queue (and its
 	# per-queue pipeline), as RSS keeps a flow on one queue of a real NIC.
@@ -309,10 +331,78 @@ if start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --
 	fg_eq "sequence gaps" "$(py "$T/r12.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
 	fg_eq "malformed" "$(py "$T/r12.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
 	fg_eq "decoded lines" "$(grep -c '"type":"[AD]"' "$T/d12.jsonl")" $((2 * feed))
+	fg_end
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r12.err")"
+	fg_end
 fi
-fg_end
+
+# --- gen --tx af_xdp: an AF_XDP socket per transmit queue, decoded by the pipeline ----------
+fg_begin gen_af_xdp
+if start_run "$T/r13.json" "$T/r13.err" --poll wakeup --decode "$T/d13.jsonl" --json; then
+	gen --tx af_xdp --rate 20000 --count 6000 --feeds 4 --noise 0.5 --messages-per-packet 2 \
+		>"$T/g13.txt" 2>"$T/g13.err" || fg_bad "gen --tx af_xdp failed: $(tr '\n' '|' <"$T/g13.err")"
+	sleep 0.3
+	stop_run
+	grep -q "^gen: af_xdp on $FG_IF_TX (copy mode, 4 queues)," "$T/g13.txt" ||
+		fg_bad "report does not name af_xdp on 4 queues: $(head -1 "$T/g13.txt")"
+	feed=0
+	for f in 1 2 3 4; do feed=$((feed + $(gen_feed "$T/g13.txt" $f))); done
+	noise=$(awk '$1 == "noise" { print $3 + 0 }' "$T/g13.txt")
+	fg_eq "feed + noise = --count" "$((feed + ${noise:-0}))" 6000
+	fg_eq "sent (completed by the kernel)" "$(awk '$1 == "sent" { print $2 }' "$T/g13.txt")" 6000
+	grep -q " 0 refused by the device" "$T/g13.txt" || fg_bad "the device refused frames: $(grep backpressure "$T/g13.txt")"
+	fg_eq "received" "$(py "$T/r13.json" "d['total']['packets']")" "$feed"
+	fg_eq "every frame stamped" "$(py "$T/r13.json" "d['total']['gen_stamped']")" "$feed"
+	# feed f (1-based) leaves on transmit queue f-1, which veth delivers to receive queue f-1
+	for f in 1 2 3 4; do
+		fg_eq "feed $f on queue $((f - 1))" \
+			"$(py "$T/r13.json" "[q['packets'] for q in d['queues'] if q['queue'] == $((f - 1))][0]")" \
+			"$(gen_feed "$T/g13.txt" $f)"
+	done
+	msgs=$(awk '$1 == "feed" { m += $9 } END { print m + 0 }' "$T/g13.txt")
+	fg_eq "messages sequenced" "$(py "$T/r13.json" "sum(p['messages'] for p in d['pipeline'])")" "$msgs"
+	fg_eq "sequence gaps" "$(py "$T/r13.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
+	fg_eq "malformed" "$(py "$T/r13.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
+	fg_eq "decoded lines" "$(grep -c '"type":' "$T/d13.jsonl")" "$msgs"
+else
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r13.err")"
+fi
+fg_end "${feed:-?} feed packets, ${msgs:-?} messages"
+
+# --- gen --tx auto (the default): picks a generator that works here and says which -----------
+fg_begin gen_auto
+fg_expect_err "--tx 'dpdk': use af_xdp, xdp, afpacket or auto" gen --tx dpdk --count 1
+picked=""
+if start_run "$T/r14.json" "$T/r14.err" --poll wakeup --json; then
+	n=0
+	for how in default explicit; do
+		if [ $how = default ]; then
+			gen --rate 20000 --count 2000 --feeds 4 >"$T/g14.txt" 2>"$T/g14.err"
+		else
+			gen --tx auto --rate 20000 --count 2000 --feeds 4 >"$T/g14.txt" 2>"$T/g14.err"
+		fi || fg_bad "$how: gen failed: $(tr '\n' '|' <"$T/g14.err")"
+		n=$((n + 2000))
+		p=$(sed -n 's/^gen: \([a-z_]*\) on .*picked by --tx auto.*/\1/p' "$T/g14.txt")
+		case $p in
+		af_xdp | xdp | afpacket) ;;
+		*) fg_bad "$how: the report does not say which generator auto picked: $(head -1 "$T/g14.txt")" ;;
+		esac
+		grep -q "^gen: sending with $p on $FG_IF_TX" "$T/g14.err" ||
+			fg_bad "$how: no start line naming $p: $(tr '\n' '|' <"$T/g14.err")"
+		# AF_XDP works on any veth (copy mode): auto takes it unless it says why not
+		if [ "$p" != af_xdp ] && ! grep -q "^gen: --tx auto: af_xdp does not work" "$T/g14.err"; then
+			fg_bad "$how: picked $p without saying why af_xdp did not work"
+		fi
+		picked="$picked $p"
+	done
+	sleep 0.3
+	stop_run
+	fg_eq "received" "$(py "$T/r14.json" "d['total']['packets']")" "$n"
+else
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r14.err")"
+fi
+fg_end "picked:${picked:- none}"
 
 # --- run --backend af_packet with its ring tuned from the command line ------------------------
 # Feed 1 becomes a pass rule (XDP hands it to the stack, still dropping the

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* The generator's packet builder, stamp trailer and pacer (user/lib/fg_gen.c). */
+/*
+ * The generator's packet builder, stamp trailer and pacer (user/lib/fg_gen.c),
+ * its transmit-path names and queue choice, and the AF_XDP TX ring logic
+ * (user/lib/fg_xsk_tx.h) against rings mocked in memory: no root needed.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -11,6 +15,7 @@
 #include "fg_cunit.h"
 #include "fg_gen.h"
 #include "fg_net.h"
+#include "fg_xsk_tx.h"
 
 static uint8_t buf[FG_GEN_MAX_FRAME];
 
@@ -741,6 +746,281 @@ static void test_gen_parse_duration(void)
 	}
 }
 
+static void test_gen_tx_names_and_auto_order(void)
+{
+	static const char *const bad[] = {
+		"", "AF_XDP", "af-xdp", "afxdp", "xdp ", "pcap", "dpdk"
+	};
+	enum fg_gen_tx tx = FG_GEN_TX_N;
+	bool seen[FG_GEN_TX_N] = { false };
+
+	for (unsigned int i = 0; i < FG_GEN_TX_N; i++) {
+		CU_ASSERT_EQUAL(fg_gen_tx_parse(fg_gen_tx_name((enum fg_gen_tx)i), &tx), 0);
+		CU_ASSERT_EQUAL(tx, i);
+	}
+	CU_ASSERT_EQUAL(fg_gen_tx_parse("af_xdp", &tx), 0);
+	CU_ASSERT_EQUAL(tx, FG_GEN_TX_AF_XDP);
+	CU_ASSERT_EQUAL(fg_gen_tx_parse("afpacket", &tx), 0);
+	CU_ASSERT_EQUAL(tx, FG_GEN_TX_AFPACKET);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		tx = FG_GEN_TX_XDP;
+		CU_ASSERT_EQUAL(fg_gen_tx_parse(bad[i], &tx), -EINVAL);
+		CU_ASSERT_EQUAL(tx, FG_GEN_TX_XDP); /* untouched */
+	}
+	CU_ASSERT_STRING_EQUAL(fg_gen_tx_name(FG_GEN_TX_N), "unknown");
+	/* auto: every real path once, AF_XDP first, AF_PACKET (works anywhere) last */
+	for (unsigned int i = 0; i < FG_GEN_TX_N - 1; i++) {
+		CU_ASSERT_NOT_EQUAL(fg_gen_tx_auto_order[i], FG_GEN_TX_AUTO);
+		CU_ASSERT_FALSE(seen[fg_gen_tx_auto_order[i]]);
+		seen[fg_gen_tx_auto_order[i]] = true;
+	}
+	CU_ASSERT_EQUAL(fg_gen_tx_auto_order[0], FG_GEN_TX_AF_XDP);
+	CU_ASSERT_EQUAL(fg_gen_tx_auto_order[FG_GEN_TX_N - 2], FG_GEN_TX_AFPACKET);
+}
+
+static void test_gen_peek_tells_what_next_builds(void)
+{
+	struct fg_gen *g = make_gen(5, 0.7, 2, 11);
+	struct fg_gen_pkt p;
+
+	for (int i = 0; i < 3000; i++) {
+		unsigned int feed = 999;
+		int is_feed = fg_gen_peek(g, &feed);
+
+		fg_gen_next(g, buf, &p);
+		CU_ASSERT_EQUAL(is_feed, p.kind == FG_GEN_FEED);
+		if (is_feed)
+			CU_ASSERT_EQUAL(feed, p.feed);
+		if (is_feed != (p.kind == FG_GEN_FEED) || (is_feed && feed != p.feed)) {
+			printf("\n    packet %d: peek said %d/%u, built kind %u feed %u ", i,
+			       is_feed, feed, p.kind, p.feed);
+			break;
+		}
+	}
+	fg_gen_free(g);
+}
+
+static void test_gen_tx_queue_keeps_each_feed_on_one_queue(void)
+{
+	uint32_t rr = 0, per_q[4] = { 0 };
+
+	for (unsigned int f = 0; f < 64; f++) {
+		CU_ASSERT_EQUAL(fg_gen_tx_queue(true, f, 4, &rr), f % 4);
+		CU_ASSERT_EQUAL(fg_gen_tx_queue(true, f, 4, &rr), f % 4); /* every time */
+		CU_ASSERT_EQUAL(fg_gen_tx_queue(true, f, 1, &rr), 0);
+		CU_ASSERT_EQUAL(fg_gen_tx_queue(false, f, 1, &rr), 0);
+	}
+	CU_ASSERT_EQUAL(rr, 0); /* feeds and one queue leave the turn alone */
+	for (int i = 0; i < 400; i++)
+		per_q[fg_gen_tx_queue(false, 0, 4, &rr)]++;
+	for (int q = 0; q < 4; q++)
+		CU_ASSERT_EQUAL(per_q[q], 100);
+}
+
+/* --- AF_XDP TX rings, mocked: the test plays the kernel ------------------------------------- */
+
+#define MOCK_FRAMES 8
+#define MOCK_TX 4
+
+static struct mock_xsk {
+	struct fg_xsk_tx t;
+	uint32_t tx_prod, tx_cons, tx_flags, cq_prod, cq_cons, cq_flags;
+	struct xdp_desc txr[MOCK_TX];
+	uint64_t cqr[MOCK_FRAMES];
+	uint64_t free[MOCK_FRAMES];
+	uint8_t umem[MOCK_FRAMES * 2048];
+} mock;
+
+/* Rings whose indices all start at `start` (near 2^32: they wrap). */
+static struct fg_xsk_tx *mock_init(uint32_t start)
+{
+	struct fg_xsk_tx *t = &mock.t;
+
+	memset(&mock, 0, sizeof(mock));
+	t->fd = -1;
+	t->frame_size = 2048;
+	t->nframes = MOCK_FRAMES;
+	t->umem = mock.umem;
+	t->free_addrs = mock.free;
+	mock.tx_prod = mock.tx_cons = mock.cq_prod = mock.cq_cons = start;
+	t->tx = (struct fg_xsk_ring){ .cached_prod = start,
+				      .cached_cons = start,
+				      .mask = MOCK_TX - 1,
+				      .size = MOCK_TX,
+				      .producer = &mock.tx_prod,
+				      .consumer = &mock.tx_cons,
+				      .flags = &mock.tx_flags,
+				      .ring = mock.txr };
+	t->comp = (struct fg_xsk_ring){ .cached_prod = start,
+					.cached_cons = start,
+					.mask = MOCK_FRAMES - 1,
+					.size = MOCK_FRAMES,
+					.producer = &mock.cq_prod,
+					.consumer = &mock.cq_cons,
+					.flags = &mock.cq_flags,
+					.ring = mock.cqr };
+	t->submitted_prod = start;
+	fg_xsk_tx_reset_frames(t);
+	return t;
+}
+
+/* The kernel's side: take n published descriptors off TX, in order; return
+ * their addresses on the completion ring when `complete`. */
+static void mock_kernel_send(uint32_t n, bool complete, uint64_t *addrs)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(mock.tx_prod != mock.tx_cons);
+		const struct xdp_desc *d = &mock.txr[mock.tx_cons & (MOCK_TX - 1)];
+
+		if (addrs)
+			addrs[i] = d->addr;
+		if (complete)
+			mock.cqr[mock.cq_prod++ & (MOCK_FRAMES - 1)] = d->addr;
+		mock.tx_cons++;
+	}
+}
+
+/* Reserve one descriptor and write `tag` into its frame. */
+static int mock_queue(struct fg_xsk_tx *t, uint8_t tag)
+{
+	uint32_t idx;
+	struct xdp_desc *d;
+
+	if (!fg_xsk_tx_reserve(t, &idx))
+		return -1;
+	d = fg_xsk_tx_desc(t, idx);
+	CU_ASSERT(d->addr % t->frame_size == 0 && d->addr < (uint64_t)t->nframes * t->frame_size);
+	fg_xsk_tx_data(t, d->addr)[0] = tag;
+	d->len = 60;
+	return 0;
+}
+
+static void test_xsk_tx_reserve_is_bounded_by_ring_and_frames(void)
+{
+	static const uint32_t starts[] = { 0, UINT32_MAX - 2 };
+
+	for (size_t s = 0; s < 2; s++) {
+		struct fg_xsk_tx *t = mock_init(starts[s]);
+
+		CU_ASSERT_EQUAL(t->nfree, MOCK_FRAMES);
+		/* the ring (4 slots) runs out first */
+		for (int i = 0; i < MOCK_TX; i++)
+			CU_ASSERT_EQUAL(mock_queue(t, (uint8_t)i), 0);
+		CU_ASSERT_EQUAL(mock_queue(t, 9), -1);
+		/* published only by submit */
+		CU_ASSERT_EQUAL(mock.tx_prod, starts[s]);
+		CU_ASSERT_EQUAL(fg_xsk_tx_submit(t), MOCK_TX);
+		CU_ASSERT_EQUAL(mock.tx_prod, starts[s] + MOCK_TX);
+		CU_ASSERT_EQUAL(fg_xsk_tx_unsent(t), MOCK_TX);
+		/* the kernel takes them without completing: slots free, frames not */
+		mock_kernel_send(MOCK_TX, false, NULL);
+		CU_ASSERT_EQUAL(fg_xsk_tx_unsent(t), 0);
+		for (int i = 0; i < MOCK_TX; i++)
+			CU_ASSERT_EQUAL(mock_queue(t, (uint8_t)i), 0);
+		fg_xsk_tx_submit(t);
+		mock_kernel_send(MOCK_TX, false, NULL);
+		/* now every frame is out: no descriptor without a frame */
+		CU_ASSERT_EQUAL(t->nfree, 0);
+		CU_ASSERT_EQUAL(mock_queue(t, 9), -1);
+		CU_ASSERT_EQUAL(fg_xsk_tx_in_flight(t), MOCK_FRAMES);
+		CU_ASSERT_EQUAL(fg_xsk_tx_complete(t), 0);
+	}
+}
+
+static void test_xsk_tx_completions_return_exactly_the_sent_frames(void)
+{
+	static const uint32_t starts[] = { 0, UINT32_MAX - 5 };
+
+	for (size_t s = 0; s < 2; s++) {
+		struct fg_xsk_tx *t = mock_init(starts[s]);
+		uint64_t sent[MOCK_TX];
+		uint32_t n;
+
+		for (int i = 0; i < 3; i++)
+			mock_queue(t, (uint8_t)(10 + i));
+		fg_xsk_tx_submit(t);
+		mock_kernel_send(3, true, sent);
+		n = fg_xsk_tx_complete(t);
+		CU_ASSERT_EQUAL(n, 3);
+		CU_ASSERT_EQUAL(t->completed, 3);
+		CU_ASSERT_EQUAL(t->queued, 3);
+		CU_ASSERT_EQUAL(fg_xsk_tx_in_flight(t), 0);
+		CU_ASSERT_EQUAL(t->nfree, MOCK_FRAMES);
+		/* the top n entries of the stack are the completed addresses, in order */
+		for (uint32_t i = 0; i < n; i++)
+			CU_ASSERT_EQUAL(t->free_addrs[t->nfree - n + i], sent[i]);
+		/* the completion ring is consumed and its index published */
+		CU_ASSERT_EQUAL(mock.cq_cons, starts[s] + 3);
+		CU_ASSERT_EQUAL(fg_xsk_tx_complete(t), 0);
+		/* warm frames first: the last completed is the next one used */
+		mock_queue(t, 1);
+		CU_ASSERT_EQUAL(fg_xsk_tx_desc(t, t->tx.cached_prod - 1)->addr, sent[2]);
+		/* a completion ring claiming more than is out is not believed */
+		mock.cq_prod += 5;
+		CU_ASSERT_EQUAL(fg_xsk_tx_complete(t), 1);
+		CU_ASSERT_EQUAL(t->nfree, MOCK_FRAMES);
+	}
+}
+
+static void test_xsk_tx_push_front_resends_before_the_rest(void)
+{
+	struct fg_xsk_tx *t = mock_init(UINT32_MAX - 1);
+	uint64_t taken[1], addr = 0;
+	uint32_t at;
+
+	for (int i = 0; i < 3; i++)
+		mock_queue(t, (uint8_t)(20 + i)); /* A B C */
+	fg_xsk_tx_submit(t);
+	/* the kernel takes A and the device drops it (it completes, unsent) */
+	mock_kernel_send(1, true, taken);
+	at = mock.tx_cons;
+	CU_ASSERT_EQUAL(fg_xsk_tx_take_frame(t, &addr), 1);
+	CU_ASSERT_NOT_EQUAL(addr, taken[0]);
+	memcpy(fg_xsk_tx_data(t, addr), fg_xsk_tx_data(t, taken[0]), 60);
+	CU_ASSERT_EQUAL(fg_xsk_tx_push_front(t, at, addr, 60), 0);
+	/* the kernel now reads A again, then B, C: nothing reordered */
+	CU_ASSERT_EQUAL(mock.tx_prod, at + 3);
+	CU_ASSERT_EQUAL(fg_xsk_tx_unsent(t), 3);
+	for (uint8_t want = 20; want < 23; want++) {
+		const struct xdp_desc *d = &mock.txr[mock.tx_cons & (MOCK_TX - 1)];
+
+		CU_ASSERT_EQUAL(fg_xsk_tx_data(t, d->addr)[0], want);
+		CU_ASSERT_EQUAL(d->len, 60);
+		mock.tx_cons++;
+	}
+	CU_ASSERT_EQUAL(t->queued, 4);
+	/* a full ring: refused, nothing moved */
+	mock_init(0);
+	for (int i = 0; i < MOCK_TX; i++)
+		mock_queue(t, (uint8_t)i);
+	fg_xsk_tx_submit(t);
+	CU_ASSERT_EQUAL(fg_xsk_tx_take_frame(t, &addr), 1);
+	CU_ASSERT_EQUAL(fg_xsk_tx_push_front(t, 0, addr, 60), -ENOSPC);
+	CU_ASSERT_EQUAL(mock.tx_prod, MOCK_TX);
+	CU_ASSERT_EQUAL(fg_xsk_tx_data(t, mock.txr[0].addr)[0], 0);
+	/* reserved but unsubmitted descriptors: refused too */
+	mock_init(0);
+	mock_queue(t, 1);
+	CU_ASSERT_EQUAL(fg_xsk_tx_take_frame(t, &addr), 1);
+	CU_ASSERT_EQUAL(fg_xsk_tx_push_front(t, 0, addr, 60), -ENOSPC);
+}
+
+static void test_xsk_tx_kicks_only_when_asked(void)
+{
+	struct fg_xsk_tx *t = mock_init(0);
+
+	/* no wakeup wanted (zero-copy driver polling): no syscall on fd -1 */
+	mock.tx_flags = 0;
+	CU_ASSERT_FALSE(fg_xsk_tx_needs_kick(t));
+	CU_ASSERT_EQUAL(fg_xsk_tx_kick(t), 0);
+	CU_ASSERT_EQUAL(t->kicks, 0);
+	/* wanted (always, in copy mode): sendto() on fd -1 fails, and says so */
+	mock.tx_flags = XDP_RING_NEED_WAKEUP;
+	CU_ASSERT_TRUE(fg_xsk_tx_needs_kick(t));
+	CU_ASSERT_EQUAL(fg_xsk_tx_kick(t), -EBADF);
+	CU_ASSERT_EQUAL(t->kicks, 1);
+}
+
 static const struct fg_test tests[] = {
 	FG_TEST(test_gen_feed_packets_are_valid_moldudp64),
 	FG_TEST(test_gen_sequence_numbers_run_per_feed),
@@ -765,6 +1045,13 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_pacer_burst_rejects_bad_parameters),
 	FG_TEST(test_pacer_burst_waits_follow_the_schedule),
 	FG_TEST(test_gen_parse_duration),
+	FG_TEST(test_gen_tx_names_and_auto_order),
+	FG_TEST(test_gen_peek_tells_what_next_builds),
+	FG_TEST(test_gen_tx_queue_keeps_each_feed_on_one_queue),
+	FG_TEST(test_xsk_tx_reserve_is_bounded_by_ring_and_frames),
+	FG_TEST(test_xsk_tx_completions_return_exactly_the_sent_frames),
+	FG_TEST(test_xsk_tx_push_front_resends_before_the_rest),
+	FG_TEST(test_xsk_tx_kicks_only_when_asked),
 };
 
 FG_TEST_MAIN("gen", tests, NULL, NULL)

@@ -2,7 +2,8 @@
 /*
  * Packet building and pacing for `feedgate gen` (formats in fg_gen.h):
  * Ethernet/IPv4/UDP/MoldUDP64 feed frames filled with fg_itchgen's ITCH
- * messages and a send-stamp trailer, the noise mix, and the pacing clock.
+ * messages and a send-stamp trailer, the noise mix, the pacing clock, and
+ * the names of the transmit paths.
  */
 #include <errno.h>
 #include <math.h>
@@ -343,6 +344,15 @@ uint32_t fg_gen_next(struct fg_gen *g, uint8_t *buf, struct fg_gen_pkt *p)
 	return fg_gen_next_feed(g, f, buf, p);
 }
 
+int fg_gen_peek(const struct fg_gen *g, unsigned int *feed)
+{
+	/* the decision fg_gen_next() takes first, before it draws anything */
+	if (g->noise_acc >= 1.0)
+		return 0;
+	*feed = g->next_feed;
+	return 1;
+}
+
 void fg_gen_unsend(struct fg_gen *g, const struct fg_gen_pkt *p)
 {
 	if (p->kind == FG_GEN_FEED) {
@@ -374,6 +384,35 @@ void fg_gen_account_noise(struct fg_gen *g, unsigned int kind, uint64_t packets)
 {
 	if (kind > FG_GEN_FEED && kind < FG_GEN_NKINDS)
 		g->noise[kind] += packets;
+}
+
+const enum fg_gen_tx fg_gen_tx_auto_order[FG_GEN_TX_N - 1] = {
+	FG_GEN_TX_AF_XDP,
+	FG_GEN_TX_XDP,
+	FG_GEN_TX_AFPACKET,
+};
+
+static const char *const tx_names[FG_GEN_TX_N] = {
+	[FG_GEN_TX_AUTO] = "auto",
+	[FG_GEN_TX_AF_XDP] = "af_xdp",
+	[FG_GEN_TX_XDP] = "xdp",
+	[FG_GEN_TX_AFPACKET] = "afpacket",
+};
+
+int fg_gen_tx_parse(const char *s, enum fg_gen_tx *tx)
+{
+	for (unsigned int i = 0; i < FG_GEN_TX_N; i++) {
+		if (!strcmp(s, tx_names[i])) {
+			*tx = (enum fg_gen_tx)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *fg_gen_tx_name(enum fg_gen_tx tx)
+{
+	return (unsigned int)tx < FG_GEN_TX_N ? tx_names[tx] : "unknown";
 }
 
 int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *pkt_no)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The traffic generator behind `feedgate gen`: MoldUDP64-framed ITCH 5.0
- * feeds mixed with noise, the pacing clock, and the three outputs (pcap
- * file, AF_PACKET, XDP live frames).
+ * feeds mixed with noise, the pacing clock, and the names of the outputs
+ * (pcap file; AF_XDP, XDP live frames, AF_PACKET: cmd_gen.c drives them).
  *
  * Feeds. Feed f (0-based) is group 239.1.1.(f+1), UDP port 5000+f, source
  * port 40000+f, MoldUDP64 session "FG%08u" (f+1), its own sequence numbers
@@ -112,6 +112,13 @@ uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, str
 /* Build one noise packet of a kind (FG_GEN_NOISE_*). */
 uint32_t fg_gen_next_noise(struct fg_gen *g, unsigned int kind, uint8_t *buf, struct fg_gen_pkt *p);
 
+/*
+ * What fg_gen_next() builds next, without building it: 1 and *feed for a
+ * packet of that feed, 0 for a noise packet. For senders that pick the
+ * buffer by flow before the packet exists (AF_XDP: a UMEM per queue).
+ */
+int fg_gen_peek(const struct fg_gen *g, unsigned int *feed);
+
 /* Take back the accounting of a packet that was built but will never be
  * sent (end of run); its sequence numbers are not reused. */
 void fg_gen_unsend(struct fg_gen *g, const struct fg_gen_pkt *p);
@@ -181,6 +188,46 @@ static inline uint64_t fg_gen_itch_age(uint64_t now, uint64_t ts)
 {
 	return (now % FG_GEN_NS_PER_DAY + FG_GEN_NS_PER_DAY - ts % FG_GEN_NS_PER_DAY) %
 	       FG_GEN_NS_PER_DAY;
+}
+
+/* --- transmit paths ----------------------------------------------------------------------- */
+
+/*
+ * `gen --tx`: how packets leave an interface. auto takes the first of
+ * fg_gen_tx_auto_order[] that works here: AF_XDP first (the same packets as
+ * afpacket, 2-3x its rate, no program needed on the receiving side), XDP
+ * live frames next (faster still where the kernel allows it, but template
+ * frames, and only into a peer with an XDP program), AF_PACKET last (works
+ * everywhere).
+ */
+enum fg_gen_tx {
+	FG_GEN_TX_AUTO = 0,
+	FG_GEN_TX_AF_XDP,
+	FG_GEN_TX_XDP,
+	FG_GEN_TX_AFPACKET,
+	FG_GEN_TX_N
+};
+
+#define FG_GEN_TX_NAMES "af_xdp, xdp, afpacket or auto"
+extern const enum fg_gen_tx fg_gen_tx_auto_order[FG_GEN_TX_N - 1];
+
+/* 0 and *tx, or -EINVAL for a name that is not one of FG_GEN_TX_NAMES. */
+int fg_gen_tx_parse(const char *s, enum fg_gen_tx *tx);
+const char *fg_gen_tx_name(enum fg_gen_tx tx);
+
+/*
+ * The transmit queue of a packet when a sender has nq of them and must
+ * choose (AF_XDP: a socket per queue): a feed keeps one queue, as RSS keeps
+ * a flow on one queue of a NIC (veth delivers queue q to the peer's receive
+ * queue q); noise takes the queues in turn (*rr).
+ */
+static inline uint32_t fg_gen_tx_queue(bool is_feed, unsigned int feed, uint32_t nq, uint32_t *rr)
+{
+	if (nq <= 1)
+		return 0;
+	if (is_feed)
+		return feed % nq;
+	return (*rr)++ % nq;
 }
 
 /* --- pacing ------------------------------------------------------------------------------- */
