@@ -33,7 +33,8 @@ msg =
 endif
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -pthread
+VERSION := 0.2.0
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -pthread -DFG_VERSION='"$(VERSION)"'
 CFLAGS += -Iinclude -Iuser/lib -Iuser -I$(BUILD)
 LDLIBS += -lxdp -lbpf -lelf -lz -lpcap -luring -lpthread -lm
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
@@ -192,7 +193,7 @@ install: all
 	install -m 0644 include/feedgate.h $(DESTDIR)$(PREFIX)/include/
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 		'Name: feedgate' 'Description: market-data pipeline: MoldUDP64, ITCH 5.0, SIMD filter, order books' \
-		'Version: 0.1.0' 'Libs: -L$${libdir} -lfeedgate' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lfeedgate' \
 		'Libs.private: -lxdp -lbpf -lelf -lz -lpcap -luring -lpthread -lm' \
 		'Cflags: -I$${includedir}' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/feedgate.pc
 

@@ -17,11 +17,10 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "fg_json.h"
 #include "fg_loader.h"
 #include "fg_log.h"
 #include "fg_rule.h"
-
-#define EXIT_USAGE 2
 
 /* --- option tables ------------------------------------------------------------ */
 
@@ -162,20 +161,6 @@ static int opts_parse(const char *cmd, const char *usage, int argc, char **argv,
 
 /* --- JSON and table helpers -------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* Feed names written by hand with bpftool may hold anything. */
 static void printable(char *s)
 {
@@ -223,18 +208,18 @@ static void json_rule(FILE *f, const struct fg_rule_key *k, const struct fg_rule
 
 	rule_text(k, r, &t);
 	fprintf(f, "{\"rule_id\":%u,\"rule\":", r->rule_id);
-	json_str(f, t.key);
+	fg_json_str(f, t.key);
 	fprintf(f, ",\"family\":\"%s\",\"group\":", k->family == FG_FAMILY_IPV4 ? "ipv4" : "ipv6");
-	json_str(f, t.addr);
+	fg_json_str(f, t.addr);
 	fprintf(f, ",\"port\":%u,\"wildcard\":%s,\"src\":", ntohs(k->dport),
 		fg_rule_key_is_wildcard(k) ? "true" : "false");
 	if (t.src[0])
-		json_str(f, t.src);
+		fg_json_str(f, t.src);
 	else
 		fputs("null", f);
 	fprintf(f, ",\"action\":\"%s\",\"feed\":", fg_action_name(r->action));
 	if (t.feed[0])
-		json_str(f, t.feed);
+		fg_json_str(f, t.feed);
 	else
 		fputs("null", f);
 	fprintf(f, ",\"feed_id\":%u", r->feed_id);
@@ -514,7 +499,7 @@ static int rule_list(int argc, char **argv)
 		return 1;
 	if (cfg.json) {
 		printf("{\"interface\":");
-		json_str(stdout, pos[0]);
+		fg_json_str(stdout, pos[0]);
 		printf(",\"rules\":[");
 		for (size_t i = 0; i < n; i++) {
 			if (i)
@@ -675,7 +660,7 @@ static void stats_json(const struct fg_filter_handle *h, const struct snapshot *
 	double dt = prev ? s->t - prev->t : 0;
 
 	printf("{\"interface\":");
-	json_str(stdout, h->ifname);
+	fg_json_str(stdout, h->ifname);
 	printf(",\"ifindex\":%d,\"prog_id\":%u,\"mode\":\"%s\",\"miss_policy\":\"%s\","
 	       "\"frag_policy\":\"%s\",\"stamp\":\"%s\",\"meta_helper\":%s",
 	       h->ifindex, h->prog_id, fg_mode_name(h->mode), policy_name(s->cfg.miss_policy),

@@ -7,8 +7,10 @@
  * JSON lines with --decode, and a book at the end with --book. Large files
  * show progress on stderr. When the decode output is stdout, the summary
  * goes to stderr so that stdout stays one JSON object per line.
- * Exit status: 0 ok (also for a truncated last record, with a warning),
- * 1 failed (unreadable or corrupt file), 2 usage error.
+ * Exit status: 0 ok, 1 failed (unreadable, corrupt or truncated file, as
+ * tcpdump and tshark have it; --allow-truncated takes a file cut short by
+ * a capture that is still running: a warning and 0; a failed --decode
+ * write), 2 usage error.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,10 +23,10 @@
 #include "feedgate/book.h"
 #include "feedgate/capfile.h"
 #include "feedgate/pipeline.h"
+#include "fg_json.h"
 #include "fg_log.h"
 #include "fg_out.h"
 
-#define EXIT_USAGE 2
 #define REPLAY_USAGE                                                                            \
 	"replay FILE [--symbols LIST] [--decode FILE|-] [--book SYMBOL [--depth N]] [--json]\n" \
 	"               [--arbitrate GROUP:PORT=GROUP:PORT]..."
@@ -43,6 +45,7 @@ struct replay_cfg {
 	const char *book;
 	unsigned int depth;
 	int json;
+	int allow_truncated;
 	const char *pairs[MAX_PAIRS];
 	unsigned int npairs;
 };
@@ -174,6 +177,10 @@ static int replay_parse(int argc, char **argv, struct replay_cfg *c)
 		takes = opt_is(a, len, "--symbols") || opt_is(a, len, "--decode") ||
 			opt_is(a, len, "--book") || opt_is(a, len, "--depth") ||
 			opt_is(a, len, "--arbitrate");
+		if (!takes && !strcmp(a, "--allow-truncated")) {
+			c->allow_truncated = 1;
+			continue;
+		}
 		if (!takes && strcmp(a, "--json")) {
 			pr_warn("replay: unknown option '%s'; see 'feedgate replay --help'\n", a);
 			return -1;
@@ -189,6 +196,8 @@ static int replay_parse(int argc, char **argv, struct replay_cfg *c)
 			}
 		}
 		if (opt_is(a, len, "--symbols")) {
+			if (cli_symbols_check("replay", v))
+				return -1;
 			c->symbols = v;
 		} else if (opt_is(a, len, "--decode")) {
 			c->decode = v;
@@ -330,16 +339,15 @@ static void summary_json(const struct replay_cfg *cfg, const struct fg_capfile *
 		len--;
 	if (len && buf[len - 1] == '}')
 		len--;
-	fprintf(out, "{\"file\":\"");
-	for (const char *s = cfg->file; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, out);
-	}
-	fprintf(out, "\",\"format\":\"%s\",\"truncated\":%s,\"unsupported_link\":%llu,%.*s",
+	fprintf(out, "{\"file\":");
+	fg_json_str(out, cfg->file);
+	fprintf(out,
+		",\"format\":\"%s\",\"truncated\":%s,\"bad_lengths\":%llu,\"unsupported_link\":%"
+		"llu,"
+		"%.*s",
 		fg_capfile_format_name(fg_capfile_format(c)),
-		fg_capfile_truncated(c) ? "true" : "false", (unsigned long long)unsupported,
+		fg_capfile_truncated(c) ? "true" : "false",
+		(unsigned long long)fg_capfile_bad_lengths(c), (unsigned long long)unsupported,
 		(int)(len > 0 ? len - 1 : 0), buf + 1);
 	free(buf);
 }
@@ -505,10 +513,19 @@ int do_replay(int argc, char **argv)
 			cfg.file, (unsigned long long)fg_capfile_offset(c));
 		goto out;
 	}
-	if (fg_capfile_truncated(c))
-		pr_warn("replay: %s: truncated (the last record is incomplete and was skipped)\n",
-			cfg.file);
+	if (fg_capfile_bad_lengths(c))
+		pr_warn("replay: %s: %llu records claim more captured bytes than the snap length "
+			"or "
+			"the packet had (read as stored)\n",
+			cfg.file, (unsigned long long)fg_capfile_bad_lengths(c));
 	ret = dec_failed ? 1 : 0;
+	if (fg_capfile_truncated(c)) {
+		pr_warn("replay: %s: truncated (the last record is incomplete and was skipped)%s\n",
+			cfg.file,
+			cfg.allow_truncated ? "" : "; --allow-truncated takes such a file");
+		if (!cfg.allow_truncated)
+			ret = 1;
+	}
 out:
 	fg_out_free(dec_out); /* closes decode */
 	fg_pipeline_free(p);

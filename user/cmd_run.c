@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "commands.h"
 #include "feedgate/backend.h"
@@ -38,12 +39,12 @@
 #include "fg_rule.h"
 #include "fg_rxloop.h"
 #include "fg_ftab.h"
+#include "fg_json.h"
 #include "fg_out.h"
 #include "fg_rereq.h"
 #include "fg_router.h"
 #include "fg_xsk.h"
 
-#define EXIT_USAGE 2
 #define RUN_USAGE                                                                                 \
 	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"                 \
 	"               [--poll busy|spin|wakeup] [--batch N] [--ring N] [--symbols LIST]\n"      \
@@ -119,10 +120,10 @@ static int parse_list(const char *what, const char *s, int *out, int max, int li
 				goto bad;
 			p = end;
 		}
-		if (*p == ',')
+		if (*p == ',' && p[1])
 			p++;
 		else if (*p)
-			goto bad;
+			goto bad; /* "1,": a list does not end with a comma */
 		for (long v = a; v <= b; v++) {
 			if (v >= limit) {
 				pr_warn("run: %s %ld out of range (0-%d)\n", what, v, limit - 1);
@@ -324,6 +325,8 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 				return -1;
 			c->rcvbuf = (uint32_t)u;
 		} else if (RUN_OPT("--symbols")) {
+			if (cli_symbols_check("run", v))
+				return -1;
 			c->symbols = v;
 		} else if (RUN_OPT("--backend")) {
 			c->backend = v;
@@ -333,7 +336,10 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 			errno = 0;
 			c->duration = strtod(v, &end);
 			if (errno || end == v || *end || !(c->duration > 0) || c->duration > 1e7) {
-				pr_warn("run: --duration '%s': want a number of seconds > 0\n", v);
+				pr_warn("run: --duration '%s': want a number of seconds above 0, "
+					"at most "
+					"10000000\n",
+					v);
 				return -1;
 			}
 		} else if (RUN_OPT("--decode")) {
@@ -372,11 +378,18 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 		pr_warn("run: missing IFACE (usage: feedgate %s)\n", RUN_USAGE);
 		return -1;
 	}
-	if (c->backend && strcmp(c->backend, "af_xdp")) {
-		const struct fg_backend_ops *ops;
-
-		if (fg_backend_by_name(c->backend, &ops))
-			return -1;
+	if (c->backend && strcmp(c->backend, "af_xdp") && strcmp(c->backend, "af_packet") &&
+	    strcmp(c->backend, "io_uring") && strcmp(c->backend, "socket")) {
+		pr_warn("run: --backend '%s': use af_xdp, af_packet, io_uring or socket\n",
+			c->backend);
+		return -1;
+	}
+	if (c->pcap && (c->symbols || c->decode)) {
+		/* one sink per receive thread: the capture, or the pipeline */
+		pr_warn("run: --pcap writes what arrives; it does not go with --symbols or "
+			"--decode "
+			"(replay the capture for those)\n");
+		return -1;
 	}
 	return 0;
 }
@@ -525,6 +538,14 @@ static uint64_t pcap_dropped(const struct pcap_writer *w)
 	return d;
 }
 
+static void run_pcap_json_members(FILE *f, const char *path, uint64_t written, uint64_t dropped)
+{
+	fprintf(f, ",\"pcap\":{\"file\":");
+	fg_json_str(f, path);
+	fprintf(f, ",\"written\":%llu,\"dropped\":%llu}", (unsigned long long)written,
+		(unsigned long long)dropped);
+}
+
 static void pcap_writer_close(struct pcap_writer *w)
 {
 	if (w->started) {
@@ -610,6 +631,7 @@ struct run_queue {
 	bool registered;
 	struct fg_queue_stats xdp_start, xdp_end;
 	struct xdp_statistics xsk_end;
+	struct xdp_statistics xs_prev; /* at the last live line */
 };
 
 /*
@@ -657,6 +679,10 @@ struct run {
 	bool out_closed; /* --decode -: the reader went away (EPIPE) */
 	struct fg_ftab_live ftab; /* af_xdp: rules for frames without a stamp, kept current */
 	uint64_t ftab_checked_ns;
+	bool mc_live; /* af_xdp: memberships follow the rules while the run lasts */
+	int use_fd; /* af_xdp: our share of the filter (fg_iface_use), -1: none */
+	bool filter_gone; /* af_xdp: the filter was detached under the run */
+	unsigned int redirects; /* redirect rules in force (af_xdp: nothing arrives without one) */
 };
 
 /* --- the sinks: pipelines, router, decode output ------------------------------------------- */
@@ -1139,22 +1165,37 @@ static int run_ftab_refresh(struct run *r)
 	struct fg_rule_entry *rules = NULL;
 	struct fg_ftab *t;
 	size_t nrules = 0;
-	unsigned int n;
+	unsigned int n, joined, left;
+	char err[256];
 	int ret;
 
 	ret = fg_rule_list(&r->h, &rules, &nrules);
 	if (ret)
 		return ret;
+	r->redirects = 0;
+	for (size_t i = 0; i < nrules; i++)
+		r->redirects += rules[i].rule.action == FG_ACTION_REDIRECT;
 	n = fg_backend_feeds_from_rules(rules, nrules, feeds, FG_BACKEND_MAX_FEEDS);
+	if (!fg_ftab_same(__atomic_load_n(&r->ftab.cur, __ATOMIC_ACQUIRE), feeds, n)) {
+		/* The rules changed: memberships follow (a rule added live must be
+		 * joined, or a NIC's multicast filter never lets its feed in). */
+		if (r->mc_live) {
+			ret = fg_mcast_sync_rules(&r->mc, r->ifindex, rules, nrules, &joined, &left,
+						  err, sizeof(err));
+			if (ret)
+				pr_warn("run: %s: %s\n", r->cfg.ifname, err);
+			else if (joined || left)
+				pr_info("run: %s: rules changed: joined %u group%s, left %u\n",
+					r->cfg.ifname, joined, joined == 1 ? "" : "s", left);
+		}
+		ret = fg_ftab_build(feeds, n, &t);
+		if (!ret) {
+			ret = fg_ftab_live_publish(&r->ftab, t);
+			if (ret)
+				fg_ftab_free(t); /* a reader still holds the last one: next tick */
+		}
+	}
 	free(rules);
-	if (fg_ftab_same(__atomic_load_n(&r->ftab.cur, __ATOMIC_ACQUIRE), feeds, n))
-		return 0;
-	ret = fg_ftab_build(feeds, n, &t);
-	if (ret)
-		return ret;
-	ret = fg_ftab_live_publish(&r->ftab, t);
-	if (ret)
-		fg_ftab_free(t); /* a reader still holds the last one: next tick */
 	return ret;
 }
 
@@ -1236,10 +1277,14 @@ static void run_live_line(struct run *r, double secs, double interval)
 		pk += r->snap[i].packets - r->prev[i].packets;
 		by += r->snap[i].bytes - r->prev[i].bytes;
 		if (!fg_xsk_stats(&r->q[i]->rxq.xsk, &xs)) {
-			drop += xs.rx_dropped;
-			full += xs.rx_ring_full;
-			fqe += xs.rx_fill_ring_empty_descs;
-			inv += xs.rx_invalid_descs;
+			/* over the interval, like the rates beside them */
+			struct xdp_statistics *p = &r->q[i]->xs_prev;
+
+			drop += xs.rx_dropped - p->rx_dropped;
+			full += xs.rx_ring_full - p->rx_ring_full;
+			fqe += xs.rx_fill_ring_empty_descs - p->rx_fill_ring_empty_descs;
+			inv += xs.rx_invalid_descs - p->rx_invalid_descs;
+			*p = xs;
 		}
 		fg_hist_delta(&lat, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
 		fg_hist_merge(&tot, &lat);
@@ -1247,8 +1292,8 @@ static void run_live_line(struct run *r, double secs, double interval)
 	fg_fmt_rate(a, sizeof(a), (double)pk / interval);
 	fg_fmt_rate(b, sizeof(b), (double)by * 8 / interval);
 	off = (size_t)snprintf(line, sizeof(line),
-			       "run: %.0fs %spps %sb/s drop %llu full %llu "
-			       "fq_empty %llu inv %llu",
+			       "run: %.0fs %spps %sb/s (last second: drop %llu full %llu "
+			       "fq_empty %llu inv %llu)",
 			       secs, a, b, (unsigned long long)drop, (unsigned long long)full,
 			       (unsigned long long)fqe, (unsigned long long)inv);
 	if (tot.count) {
@@ -1270,6 +1315,8 @@ static void run_live_line(struct run *r, double secs, double interval)
 						one.count ? c : "-");
 		}
 	}
+	if (!r->redirects)
+		snprintf(line + off, sizeof(line) - off, " | no redirect rule: nothing to receive");
 	fprintf(stderr, "%s\n", line);
 	for (unsigned int i = 0; i < r->nq; i++)
 		r->prev[i] = r->snap[i];
@@ -1386,12 +1433,13 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 		nrules = 0;
 
 	if (r->cfg.json) {
+		fprintf(f, "{\"iface\":");
+		fg_json_str(f, r->cfg.ifname);
 		fprintf(f,
-			"{\"iface\":\"%s\",\"backend\":\"af_xdp\",\"mode\":\"%s\",\"zero_copy\":\"%"
-			"s\","
+			",\"backend\":\"af_xdp\",\"mode\":\"%s\",\"zero_copy\":\"%s\","
 			"\"poll\":\"%s\",\"batch\":%u,\"umem_pages\":\"%s\",\"duration_s\":%.3f,",
-			r->cfg.ifname, mode, zc_name(r->cfg.zc), fg_poll_name(r->cfg.poll),
-			r->cfg.batch, umem, secs);
+			mode, zc_name(r->cfg.zc), fg_poll_name(r->cfg.poll), r->cfg.batch, umem,
+			secs);
 		fprintf(f,
 			"\"napi_defer_hard_irqs\":\"%s\",\"gro_flush_timeout\":\"%s\","
 			"\"threaded_napi\":\"%s\",\"filter_attached_by_run\":%s,"
@@ -1463,14 +1511,10 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 				continue;
 			fg_rule_key_format(&rules[k].key, key, sizeof(key));
 			fg_rule_feed_name(&rules[k].rule, name);
-			for (char *p = name; *p; p++)
-				if ((unsigned char)*p < ' ' || *p == '"' || *p == '\\' ||
-				    (unsigned char)*p > '~')
-					*p = '?';
-			fprintf(f,
-				"%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":\"%s\","
-				"\"packets\":%llu,\"xdp_matched\":%llu}",
-				first ? "" : ",", id, rules[k].rule.feed_id, key, name,
+			fprintf(f, "%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":",
+				first ? "" : ",", id, rules[k].rule.feed_id, key);
+			fg_json_str(f, name);
+			fprintf(f, ",\"packets\":%llu,\"xdp_matched\":%llu}",
 				(unsigned long long)t.rule_packets[id],
 				(unsigned long long)(rules[k].stats.packets -
 						     r->rule_start[id].packets));
@@ -1478,9 +1522,8 @@ static void run_summary(struct run *r, struct fg_rxq_stats *fin)
 		}
 		fputc(']', f);
 		if (r->pcap)
-			fprintf(f, ",\"pcap\":{\"file\":\"%s\",\"written\":%llu,\"dropped\":%llu}",
-				r->cfg.pcap, (unsigned long long)r->pcap->written,
-				(unsigned long long)pcap_dropped(r->pcap));
+			run_pcap_json_members(f, r->cfg.pcap, r->pcap->written,
+					      pcap_dropped(r->pcap));
 		run_sinks_summary(r, f, true);
 		fprintf(f, "}\n");
 	} else {
@@ -1631,6 +1674,20 @@ static int run_loop(struct run *r)
 			return 0;
 		now = fg_now_ns();
 		if (!r->bk && now >= r->ftab_checked_ns + FG_FTAB_REFRESH_NS) {
+			__u32 id = 0;
+
+			/* Detached (or replaced) from another shell: nothing more
+			 * can arrive; say so and stop rather than count zeros. */
+			if (!bpf_xdp_query_id(r->ifindex, 0, &id) && id != r->h.prog_id &&
+			    (int)if_nametoindex(r->cfg.ifname) == r->ifindex) {
+				pr_warn("run: %s: the feedgate filter (prog %u) is no longer "
+					"attached%s; "
+					"stopped\n",
+					r->cfg.ifname, r->h.prog_id,
+					id ? " (another program replaced it)" : "");
+				r->filter_gone = true;
+				return 0;
+			}
 			/* Rules changed live (CLI or bpftool): frames without a
 			 * stamp follow them. A failed read keeps the table. */
 			run_ftab_refresh(r);
@@ -1680,9 +1737,7 @@ static void run_backend_extra(void *ctx, FILE *f, bool json)
 	struct run *r = ctx;
 
 	if (r->pcap && json)
-		fprintf(f, ",\"pcap\":{\"file\":\"%s\",\"written\":%llu,\"dropped\":%llu}",
-			r->cfg.pcap, (unsigned long long)r->pcap->written,
-			(unsigned long long)pcap_dropped(r->pcap));
+		run_pcap_json_members(f, r->cfg.pcap, r->pcap->written, pcap_dropped(r->pcap));
 	else if (r->pcap)
 		fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
 			r->cfg.pcap, (unsigned long long)r->pcap->written,
@@ -1782,6 +1837,7 @@ int do_run(int argc, char **argv)
 	struct fg_rxq_stats *fin = NULL;
 
 	memset(r, 0, sizeof(*r));
+	r->use_fd = -1;
 	r->h.map_rules = r->h.map_rule_stats = r->h.map_stats = -1;
 	r->h.map_queue_stats = r->h.map_config = r->h.map_xsk = -1;
 	ret = run_parse(argc, argv, &r->cfg);
@@ -1824,14 +1880,19 @@ int do_run(int argc, char **argv)
 		r->pcap = calloc(1, sizeof(*r->pcap));
 		if (!r->pcap || pcap_writer_open(r->pcap, r->cfg.pcap, (unsigned int)n))
 			goto out;
-	} else if (r->cfg.pcap) {
-		pr_warn("run: --pcap cannot be combined with --symbols/--decode (one sink per "
-			"queue)\n");
-		goto out;
 	}
 
 	if (r->cfg.backend && strcmp(r->cfg.backend, "af_xdp")) {
 		status = run_backend(r, cpus, n);
+		goto out;
+	}
+	/* Our share of the filter, before it may be attached here: a run
+	 * that attached it detaches it at the end only when no other
+	 * consumer holds a share by then. */
+	r->use_fd = fg_iface_use(r->cfg.ifname);
+	if (r->use_fd < 0) {
+		pr_warn("run: %s: Couldn't take a share of the filter (%s/%s.users): %s\n",
+			r->cfg.ifname, "/run/feedgate", r->cfg.ifname, strerror(-r->use_fd));
 		goto out;
 	}
 	ret = fg_filter_is_attached(r->cfg.ifname);
@@ -1876,14 +1937,6 @@ int do_run(int argc, char **argv)
 	}
 	if (run_setup_queues(r, queues, cpus, (unsigned int)n))
 		goto out;
-	ret = run_ftab_refresh(r);
-	if (ret) {
-		pr_warn("run: %s: Couldn't build the feed table from the rules: %s\n",
-			r->cfg.ifname, strerror(-ret));
-		goto out;
-	}
-	r->ftab_checked_ns = fg_now_ns();
-	run_rule_start(r);
 	{
 		/* Join the feed groups: a NIC's multicast filter and IGMP-snooping
 		 * switches deliver nothing to a host that is not a member. */
@@ -1899,7 +1952,21 @@ int do_run(int argc, char **argv)
 			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
 			goto out;
 		}
+		r->mc_live = true;
 	}
+	ret = run_ftab_refresh(r);
+	if (ret) {
+		pr_warn("run: %s: Couldn't build the feed table from the rules: %s\n",
+			r->cfg.ifname, strerror(-ret));
+		goto out;
+	}
+	r->ftab_checked_ns = fg_now_ns();
+	if (!r->redirects)
+		pr_warn("run: %s: no redirect rule: nothing reaches the consumer until one is "
+			"added "
+			"(feedgate rule add %s GROUP:PORT)\n",
+			r->cfg.ifname, r->cfg.ifname);
+	run_rule_start(r);
 
 	if (r->pcap) {
 		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
@@ -1958,9 +2025,20 @@ out:
 		fg_filter_forget(r->cfg.ifname);
 		pr_warn("run: %s: interface removed; stopped, its pins removed\n", r->cfg.ifname);
 		status = 1;
-	} else if (r->attached_here && fg_filter_detach(r->cfg.ifname)) {
+	} else if (r->filter_gone) {
 		status = 1;
+	} else if (r->attached_here) {
+		ret = r->use_fd >= 0 ? fg_iface_sole_user(r->use_fd) : 1;
+		if (ret == 0)
+			pr_info("run: %s: filter left attached: another feedgate consumer still "
+				"uses "
+				"it\n",
+				r->cfg.ifname);
+		else if (fg_filter_detach(r->cfg.ifname))
+			status = 1;
 	}
+	if (r->use_fd >= 0)
+		close(r->use_fd);
 	free(fin);
 	return status;
 }

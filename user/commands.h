@@ -19,4 +19,14 @@ int do_replay(int argc, char **argv);
 extern const char cmd_run_usage[];
 extern const char cmd_gen_usage[];
 
+/* Exit status of a command line the command cannot take (usage error). */
+#define EXIT_USAGE 2
+
+/*
+ * --symbols as the commands take it: a comma-separated list of 1-8
+ * printable characters each, upper case as ITCH 5.0 writes them. 0, or -1
+ * after one line naming cmd ("replay: --symbols 'meta': ... (META?)").
+ */
+int cli_symbols_check(const char *cmd, const char *v);
+
 #endif /* FG_COMMANDS_H */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "commands.h"
 #include "fg_log.h"
 
@@ -31,7 +33,7 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: feedgate [-v] COMMAND ...\n\ncommands:\n");
+	fprintf(f, "usage: feedgate [-v] [--version] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
 }
@@ -64,6 +66,9 @@ int main(int argc, char **argv)
 			fg_log_verbosity++;
 		} else if (!strcmp(argv[i], "-vv")) {
 			fg_log_verbosity += 2;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			printf("feedgate %s (libbpf %s)\n", FG_VERSION, libbpf_version_string());
+			return out_checked(0);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

@@ -67,6 +67,9 @@ enum fg_capfile_format fg_capfile_format(const struct fg_capfile *c);
 const char *fg_capfile_format_name(enum fg_capfile_format f);
 /* 1 if the file ended inside a record (or a block). */
 int fg_capfile_truncated(const struct fg_capfile *c);
+/* Records so far whose captured length is above the file's snap length or
+ * the packet's original length (read as stored; a sign of a broken writer). */
+uint64_t fg_capfile_bad_lengths(const struct fg_capfile *c);
 /* Bytes consumed so far and the file size, for progress. */
 uint64_t fg_capfile_offset(const struct fg_capfile *c);
 uint64_t fg_capfile_size(const struct fg_capfile *c);

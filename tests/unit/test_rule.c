@@ -127,8 +127,40 @@ static void test_rule_accepts_ports_1_and_65535(void)
 	CU_ASSERT_EQUAL(k.dport, htons(1));
 	CU_ASSERT_EQUAL(fg_rule_key_parse("10.0.0.1:65535", &k, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(k.dport, htons(65535));
-	CU_ASSERT_EQUAL(fg_rule_key_parse("10.0.0.1:005000", &k, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(k.dport, htons(5000));
+}
+
+/* As 239.001.1.1 is refused, so is a port written with leading zeros. */
+static void test_rule_rejects_port_with_leading_zeros(void)
+{
+	key_refused("10.0.0.1:005000", "port '005000' has a leading zero");
+	key_refused("239.1.1.1:05000", "port '05000' has a leading zero");
+	key_refused("[ff15::1]:0100", "port '0100' has a leading zero");
+}
+
+/* "-" is how tables show a rule without a name: a feed cannot be called that. */
+static void test_rule_rejects_feed_named_dash(void)
+{
+	struct fg_rule_key k;
+	struct fg_rule r;
+
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "-", &k, &r, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "feed name '-'"));
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "-A", &k, &r, err, sizeof(err)),
+			0);
+}
+
+/* A control byte typed in a name never reaches the terminal raw. */
+static void test_rule_error_shows_control_bytes_escaped(void)
+{
+	struct fg_rule_key k;
+	struct fg_rule r;
+
+	CU_ASSERT_EQUAL(
+		fg_rule_parse("239.1.1.1:5000", NULL, NULL, "a\x1b[2Jb", &k, &r, err, sizeof(err)),
+		-EINVAL);
+	CU_ASSERT_PTR_NULL(strchr(err, 0x1b));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a\\x1b[2Jb"));
 }
 
 static void test_rule_rejects_port_above_65535(void)
@@ -259,7 +291,7 @@ static void test_rule_key_format_canonicalises_ipv6(void)
 	struct fg_rule_key k;
 	char buf[FG_KEY_STR_LEN];
 
-	CU_ASSERT_EQUAL_FATAL(fg_rule_key_parse("[FF15:0:0::0:1]:05000", &k, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(fg_rule_key_parse("[FF15:0:0::0:1]:5000", &k, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(fg_rule_key_format(&k, buf, sizeof(buf)), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "[ff15::1]:5000");
 }
@@ -614,6 +646,9 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_rule_parses_ipv6_wildcard),
 	FG_TEST(test_rule_accepts_ports_1_and_65535),
 	FG_TEST(test_rule_rejects_port_above_65535),
+	FG_TEST(test_rule_rejects_port_with_leading_zeros),
+	FG_TEST(test_rule_rejects_feed_named_dash),
+	FG_TEST(test_rule_error_shows_control_bytes_escaped),
 	FG_TEST(test_rule_rejects_port_zero),
 	FG_TEST(test_rule_rejects_huge_port_without_overflow),
 	FG_TEST(test_rule_rejects_non_numeric_port),

@@ -20,6 +20,7 @@
 #include "feedgate/backend.h"
 #include "fg_backend_int.h"
 #include "fg_gen.h"
+#include "fg_json.h"
 #include "fg_loader.h"
 #include "fg_log.h"
 #include "fg_mcast.h"
@@ -688,9 +689,11 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 	}
 	fg_hist_init(&tot->xdp_lat);
 	fg_hist_init(&tot->gen_lat);
-	if (json)
-		fprintf(f, "{\"iface\":\"%s\",\"duration_s\":%.3f,", ifname, secs);
-	else
+	if (json) {
+		fprintf(f, "{\"iface\":");
+		fg_json_str(f, ifname);
+		fprintf(f, ",\"duration_s\":%.3f,", secs);
+	} else
 		fprintf(f, "feedgate run %s: %.2f s, backend %s, %u thread%s, %s, batch %u\n",
 			ifname, secs, b->ops->name, b->n, b->n == 1 ? "" : "s",
 			b->o.spin ? "spinning" : "blocking", b->o.batch);
@@ -775,17 +778,12 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 			continue;
 		fg_rule_key_format(&rules[k].key, key, sizeof(key));
 		fg_rule_feed_name(&rules[k].rule, name);
-		for (char *p = name; *p; p++)
-			if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' ||
-			    (unsigned char)*p > '~')
-				*p = '?';
-		if (json)
-			fprintf(f,
-				"%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":\"%s\","
-				"\"packets\":%llu}",
-				first ? "" : ",", id, rules[k].rule.feed_id, key, name,
-				(unsigned long long)tot->rule_packets[id]);
-		else
+		if (json) {
+			fprintf(f, "%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":",
+				first ? "" : ",", id, rules[k].rule.feed_id, key);
+			fg_json_str(f, name);
+			fprintf(f, ",\"packets\":%llu}", (unsigned long long)tot->rule_packets[id]);
+		} else
 			fprintf(f, "feed %-22s rule %-4u %-16s received %llu\n", key, id,
 				name[0] ? name : "-", (unsigned long long)tot->rule_packets[id]);
 		first = 0;

@@ -52,6 +52,8 @@ struct fg_capfile {
 	/* pcap */
 	uint32_t frac_ns; /* ns per unit of the sub-second field */
 	uint16_t linktype;
+	uint32_t snaplen;
+	uint64_t bad_lengths; /* records with caplen above snaplen or origlen */
 	/* pcapng */
 	unsigned int nifs;
 	struct iface ifs[MAX_IFACES];
@@ -168,6 +170,7 @@ static int start(struct fg_capfile *c)
 			return -EBADMSG;
 		}
 		c->linktype = norm_linktype(rd32(c, c->base + 20));
+		c->snaplen = rd32(c, c->base + 16);
 		c->off = 24;
 		return 0;
 	}
@@ -265,6 +268,10 @@ static int next_pcap(struct fg_capfile *c, struct fg_cap_record *r)
 	r->data = p + 16;
 	r->caplen = caplen;
 	r->origlen = rd32(c, p + 12);
+	/* A writer that stored more than its snap length, or more than the
+	 * packet had: the bytes are read as stored, and the file flagged. */
+	if (r->origlen < caplen || (c->snaplen && caplen > c->snaplen))
+		c->bad_lengths++;
 	if (r->origlen < caplen)
 		r->origlen = caplen;
 	r->ts_ns = (uint64_t)rd32(c, p) * 1000000000ull + (uint64_t)rd32(c, p + 4) * c->frac_ns;
@@ -486,6 +493,11 @@ const char *fg_capfile_format_name(enum fg_capfile_format f)
 		return "binaryfile";
 	}
 	return "unknown";
+}
+
+uint64_t fg_capfile_bad_lengths(const struct fg_capfile *c)
+{
+	return c->bad_lengths;
 }
 
 int fg_capfile_truncated(const struct fg_capfile *c)

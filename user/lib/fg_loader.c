@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -190,8 +191,22 @@ static int fg_prog_maps(const __u32 *ids, __u32 nr, __u32 out_ids[FG_NMAPS], int
 		int fd = bpf_map_get_fd_by_id(ids[j]);
 		int keep = 0;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of descriptors or memory says nothing about the maps:
+			 * that is the error, not "no such map". */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == EPERM) {
+				int e = -errno;
+
+				for (int i = 0; fds && i < FG_NMAPS; i++)
+					if (fds[i] >= 0) {
+						close(fds[i]);
+						fds[i] = -1;
+					}
+				return e;
+			}
 			continue;
+		}
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 			for (int i = 0; i < FG_NMAPS; i++) {
 				if (!out_ids[i] && !strcmp(info.name, fg_map_table[i].name)) {
@@ -245,8 +260,8 @@ static int fg_xdp_state_get(int ifindex, struct fg_xdp_state *st)
 	}
 	fd = bpf_prog_get_fd_by_id(st->prog_id);
 	if (fd < 0) {
-		if (errno == EPERM)
-			return -EPERM;
+		if (errno == EPERM || errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			return -errno;
 		snprintf(st->name, sizeof(st->name), "?");
 		return 0;
 	}
@@ -255,9 +270,21 @@ static int fg_xdp_state_get(int ifindex, struct fg_xdp_state *st)
 	info.map_ids = (__u64)(unsigned long)ids;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		snprintf(st->name, sizeof(st->name), "%s", info.name);
-		if (!strcmp(info.name, FG_PROG_NAME) && info.nr_map_ids <= FG_MAX_PROG_MAPS)
-			st->ours = !fg_prog_maps(ids, info.nr_map_ids, st->map_ids, NULL, st->abi,
-						 sizeof(st->abi));
+		if (!strcmp(info.name, FG_PROG_NAME) && info.nr_map_ids <= FG_MAX_PROG_MAPS) {
+			int pm = fg_prog_maps(ids, info.nr_map_ids, st->map_ids, NULL, st->abi,
+					      sizeof(st->abi));
+
+			if (pm == -EMFILE || pm == -ENFILE || pm == -ENOMEM || pm == -EPERM) {
+				close(fd);
+				return pm;
+			}
+			st->ours = !pm;
+		}
+	} else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+		int e = -errno;
+
+		close(fd);
+		return e;
 	}
 	close(fd);
 	return 0;
@@ -805,6 +832,42 @@ int fg_filter_forget(const char *ifname)
 	if (fg_bpffs_mounted())
 		fg_unpin_all(ifname);
 	return 0;
+}
+
+/* --- who uses an interface's filter -------------------------------------------------------- */
+
+#define FG_RUN_DIR "/run/feedgate"
+
+int fg_iface_use(const char *ifname)
+{
+	char path[128];
+	int fd;
+
+	if (!fg_ifname_valid(ifname))
+		return -EINVAL;
+	if (mkdir(FG_RUN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s.users", FG_RUN_DIR, ifname);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* Shared: every consumer holds one for as long as it runs; the kernel
+	 * drops it when the process ends, however it ends. */
+	if (flock(fd, LOCK_SH)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int fg_iface_sole_user(int fd)
+{
+	/* Exclusive only when no other process holds its shared lock. */
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return 1;
+	return errno == EWOULDBLOCK ? 0 : -errno;
 }
 
 int fg_require_root(const char *cmd)

@@ -79,6 +79,16 @@ int fg_filter_is_attached(const char *ifname);
  * "feedgate: CMD: must be run as root (CAP_NET_ADMIN, CAP_BPF)", -EPERM. */
 int fg_require_root(const char *cmd);
 
+/*
+ * Consumers of an interface's filter (feedgate run). Each holds a shared
+ * lock on /run/feedgate/IFACE.users for its lifetime (fg_iface_use: the
+ * fd, or -errno); the one that attached the filter detaches it on exit only
+ * when fg_iface_sole_user() says no other consumer holds one (1; 0: others
+ * do; -errno). Close the fd to let go.
+ */
+int fg_iface_use(const char *ifname);
+int fg_iface_sole_user(int fd);
+
 /* "native" / "skb". */
 const char *fg_mode_name(enum fg_xdp_mode mode);
 /* Where the maps of ifname are pinned: FG_PIN_ROOT "/" ifname. */

@@ -197,6 +197,48 @@ int fg_mcast_join_rules(struct fg_mcast *m, int ifindex, const struct fg_rule_en
 	return 0;
 }
 
+/* Is the group wanted by one of the rules that let packets up? */
+static bool fg_mcast_wanted(const struct fg_mcast_group *g, const struct fg_rule_entry *rules,
+			    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct fg_rule_entry *e = &rules[i];
+		uint8_t family = e->key.family == FG_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+
+		if ((e->rule.action == FG_ACTION_PASS || e->rule.action == FG_ACTION_REDIRECT) &&
+		    family == g->family &&
+		    !memcmp(e->key.addr, g->addr, family == AF_INET ? 4 : 16))
+			return true;
+	}
+	return false;
+}
+
+int fg_mcast_sync_rules(struct fg_mcast *m, int ifindex, const struct fg_rule_entry *rules,
+			size_t n, unsigned int *joined, unsigned int *left, char *err,
+			size_t errlen)
+{
+	unsigned int before;
+	int ret;
+
+	*joined = *left = 0;
+	for (unsigned int i = 0; i < m->n;) {
+		struct fg_mcast_group *g = &m->groups[i];
+
+		if (fg_mcast_wanted(g, rules, n)) {
+			i++;
+			continue;
+		}
+		fg_mcast_leave_fd(g->fd, m->ifindex, g->family, g->addr);
+		m->groups[i] = m->groups[--m->n];
+		(*left)++;
+	}
+	before = m->n;
+	ret = fg_mcast_join_rules(m, ifindex, rules, n, err, errlen);
+	if (!ret)
+		*joined = m->n - before;
+	return ret;
+}
+
 void fg_mcast_leave(struct fg_mcast *m)
 {
 	while (m->n)

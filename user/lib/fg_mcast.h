@@ -56,6 +56,15 @@ int fg_mcast_join(struct fg_mcast *m, int ifindex, const struct fg_rule_key *key
 int fg_mcast_join_rules(struct fg_mcast *m, int ifindex, const struct fg_rule_entry *rules,
 			size_t n, char *err, size_t errlen);
 
+/*
+ * Make the memberships follow the rules (rules added or deleted while a run
+ * lasts): leave the groups no rule wants any more, join the new ones.
+ * *joined / *left say how many changed. 0 or -errno with a line in err.
+ */
+int fg_mcast_sync_rules(struct fg_mcast *m, int ifindex, const struct fg_rule_entry *rules,
+			size_t n, unsigned int *joined, unsigned int *left, char *err,
+			size_t errlen);
+
 /* Leave every group, close the sockets, zero m. */
 void fg_mcast_leave(struct fg_mcast *m);
 

@@ -22,6 +22,7 @@
 #include "feedgate/filter.h"
 #include "feedgate/pipeline.h"
 #include "feedgate/seqr.h"
+#include "fg_json.h"
 #include "fg_log.h"
 #include "fg_net.h"
 
@@ -105,21 +106,6 @@ struct fg_pipeline {
 
 /* --- output -------------------------------------------------------------------------------- */
 
-/* A JSON string body for wire bytes (sessions may hold anything). */
-static void json_bytes(FILE *f, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 static const char *const gap_state_name[] = {
 	[FG_SEQR_RECOVERED] = "recovered",
 	[FG_SEQR_UNRECOVERED] = "unrecovered",
@@ -130,12 +116,12 @@ static void emit_gap(struct fg_pipeline *p, unsigned int stream, const struct fg
 	const char *name = p->streams[stream].name;
 
 	if (p->cfg.decode) {
-		fprintf(p->cfg.decode, "{\"event\":\"gap\",\"feed\":\"");
-		json_bytes(p->cfg.decode, name, strlen(name));
-		fprintf(p->cfg.decode, "\",\"session\":\"");
-		json_bytes(p->cfg.decode, g->session, FG_MOLD_SESSION_LEN);
+		fprintf(p->cfg.decode, "{\"event\":\"gap\",\"feed\":");
+		fg_json_str(p->cfg.decode, name);
+		fprintf(p->cfg.decode, ",\"session\":");
+		fg_json_strn(p->cfg.decode, g->session, FG_MOLD_SESSION_LEN);
 		fprintf(p->cfg.decode,
-			"\",\"first\":%llu,\"last\":%llu,\"count\":%llu,\"state\":\"%s\"",
+			",\"first\":%llu,\"last\":%llu,\"count\":%llu,\"state\":\"%s\"",
 			(unsigned long long)g->first, (unsigned long long)g->last,
 			(unsigned long long)(g->last - g->first + 1), gap_state_name[g->state]);
 		if (g->state == FG_SEQR_RECOVERED)
@@ -364,12 +350,13 @@ static void session_change(struct fg_pipeline *p, unsigned int s, const char *pr
 		p->st.session_resets_skipped++;
 	}
 	if (p->cfg.decode) {
-		fprintf(p->cfg.decode,
-			"{\"event\":\"session_change\",\"feed\":\"%s\",\"previous\":\"", name);
-		json_bytes(p->cfg.decode, prev, FG_MOLD_SESSION_LEN);
-		fprintf(p->cfg.decode, "\",\"session\":\"");
-		json_bytes(p->cfg.decode, session, FG_MOLD_SESSION_LEN);
-		fprintf(p->cfg.decode, "\",\"state\":\"%s\"}\n", session_state_name[state]);
+		fprintf(p->cfg.decode, "{\"event\":\"session_change\",\"feed\":");
+		fg_json_str(p->cfg.decode, name);
+		fprintf(p->cfg.decode, ",\"previous\":");
+		fg_json_strn(p->cfg.decode, prev, FG_MOLD_SESSION_LEN);
+		fprintf(p->cfg.decode, ",\"session\":");
+		fg_json_strn(p->cfg.decode, session, FG_MOLD_SESSION_LEN);
+		fprintf(p->cfg.decode, ",\"state\":\"%s\"}\n", session_state_name[state]);
 	}
 	if (p->cfg.on_session_change)
 		p->cfg.on_session_change(p->cfg.ctx, name, prev, session, state);
@@ -1017,13 +1004,15 @@ void fg_pipeline_stream_json(const struct fg_pipeline *p, unsigned int s, FILE *
 
 	for (unsigned int l = 0; l < q->nlines; l++)
 		pk += ss->line[l].packets;
-	fprintf(f, "{\"name\":\"");
-	json_bytes(f, q->name, strlen(q->name));
-	fprintf(f, "\",\"session\":\"");
+	fprintf(f, "{\"name\":");
+	fg_json_str(f, q->name);
+	fprintf(f, ",\"session\":");
 	if (session)
-		json_bytes(f, session, FG_MOLD_SESSION_LEN);
+		fg_json_strn(f, session, FG_MOLD_SESSION_LEN);
+	else
+		fputs("null", f);
 	fprintf(f,
-		"\",\"next_seq\":%llu,\"packets\":%llu,\"messages\":%llu,\"gaps\":%llu,"
+		",\"next_seq\":%llu,\"packets\":%llu,\"messages\":%llu,\"gaps\":%llu,"
 		"\"gap_messages\":%llu,\"recovered\":%llu,\"recovered_messages\":%llu,"
 		"\"duplicates\":%llu,\"held\":%llu,\"hold_high\":%llu,\"hold_full\":%llu,"
 		"\"requests\":%llu,\"request_errors\":%llu,\"replies\":%llu,"
@@ -1045,10 +1034,10 @@ void fg_pipeline_stream_json(const struct fg_pipeline *p, unsigned int s, FILE *
 	for (unsigned int l = 0; l < q->nlines; l++) {
 		const struct fg_seqr_line_stats *ls = &ss->line[l];
 
-		fprintf(f, "%s{\"name\":\"", l ? "," : "");
-		json_bytes(f, q->line_name[l], strlen(q->line_name[l]));
+		fprintf(f, "%s{\"name\":", l ? "," : "");
+		fg_json_str(f, q->line_name[l]);
 		fprintf(f,
-			"\",\"packets\":%llu,\"messages\":%llu,\"duplicates\":%llu,"
+			",\"packets\":%llu,\"messages\":%llu,\"duplicates\":%llu,"
 			"\"loss\":%llu,\"stale\":%llu}",
 			U(ls->packets), U(ls->messages), U(ls->duplicates), U(line_loss(ss, l)),
 			U(ls->stale));

@@ -20,14 +20,30 @@
 static int fg_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The message, with what the user typed in it made printable: a control
+ * byte in a name never reaches the terminal raw ("\x1b"). */
 static int fg_err(char *err, size_t errlen, const char *fmt, ...)
 {
+	char raw[512];
+	size_t o = 0;
 	va_list ap;
 
 	if (err && errlen) {
 		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
+		vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
+		for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+			if (*p >= ' ' && *p <= '~') {
+				if (o + 1 >= errlen)
+					break;
+				err[o++] = (char)*p;
+			} else {
+				if (o + 4 >= errlen)
+					break;
+				o += (size_t)snprintf(err + o, errlen - o, "\\x%02x", *p);
+			}
+		}
+		err[o] = '\0';
 	}
 	return -EINVAL;
 }
@@ -142,6 +158,8 @@ int fg_rule_key_parse(const char *s, struct fg_rule_key *key, char *err, size_t 
 		return fg_err(err, errlen, "port '%s' is not a number", port);
 	if (ret || v == 0 || v > 65535)
 		return fg_err(err, errlen, "port out of range");
+	if (port[0] == '0') /* as 239.001.1.1 is refused: no leading zeros */
+		return fg_err(err, errlen, "port '%s' has a leading zero", port);
 	key->dport = htons((__u16)v);
 	return 0;
 }
@@ -313,6 +331,10 @@ int fg_feed_name_check(const char *s, char *err, size_t errlen)
 				"feed name has a space or unprintable character at position %zu",
 				i + 1);
 	}
+	/* "-" is what tables print for a rule without a name */
+	if (!strcmp(s, "-"))
+		return fg_err(err, errlen,
+			      "feed name '-' reads as no name in rule list; pick another");
 	return 0;
 }
 

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What several subcommands check the same way (commands.h).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "fg_log.h"
+
+int cli_symbols_check(const char *cmd, const char *v)
+{
+	char upper[128];
+	size_t n = strlen(v), k = 0;
+	const char *s = v;
+
+	if (!n || strspn(v, " ,\t") == n) {
+		pr_warn("%s: --symbols '%s': no symbol given (leave the option out to take every "
+			"symbol)\n",
+			cmd, v);
+		return -1;
+	}
+	for (;;) {
+		const char *e = strchr(s, ',');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		while (len && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (!len || len > 8) {
+			pr_warn("%s: --symbols '%s': want symbols of 1 to 8 characters, separated "
+				"by "
+				"commas\n",
+				cmd, v);
+			return -1;
+		}
+		for (size_t i = 0; i < len; i++) {
+			if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~') {
+				pr_warn("%s: --symbols: byte 0x%02x is not a symbol character\n",
+					cmd, (unsigned char)s[i]);
+				return -1;
+			}
+		}
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	for (s = v; *s && k + 1 < sizeof(upper); s++)
+		upper[k++] = (char)toupper((unsigned char)*s);
+	upper[k] = '\0';
+	if (strcmp(upper, v)) {
+		/* ITCH writes every symbol in capitals: "meta" would select nothing. */
+		pr_warn("%s: --symbols '%s': ITCH symbols are upper case (did you mean '%s'?)\n",
+			cmd, v, upper);
+		return -1;
+	}
+	return 0;
+}
