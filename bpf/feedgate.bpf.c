@@ -18,6 +18,27 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
+ * Cut points for the cost breakdown of `make bench-xdp`: bench/xdp.mk
+ * builds this file again with FG_BENCH_CUT=n, and the program then returns
+ * XDP_DROP at cut n (1: after the entry counters, 2: after the parse,
+ * 3: after the rule lookup), keeping what it computed alive. A normal build
+ * never defines it.
+ */
+#ifdef FG_BENCH_CUT
+#define FG_CUT(n, live)                                            \
+	do {                                                       \
+		if (FG_BENCH_CUT == (n)) {                         \
+			asm volatile("" : : "r"(live) : "memory"); \
+			return XDP_DROP;                           \
+		}                                                  \
+	} while (0)
+#else
+#define FG_CUT(n, live) \
+	do {            \
+	} while (0)
+#endif
+
+/*
  * Set by the loader before load: 0 when the kernel refuses
  * bpf_xdp_adjust_meta() in XDP programs (some builds do, at load time).
  * .rodata is frozen at load, so the verifier knows the value and never
@@ -69,16 +90,6 @@ static __always_inline int fg_stamp(struct xdp_md *ctx, const struct fg_rule *r,
 	return FG_STAMP_NONE;
 }
 
-/* Take the stamp back off before any verdict but the redirect: the kernel
- * stack never sees a prefixed frame. */
-static __always_inline void fg_unstamp(struct xdp_md *ctx, int used)
-{
-	if (fg_meta_ok && used == FG_STAMP_META)
-		bpf_xdp_adjust_meta(ctx, FG_STAMP_LEN);
-	else if (used == FG_STAMP_HEAD)
-		bpf_xdp_adjust_head(ctx, FG_STAMP_LEN);
-}
-
 /* Does saddr fall inside the rule's source prefix? Lengths beyond the
  * family's width (only possible through a hand-written bpftool update) are
  * clamped to a full-address match. */
@@ -104,26 +115,42 @@ static __always_inline int fg_src_match(const struct fg_rule *r, const struct fg
 }
 
 /* Exact {family, dport, daddr} first, then the wildcard address. A rule
- * whose source prefix does not match is a miss for its key. */
+ * whose source prefix does not match is a miss for its key. The key is
+ * rewritten in whole words, as fg_parse wrote it (see struct fg_flow). */
 static __always_inline struct fg_rule *fg_rule_lookup(struct fg_flow *flow)
 {
+	__u64 kw0 = flow->kw[0];
 	struct fg_rule *r;
 
 	r = bpf_map_lookup_elem(&feed_rules, &flow->key);
 	if (r && fg_src_match(r, flow))
 		return r;
-	if (!(flow->key.addr[0] | flow->key.addr[1] | flow->key.addr[2] | flow->key.addr[3]))
+	if (!((kw0 & FG_KW0_ADDR) | flow->kw[1] | flow->kw[2]))
 		return 0;
-	flow->key.addr[0] = 0;
-	flow->key.addr[1] = 0;
-	flow->key.addr[2] = 0;
-	flow->key.addr[3] = 0;
+	flow->kw[0] = kw0 & ~FG_KW0_ADDR;
+	flow->kw[1] = 0;
+	flow->kw[2] = 0;
 	r = bpf_map_lookup_elem(&feed_rules, &flow->key);
 	if (r && fg_src_match(r, flow))
 		return r;
 	return 0;
 }
 
+/*
+ * The live settings. Looked up where a verdict needs them, not once up
+ * front: the lookup itself is a few inlined instructions, but a pointer
+ * held across the parse and the rule lookup costs register spills on every
+ * packet (~1-2 ns measured). NULL (the map is always there) means defaults.
+ */
+static __always_inline const struct fg_config *fg_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fg_config, &zero);
+}
+
+/* A miss or fragment policy's verdict, counted: anything but DROP
+ * (including 0, an unset config) passes. */
 static __always_inline int fg_policy(__u8 policy, __u64 *passed, __u64 *dropped)
 {
 	if (policy == FG_ACTION_DROP) {
@@ -134,41 +161,51 @@ static __always_inline int fg_policy(__u8 policy, __u64 *passed, __u64 *dropped)
 	return XDP_PASS;
 }
 
-/* Stamp the frame and hand it to the socket of its queue; without one,
- * undo the stamp and fall back to the miss policy. */
-static __always_inline int fg_redirect(struct xdp_md *ctx, const struct fg_rule *r, __u8 policy,
-				       const struct fg_config *cfg, struct fg_filter_stats *st)
+static __always_inline int fg_miss(struct fg_filter_stats *st)
+{
+	const struct fg_config *cfg = fg_cfg();
+
+	return fg_policy(cfg ? cfg->miss_policy : 0, &st->pass_no_rule, &st->drop_no_rule);
+}
+
+/*
+ * Hand the frame to the socket of its queue, then stamp it; without a
+ * socket, fall back to the miss policy. The XSKMAP lookup is inlined by the
+ * verifier and answers "no socket" without the helper call (2-3 ns less on
+ * that path, nothing more with a socket). bpf_redirect_map() only records
+ * the target (the frame moves after the program returns), so the stamp
+ * follows a redirect that is sure to happen: a socket removed in between
+ * makes the helper fail, and nothing was stamped that must be taken back.
+ */
+static __always_inline int fg_redirect(struct xdp_md *ctx, const struct fg_rule *r,
+				       struct fg_filter_stats *st)
 {
 	__u32 q = ctx->rx_queue_index;
 	struct fg_queue_stats *qs = bpf_map_lookup_elem(&queue_stats, &q);
-	int used = FG_STAMP_NONE;
-	long ret;
+	const struct fg_config *cfg;
+	int used;
 
-	/* No socket on this queue: fall back before paying for the stamp
-	 * (bpf_ktime_get_ns() alone is ~25 ns on the lab VMs, more than the
-	 * rest of a hit). The verifier inlines this XSKMAP lookup; the
-	 * redirect below still copes with a socket removed in between. */
-	if (!bpf_map_lookup_elem(&xsk_map, &q))
-		goto fallback;
-	if (cfg && (cfg->stamp_mode == FG_STAMP_META || cfg->stamp_mode == FG_STAMP_HEAD))
+	if (!bpf_map_lookup_elem(&xsk_map, &q) ||
+	    bpf_redirect_map(&xsk_map, q, 0) != XDP_REDIRECT) {
+		if (qs)
+			qs->no_socket++;
+		st->redirect_fallback++;
+		cfg = fg_cfg();
+		return fg_policy(cfg ? cfg->miss_policy : 0, &st->pass_fallback,
+				 &st->drop_fallback);
+	}
+	if (qs)
+		qs->redirected++;
+	st->redirected++;
+	cfg = fg_cfg();
+	if (cfg && (cfg->stamp_mode == FG_STAMP_META || cfg->stamp_mode == FG_STAMP_HEAD)) {
 		used = fg_stamp(ctx, r, cfg->stamp_mode, cfg->stamp_cookie, st);
-	ret = bpf_redirect_map(&xsk_map, q, 0);
-	if (ret == XDP_REDIRECT) {
-		st->redirected++;
 		if (used == FG_STAMP_META)
 			st->stamp_meta++;
 		else if (used == FG_STAMP_HEAD)
 			st->stamp_head++;
-		if (qs)
-			qs->redirected++;
-		return XDP_REDIRECT;
 	}
-	fg_unstamp(ctx, used);
-fallback:
-	if (qs)
-		qs->no_socket++;
-	st->redirect_fallback++;
-	return fg_policy(policy, &st->pass_fallback, &st->drop_fallback);
+	return XDP_REDIRECT;
 }
 
 SEC("xdp")
@@ -176,11 +213,10 @@ int fg_xdp_filter(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	const struct fg_config *cfg;
 	struct fg_filter_stats *st;
 	struct fg_rule_stats *rs;
-	struct fg_flow flow = {};
-	struct fg_config *cfg;
-	__u8 policy = FG_ACTION_PASS, frag_policy = FG_ACTION_PASS;
+	struct fg_flow flow;
 	struct fg_rule *r;
 	void *pos = data;
 	__be16 proto;
@@ -192,11 +228,7 @@ int fg_xdp_filter(struct xdp_md *ctx)
 		return XDP_PASS;
 	st->rx_packets++;
 	st->rx_bytes += end - data;
-	cfg = bpf_map_lookup_elem(&fg_config, &zero);
-	if (cfg) {
-		policy = cfg->miss_policy == FG_ACTION_DROP ? FG_ACTION_DROP : FG_ACTION_PASS;
-		frag_policy = cfg->frag_policy == FG_ACTION_DROP ? FG_ACTION_DROP : FG_ACTION_PASS;
-	}
+	FG_CUT(1, st);
 
 	res = fg_parse_eth(&pos, end, &proto);
 	if (res == FG_PARSE_UDP) {
@@ -209,6 +241,7 @@ int fg_xdp_filter(struct xdp_md *ctx)
 		else
 			res = FG_PARSE_OTHER;
 	}
+	FG_CUT(2, &flow);
 
 	switch (res) {
 	case FG_PARSE_MALFORMED:
@@ -218,14 +251,16 @@ int fg_xdp_filter(struct xdp_md *ctx)
 		st->pass_control++;
 		return XDP_PASS;
 	case FG_PARSE_FRAGMENT:
-		return fg_policy(frag_policy, &st->pass_frag, &st->drop_frag);
+		cfg = fg_cfg();
+		return fg_policy(cfg ? cfg->frag_policy : 0, &st->pass_frag, &st->drop_frag);
 	case FG_PARSE_OTHER:
-		return fg_policy(policy, &st->pass_no_rule, &st->drop_no_rule);
+		return fg_miss(st);
 	}
 
 	r = fg_rule_lookup(&flow);
+	FG_CUT(3, r);
 	if (!r || r->action < FG_ACTION_PASS || r->action > FG_ACTION_REDIRECT)
-		return fg_policy(policy, &st->pass_no_rule, &st->drop_no_rule);
+		return fg_miss(st);
 
 	rule_id = r->rule_id;
 	rs = bpf_map_lookup_elem(&rule_stats, &rule_id);
@@ -241,5 +276,5 @@ int fg_xdp_filter(struct xdp_md *ctx)
 		st->drop_rule++;
 		return XDP_DROP;
 	}
-	return fg_redirect(ctx, r, policy, cfg, st);
+	return fg_redirect(ctx, r, st);
 }

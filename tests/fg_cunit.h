@@ -68,8 +68,9 @@ static inline int fg_test_main(const char *suite_name, const struct fg_test *tes
 	failed = CU_get_number_of_tests_failed();
 	if (CU_get_number_of_suites_failed())
 		failed = run ? run : 1; /* setup failed: nothing counts as passed */
+	/* a suite whose set-up failed ran nothing: nothing passed (never a wrap-around) */
 	printf("\nRESULT %s passed=%u failed=%u skipped=%u\n", suite_name,
-	       run - failed - fg_skipped, failed, fg_skipped);
+	       run > failed + fg_skipped ? run - failed - fg_skipped : 0, failed, fg_skipped);
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
 }

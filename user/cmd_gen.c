@@ -35,8 +35,25 @@
  * slower in between (fg_pace_init_burst()); the pcap timestamps follow
  * the same schedule.
  *
- * The report (stdout) says what was sent per feed and as noise, the rate
- * achieved against the target, and the backpressure met.
+ * --lines 2 sends every feed packet on two lines, A then B, back to back
+ * (fg_gen.h: the same payload to two groups); --loss and --loss-both drop
+ * packets per line or on both. --rate and --count count packets of the mix
+ * (a feed packet once, however many lines carry it). Such a run ends with a
+ * MoldUDP64 heartbeat per feed and line, so that a consumer learns of a
+ * loss at the very end. XDP live frames come from one template in a BPF
+ * program and carry none of this: --tx xdp refuses it, auto passes over it.
+ *
+ * --serve-rerequest ADDR:PORT answers MoldUDP64 retransmission requests on
+ * a UDP socket bound there (fg_rrsrv.h): every feed packet generated, sent
+ * or lost, is remembered. The socket is read without blocking between
+ * batches (at least every GEN_SRV_POLL_NS while sending flat out) and in
+ * every wait (pacing, backpressure: the waits block in ppoll() on it, so a
+ * request ends them early), and for --serve-linger seconds after the last
+ * packet. Without a server none of this is on the send path.
+ *
+ * The report (stdout) says what was sent per feed (and per line) and as
+ * noise, the rate achieved against the target, the backpressure met and
+ * what the server answered.
  * Exit status: 0 ok, 1 failed, 2 usage error.
  */
 #include <arpa/inet.h>
@@ -54,6 +71,7 @@
 #include <linux/sockios.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
@@ -65,6 +83,8 @@
 #include "fg_gen.h"
 #include "fg_loader.h"
 #include "fg_log.h"
+#include "fg_net.h"
+#include "fg_rrsrv.h"
 #include "fg_xsk_tx.h"
 
 #define EXIT_USAGE 2
@@ -72,7 +92,41 @@
 	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"          \
 	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"    \
 	"               [--tx af_xdp|xdp|afpacket|auto] [--pace spin|sleep] [--itch-stamps]\n" \
-	"               [--burst FACTOR [--burst-len DUR] [--burst-every DUR]]"
+	"               [--burst FACTOR [--burst-len DUR] [--burst-every DUR]]\n"              \
+	"               [--lines 1|2] [--loss RATIO|A_RATIO,B_RATIO] [--loss-both RATIO]\n"    \
+	"               [--serve-rerequest ADDR:PORT [--serve-history N] [--serve-linger S]\n" \
+	"                [--serve-mode full|partial|garbage|silent]]"
+
+/* What --help adds to the synopsis: what the lines, loss and server options do. */
+#define GEN_HELP                                                                                   \
+	"\n"                                                                                       \
+	"Feed f (1, 2, ...) is group 239.1.1.f, UDP port 4999+f, session FG00000001 for f = 1.\n"  \
+	"--rate and --count count packets of the mix (feed and noise); a feed packet counts\n"     \
+	"once, whatever lines carry it.\n"                                                         \
+	"\n"                                                                                       \
+	"  --lines 2          send every feed packet twice, line A then line B, with the same\n"   \
+	"                     MoldUDP64 payload; B's group is A's with 1 added to the second\n"    \
+	"                     octet (239.2.1.f), same port, source port 40063+f (A: 39999+f)\n"    \
+	"  --loss R | RA,RB   drop a feed packet on line A with probability RA and on line B\n"    \
+	"                     with RB, independently (R: the same ratio on every line; one\n"      \
+	"                     ratio only with --lines 1)\n"                                        \
+	"  --loss-both R      drop a feed packet on every line with probability R, on top of\n"    \
+	"                     --loss: only a re-request server can give it back\n"                 \
+	"                     A lost packet is generated and counted (packets, messages) but\n"    \
+	"                     not sent. Losses follow from --seed on a stream of their own:\n"     \
+	"                     the messages are the same with and without loss. Noise is never\n"   \
+	"                     lost, nor is a feed's first packet (a consumer starts where it\n"    \
+	"                     joins). With lines, loss or a server the run ends with a\n"          \
+	"                     MoldUDP64 heartbeat per feed and line (the next sequence number).\n" \
+	"  --serve-rerequest ADDR:PORT\n"                                                          \
+	"                     answer MoldUDP64 retransmission requests (20 bytes: session,\n"      \
+	"                     first sequence number, count) on this UDP address of the sending\n"  \
+	"                     namespace, from every feed packet generated, sent or lost;\n"        \
+	"                     replies go back to the requester\n"                                  \
+	"  --serve-history N  messages remembered per feed, a power of two (default 65536)\n"      \
+	"  --serve-mode M     full (default), partial (the first half of each request),\n"         \
+	"                     garbage (malformed datagrams only), silent (no reply)\n"             \
+	"  --serve-linger S   go on answering S seconds after the last packet (default 2)\n"
 
 const char cmd_gen_usage[] = GEN_USAGE;
 
@@ -86,6 +140,14 @@ const char cmd_gen_usage[] = GEN_USAGE;
 #define GEN_XDP_CHUNK 256
 #define GEN_XDP_MAX_PAIRS 16
 #define GEN_XDP_MAX_FEEDS 64
+#define GEN_SRV_DEFAULT_HISTORY 65536
+#define GEN_SRV_DEFAULT_LINGER 2.0
+/* A send loop going flat out looks for requests at least this often. */
+#define GEN_SRV_POLL_NS 100000ull
+/* Requests answered per look, so that a flood of them cannot stop the sending. */
+#define GEN_SRV_BATCH 64
+
+struct gen_srv;
 
 struct gen_cfg {
 	const char *pcap;
@@ -104,6 +166,19 @@ struct gen_cfg {
 	double burst; /* factor; 0 = evenly paced */
 	uint64_t burst_len_ns, burst_every_ns;
 	const char *burst_len_arg, *burst_every_arg; /* as given, NULL = default */
+	uint32_t lines; /* 1 or 2 */
+	double loss[2], loss_both;
+	const char *loss_arg; /* --loss as given, NULL = none */
+	bool loss_both_set;
+	/* lines, loss or a server: every packet counts per line and stays
+	 * generated when unsent; the run ends with heartbeats */
+	bool line_mode;
+	const char *serve; /* --serve-rerequest ADDR:PORT, NULL = no server */
+	uint32_t serve_history;
+	int serve_mode; /* enum fg_rrsrv_mode */
+	double serve_linger; /* seconds */
+	const char *serve_opt; /* the first --serve-* option given, for "needs --serve-rerequest" */
+	struct gen_srv *srv; /* the server once open (do_gen), else NULL */
 };
 
 static volatile int gen_stop;
@@ -116,7 +191,8 @@ static void gen_on_signal(int sig)
 
 struct gen_result {
 	enum fg_gen_tx tx; /* the path that sent (never AUTO once sending) */
-	uint64_t sent; /* packets the output accepted (af_xdp: completed, not refused) */
+	uint64_t built; /* packets of the mix built (what --rate and --count count) */
+	uint64_t sent; /* frames the output accepted (af_xdp: completed, not refused) */
 	uint64_t bytes;
 	uint64_t first_ns, last_ns;
 	uint64_t waits; /* times the output pushed back (ENOBUFS, EAGAIN) */
@@ -165,6 +241,35 @@ static void gen_fmt_dur(uint64_t ns, char *buf, size_t len)
 	snprintf(buf, len, "%lluns", (unsigned long long)ns);
 }
 
+/* --loss: "R" (every line) or "RA,RB"; each a plain ratio 0..1. 0 or -1. */
+static int gen_parse_loss(const char *v, double loss[2])
+{
+	const char *p = v;
+
+	for (int l = 0; l < 2; l++) {
+		char *end;
+		double d;
+
+		/* plain decimals: strtod would also take blanks, "nan", hex */
+		if (!*p || !strchr("0123456789.", *p))
+			return -1;
+		errno = 0;
+		d = strtod(p, &end);
+		if (errno || end == p || !(d >= 0) || d > 1)
+			return -1;
+		loss[l] = d;
+		if (!*end) {
+			if (!l)
+				loss[1] = d;
+			return 0;
+		}
+		if (*end != ',' || l)
+			return -1;
+		p = end + 1;
+	}
+	return -1;
+}
+
 static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 {
 	double d = 0; /* stays whole when gen_num() refuses: one message only */
@@ -177,12 +282,16 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 	c->tx = FG_GEN_TX_AUTO;
 	c->burst_len_ns = GEN_BURST_LEN_NS;
 	c->burst_every_ns = GEN_BURST_EVERY_NS;
+	c->lines = 1;
+	c->serve_history = GEN_SRV_DEFAULT_HISTORY;
+	c->serve_mode = FG_RRSRV_FULL;
+	c->serve_linger = GEN_SRV_DEFAULT_LINGER;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		size_t len = strcspn(a, "=");
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n", GEN_USAGE);
+			printf("usage: feedgate %s\n" GEN_HELP, GEN_USAGE);
 			return 1;
 		}
 		if (!strcmp(a, "--itch-stamps")) {
@@ -194,7 +303,10 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		      GEN_OPT("--count") || GEN_OPT("--duration") || GEN_OPT("--feeds") ||
 		      GEN_OPT("--noise") || GEN_OPT("--messages-per-packet") || GEN_OPT("--seed") ||
 		      GEN_OPT("--tx") || GEN_OPT("--burst") || GEN_OPT("--burst-len") ||
-		      GEN_OPT("--burst-every") || GEN_OPT("--pace"))) {
+		      GEN_OPT("--burst-every") || GEN_OPT("--pace") || GEN_OPT("--lines") ||
+		      GEN_OPT("--loss") || GEN_OPT("--loss-both") || GEN_OPT("--serve-rerequest") ||
+		      GEN_OPT("--serve-history") || GEN_OPT("--serve-mode") ||
+		      GEN_OPT("--serve-linger"))) {
 			if (a[0] == '-')
 				pr_warn("gen: unknown option '%.*s' (usage: feedgate %s)\n",
 					(int)len, a, GEN_USAGE);
@@ -282,6 +394,64 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 				c->burst_len_arg = v;
 			else
 				c->burst_every_arg = v;
+		} else if (GEN_OPT("--lines")) {
+			if (strcmp(v, "1") && strcmp(v, "2")) {
+				pr_warn("gen: --lines '%s': use 1 or 2\n", v);
+				return -1;
+			}
+			c->lines = (uint32_t)(v[0] - '0');
+		} else if (GEN_OPT("--loss")) {
+			if (gen_parse_loss(v, c->loss)) {
+				pr_warn("gen: --loss '%s': want a ratio from 0 to 1, or "
+					"A_RATIO,B_RATIO\n",
+					v);
+				return -1;
+			}
+			c->loss_arg = v;
+		} else if (GEN_OPT("--loss-both")) {
+			if (gen_num("--loss-both", v, 0, 1, &c->loss_both))
+				return -1;
+			c->loss_both_set = true;
+		} else if (GEN_OPT("--serve-rerequest")) {
+			uint8_t fam, addr[16];
+			uint16_t port;
+
+			if (fg_net_parse_endpoint(v, &fam, addr, &port) || !port) {
+				pr_warn("gen: --serve-rerequest '%s': want ADDR:PORT or "
+					"[ADDR6]:PORT\n",
+					v);
+				return -1;
+			}
+			c->serve = v;
+		} else if (GEN_OPT("--serve-history")) {
+			unsigned long long h;
+			char *end;
+
+			errno = 0;
+			h = strtoull(v, &end, 10);
+			if (errno || end == v || *end || *v < '0' || *v > '9' || !h ||
+			    h > 1u << 24 || (h & (h - 1))) {
+				pr_warn("gen: --serve-history '%s': want a power of two from 1 to "
+					"%u "
+					"(messages per feed)\n",
+					v, 1u << 24);
+				return -1;
+			}
+			c->serve_history = (uint32_t)h;
+			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-history";
+		} else if (GEN_OPT("--serve-mode")) {
+			c->serve_mode = fg_rrsrv_mode_parse(v);
+			if (c->serve_mode < 0) {
+				pr_warn("gen: --serve-mode '%s': use full, partial, garbage or "
+					"silent\n",
+					v);
+				return -1;
+			}
+			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-mode";
+		} else if (GEN_OPT("--serve-linger")) {
+			if (gen_num("--serve-linger", v, 0, 3600, &c->serve_linger))
+				return -1;
+			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-linger";
 		} else if (GEN_OPT("--seed")) {
 			char *end;
 
@@ -354,6 +524,26 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 			return -1;
 		}
 	}
+	if (c->loss_arg && strchr(c->loss_arg, ',') && c->lines < 2) {
+		pr_warn("gen: --loss '%s': two ratios need --lines 2 (one line takes one ratio)\n",
+			c->loss_arg);
+		return -1;
+	}
+	if (c->serve_opt && !c->serve) {
+		pr_warn("gen: %s needs --serve-rerequest ADDR:PORT\n", c->serve_opt);
+		return -1;
+	}
+	if (c->serve && !c->iface) {
+		pr_warn("gen: --serve-rerequest needs --iface: requests come over the network, a "
+			"pcap file has no one to answer\n");
+		return -1;
+	}
+	c->line_mode = c->lines > 1 || c->loss_arg || c->loss_both_set || c->serve;
+	if (c->line_mode && c->tx == FG_GEN_TX_XDP) {
+		pr_warn("gen: --tx xdp sends copies of one template frame: no --lines 2, --loss, "
+			"--loss-both or --serve-rerequest (use --tx af_xdp or afpacket)\n");
+		return -1;
+	}
 	if (c->duration > 0 && !c->count && c->pcap)
 		c->count = (uint64_t)llround(c->duration * c->rate);
 	if (!c->count && !(c->duration > 0) && c->pcap)
@@ -392,6 +582,219 @@ static int iface_info(const char *ifname, uint8_t mac[6], uint32_t *ip, uint32_t
 	return 0;
 }
 
+/* --- re-request server -------------------------------------------------------------------- */
+
+/* What the server did for one feed (fg_rrsrv counts for all feeds together). */
+struct gen_srv_feed {
+	uint64_t requests, replies, messages, forgotten;
+};
+
+struct gen_srv {
+	int fd;
+	struct fg_rrsrv *rr;
+	uint64_t last_ns; /* when the socket was last read */
+	uint32_t nfeeds;
+	char session[FG_GEN_MAX_FEEDS][FG_MOLD_SESSION_LEN];
+	struct gen_srv_feed feed[FG_GEN_MAX_FEEDS];
+	uint64_t send_errors; /* replies the socket would not take */
+	/* the requester of the datagram being answered */
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+};
+
+static void gen_srv_close(struct gen_srv *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	fg_rrsrv_free(s->rr);
+	free(s);
+}
+
+/* The socket bound to --serve-rerequest and the memory of every feed. 0, or -errno (said). */
+static int gen_srv_open(const struct gen_cfg *c, const struct fg_gen *g, struct gen_srv **out)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct gen_srv *s;
+	int sndbuf = 4 << 20, ret;
+	uint8_t fam, addr[16];
+	uint16_t port;
+	socklen_t len;
+
+	*out = NULL;
+	if (fg_net_parse_endpoint(c->serve, &fam, addr, &port)) /* checked by gen_parse() */
+		return -EINVAL;
+	if (fam == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		memcpy(&in->sin_addr, addr, 4);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		memcpy(&in6->sin6_addr, addr, 16);
+		len = sizeof(*in6);
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		pr_warn("gen: --serve-rerequest: out of memory\n");
+		return -ENOMEM;
+	}
+	s->nfeeds = c->feeds;
+	for (uint32_t f = 0; f < c->feeds; f++)
+		memcpy(s->session[f], fg_gen_feed(g, f)->session, FG_MOLD_SESSION_LEN);
+	s->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		ret = -errno;
+		pr_warn("gen: --serve-rerequest: Couldn't open a UDP socket: %s\n", strerror(-ret));
+		goto fail;
+	}
+	/* a full answer to a long request is a train of datagrams */
+	setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (bind(s->fd, (struct sockaddr *)&ss, len)) {
+		ret = -errno;
+		pr_warn("gen: --serve-rerequest %s: Couldn't bind: %s (an address of this network "
+			"namespace?)\n",
+			c->serve, strerror(-ret));
+		goto fail;
+	}
+	ret = fg_rrsrv_new(c->feeds, c->serve_history, (enum fg_rrsrv_mode)c->serve_mode, &s->rr);
+	if (ret) {
+		pr_warn("gen: --serve-rerequest: Couldn't set up the server's memory (%u feeds x "
+			"%u "
+			"messages): %s\n",
+			c->feeds, c->serve_history, strerror(-ret));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	gen_srv_close(s);
+	return ret;
+}
+
+static void gen_srv_send(void *ctx, const uint8_t *p, size_t len)
+{
+	struct gen_srv *s = ctx;
+
+	if (sendto(s->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&s->from, s->fromlen) < 0)
+		s->send_errors++;
+}
+
+/* Answer what the socket holds (up to GEN_SRV_BATCH requests), without blocking. */
+static void gen_srv_poll(struct gen_srv *s, uint64_t now)
+{
+	uint8_t req[2048];
+
+	s->last_ns = now;
+	for (int i = 0; i < GEN_SRV_BATCH; i++) {
+		struct fg_rrsrv_stats before = *fg_rrsrv_stats(s->rr);
+		const struct fg_rrsrv_stats *after;
+		ssize_t n;
+		uint32_t f = 0;
+
+		s->fromlen = sizeof(s->from);
+		n = recvfrom(s->fd, req, sizeof(req), MSG_DONTWAIT, (struct sockaddr *)&s->from,
+			     &s->fromlen);
+		if (n < 0)
+			return;
+		fg_rrsrv_answer(s->rr, req, (size_t)n, gen_srv_send, s);
+		/* whose it was: the server counts for every feed at once */
+		if ((size_t)n < FG_MOLD_SESSION_LEN)
+			continue;
+		while (f < s->nfeeds && memcmp(s->session[f], req, FG_MOLD_SESSION_LEN))
+			f++;
+		if (f == s->nfeeds)
+			continue;
+		after = fg_rrsrv_stats(s->rr);
+		s->feed[f].requests += after->requests - before.requests;
+		s->feed[f].replies += after->replies - before.replies;
+		s->feed[f].messages += after->messages - before.messages;
+		s->feed[f].forgotten += after->forgotten - before.forgotten;
+	}
+}
+
+/* In a send loop: read the socket when it has not been read for GEN_SRV_POLL_NS. */
+static inline void gen_srv_tick(const struct gen_cfg *c, uint64_t now)
+{
+	if (c->srv && now - c->srv->last_ns >= GEN_SRV_POLL_NS)
+		gen_srv_poll(c->srv, now);
+}
+
+/*
+ * Wait until `due` (CLOCK_MONOTONIC ns) while answering: blocked in ppoll()
+ * on the socket (a request ends the wait early, is answered, and the wait
+ * goes on) until spin_ns before it, then spinning, reading the socket on
+ * every turn. Returns at due, or at once on a signal.
+ */
+static void gen_srv_wait(struct gen_srv *s, uint64_t due, uint64_t spin_ns)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+
+	for (;;) {
+		uint64_t now = fg_now_ns();
+
+		gen_srv_poll(s, now);
+		if (now >= due || gen_stop)
+			return;
+		if (due - now > spin_ns) {
+			uint64_t d = due - now - spin_ns;
+			struct timespec ts = { (time_t)(d / 1000000000ull),
+					       (long)(d % 1000000000ull) };
+
+			ppoll(&pfd, 1, &ts, NULL);
+		}
+	}
+}
+
+/* A pause of ns: slept, or spent answering requests when there is a server. */
+static void gen_nap(const struct gen_cfg *c, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+
+	if (c->srv)
+		gen_srv_wait(c->srv, fg_now_ns() + ns, 0);
+	else
+		nanosleep(&ts, NULL);
+}
+
+/* A feed packet just built: the server remembers it, whether it is sent or lost. */
+static inline void gen_record(const struct gen_cfg *c, const uint8_t *buf,
+			      const struct fg_gen_pkt *p)
+{
+	if (c->srv && p->kind == FG_GEN_FEED)
+		fg_rrsrv_record(c->srv->rr, p->feed, buf + FG_GEN_OFF_MOLD,
+				p->trailer_off - FG_GEN_OFF_MOLD);
+}
+
+/*
+ * The frames of the packet just built into f0 (*p0), by the lines it goes
+ * out on: line A stays in f0; line B goes into a copy in f1 (*p1), or into
+ * f0 itself when line A lost it. Returns the number of frames, 0 for a
+ * packet lost on every line. One line without loss: always 1, f0 as built.
+ */
+static inline unsigned int gen_frames(uint8_t *f0, struct fg_gen_pkt *p0, uint8_t *f1,
+				      struct fg_gen_pkt *p1)
+{
+	if (p0->send == 1)
+		return 1;
+	if (!p0->send)
+		return 0;
+	if (p0->send == 2) {
+		fg_gen_set_line(f0, p0, 1);
+		return 1;
+	}
+	memcpy(f1, f0, p0->len);
+	*p1 = *p0;
+	fg_gen_set_line(f1, p1, 1);
+	return 2;
+}
+
 /* The schedule of every output: --rate, evenly or in --burst bursts
  * (checked by gen_parse()). */
 static void gen_pacer_init(const struct gen_cfg *c, struct fg_pacer *p, uint64_t start)
@@ -413,10 +816,16 @@ static unsigned int gen_pace(const struct gen_cfg *c, const struct fg_pacer *p, 
 {
 	unsigned int min;
 
-	if (!c->pace_sleep)
+	if (!c->pace_sleep) {
+		/* fg_pace_wait() finds the packet due at once after this */
+		if (c->srv && p->ns_per_pkt > 0)
+			gen_srv_wait(c->srv, fg_pace_due_ns(p, next), 50000);
 		return fg_pace_wait(p, next, max, &gen_stop);
+	}
 	min = (unsigned int)(c->rate * 20e-6);
 	min = min < 1 ? 1 : (min > max ? max : min);
+	if (c->srv && p->ns_per_pkt > 0)
+		gen_srv_wait(c->srv, fg_pace_due_ns(p, next + min - 1), 0);
 	return fg_pace_wait_sleep(p, next, min, max, &gen_stop);
 }
 
@@ -431,9 +840,26 @@ static bool gen_done(const struct gen_cfg *c, uint64_t sent, uint64_t start, uin
 
 /* --- pcap ------------------------------------------------------------------------------------ */
 
+/* One frame into the capture at mono0 + off (its pcap time: real0 + off). */
+static void gen_pcap_put(pcap_dumper_t *d, const uint8_t *buf, uint32_t len, uint64_t real0,
+			 uint64_t mono0, uint64_t off, struct gen_result *res)
+{
+	struct pcap_pkthdr h;
+
+	h.ts.tv_sec = (time_t)((real0 + off) / 1000000000ull);
+	h.ts.tv_usec = (suseconds_t)((real0 + off) % 1000000000ull);
+	h.caplen = h.len = len;
+	pcap_dump((u_char *)d, &h, buf);
+	if (!res->sent)
+		res->first_ns = mono0 + off;
+	res->last_ns = mono0 + off;
+	res->sent++;
+	res->bytes += len;
+}
+
 static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result *res)
 {
-	static uint8_t buf[FG_GEN_MAX_FRAME];
+	static uint8_t buf[FG_GEN_MAX_FRAME], bufb[FG_GEN_MAX_FRAME];
 	pcap_t *pd = pcap_open_dead_with_tstamp_precision(1 /* DLT_EN10MB */, 65535,
 							  PCAP_TSTAMP_PRECISION_NANO);
 	struct timespec real;
@@ -459,22 +885,39 @@ static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result
 	for (uint64_t i = 0; i < c->count && !gen_stop; i++) {
 		uint64_t off = c->burst > 0 ? fg_pace_due_ns(&pacer, i)
 					    : (uint64_t)llround((double)i * 1e9 / c->rate);
-		struct fg_gen_pkt p;
-		struct pcap_pkthdr h;
-		uint32_t len = fg_gen_next(g, buf, &p);
+		struct fg_gen_pkt p, pb;
+		unsigned int nf;
 
+		fg_gen_next(g, buf, &p);
 		fg_gen_stamp(buf, &p, mono0 + off);
 		if (c->itch_stamps)
 			fg_gen_stamp_itch(buf, &p, mono0 + off);
-		h.ts.tv_sec = (time_t)((real0 + off) / 1000000000ull);
-		h.ts.tv_usec = (suseconds_t)((real0 + off) % 1000000000ull);
-		h.caplen = h.len = len;
-		pcap_dump((u_char *)d, &h, buf);
-		res->sent++;
-		res->bytes += len;
-		if (!i)
-			res->first_ns = mono0 + off;
-		res->last_ns = mono0 + off;
+		res->built++;
+		/* both lines at the packet's time, A first */
+		nf = gen_frames(buf, &p, bufb, &pb);
+		if (nf)
+			gen_pcap_put(d, buf, p.len, real0, mono0, off, res);
+		if (nf > 1)
+			gen_pcap_put(d, bufb, pb.len, real0, mono0, off, res);
+	}
+	/* the feeds go quiet: a heartbeat per feed and line, in the next slot */
+	if (c->line_mode && !gen_stop) {
+		uint64_t off = c->burst > 0 ? fg_pace_due_ns(&pacer, c->count)
+					    : (uint64_t)llround((double)c->count * 1e9 / c->rate);
+
+		for (uint32_t f = 0; f < c->feeds; f++) {
+			for (uint32_t l = 0; l < c->lines; l++) {
+				struct fg_gen_pkt p;
+				uint32_t len = fg_gen_heartbeat(g, f, l, buf, &p);
+				struct pcap_pkthdr h;
+
+				fg_gen_stamp(buf, &p, mono0 + off);
+				h.ts.tv_sec = (time_t)((real0 + off) / 1000000000ull);
+				h.ts.tv_usec = (suseconds_t)((real0 + off) % 1000000000ull);
+				h.caplen = h.len = len;
+				pcap_dump((u_char *)d, &h, buf);
+			}
+		}
 	}
 	if (pcap_dump_flush(d)) {
 		pr_warn("gen: --pcap '%s': write failed\n", c->pcap);
@@ -492,10 +935,11 @@ static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result
 static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 			struct gen_result *res)
 {
-	static uint8_t bufs[GEN_BURST][FG_GEN_MAX_FRAME];
-	struct fg_gen_pkt pk[GEN_BURST];
-	struct mmsghdr msgs[GEN_BURST];
-	struct iovec iov[GEN_BURST];
+	/* room for both lines of every packet of a burst */
+	static uint8_t bufs[2 * GEN_BURST][FG_GEN_MAX_FRAME];
+	struct fg_gen_pkt pk[2 * GEN_BURST];
+	struct mmsghdr msgs[2 * GEN_BURST];
+	struct iovec iov[2 * GEN_BURST];
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_ifindex = ifindex,
@@ -523,28 +967,40 @@ static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 
 	start = fg_now_ns();
 	gen_pacer_init(c, &pacer, start);
-	while (!gen_done(c, res->sent, start, fg_now_ns()) || pending) {
-		unsigned int want, i;
+	while (!gen_done(c, res->built, start, fg_now_ns()) || pending) {
+		unsigned int want, i, nf = 0;
 		uint64_t now;
 		int n;
 
 		if (!pending) {
-			want = gen_pace(c, &pacer, res->sent, GEN_BURST);
+			want = gen_pace(c, &pacer, res->built, GEN_BURST);
 			if (gen_stop)
 				break;
-			if (c->count && want > c->count - res->sent)
-				want = (unsigned int)(c->count - res->sent);
+			if (c->count && want > c->count - res->built)
+				want = (unsigned int)(c->count - res->built);
 			for (i = 0; i < want; i++) {
+				fg_gen_next(g, bufs[nf], &pk[nf]);
+				gen_record(c, bufs[nf], &pk[nf]);
+				nf += gen_frames(bufs[nf], &pk[nf], bufs[nf + 1], &pk[nf + 1]);
+			}
+			for (i = 0; i < nf; i++) {
 				iov[i].iov_base = bufs[i];
-				iov[i].iov_len = fg_gen_next(g, bufs[i], &pk[i]);
+				iov[i].iov_len = pk[i].len;
 				memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 				msgs[i].msg_hdr.msg_iov = &iov[i];
 				msgs[i].msg_hdr.msg_iovlen = 1;
 			}
-			pending = want;
+			res->built += want;
+			pending = nf;
 			head = 0;
+			if (!pending) {
+				/* every packet lost on every line */
+				gen_srv_tick(c, fg_now_ns());
+				continue;
+			}
 		}
 		now = fg_now_ns();
+		gen_srv_tick(c, now);
 		for (i = head; i < head + pending; i++) {
 			fg_gen_stamp(bufs[i], &pk[i], now);
 			if (c->itch_stamps)
@@ -555,11 +1011,9 @@ static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
 				/* The device (veth: its peer's ring) is full:
 				 * give the receive side a moment. */
-				struct timespec ts = { 0, 20000 };
-
 				res->waits++;
 				res->retried += pending;
-				nanosleep(&ts, NULL);
+				gen_nap(c, 20000);
 				if (gen_stop)
 					break;
 				continue;
@@ -895,6 +1349,7 @@ static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xdp *x,
 		if (noise)
 			noise_sent[kind] += want;
 	}
+	res->built = res->sent;
 	res->tx_errors = xdp_tx_errors(c->iface) - err0;
 	if (res->sent && res->tx_errors >= res->sent)
 		pr_warn("gen: %s refused every frame: its peer needs an XDP program (feedgate "
@@ -922,6 +1377,8 @@ static int gen_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xdp *x,
 #define GEN_XSK_DRAIN_NS 2000000000ull
 /* A TX ring the kernel takes nothing from for this long is an error. */
 #define GEN_XSK_STALL_NS 5000000000ull
+/* How long to leave the device (veth: the peer's ring) to drain when it pushes back. */
+#define GEN_XSK_PAUSE_NS 20000ull
 
 struct gen_xsk_queue {
 	struct fg_xsk_tx t;
@@ -1112,10 +1569,53 @@ static int gen_xsk_kick_all(const struct gen_cfg *c, struct gen_xsk *x, struct f
 	return (int)took;
 }
 
+/*
+ * Lines and loss for the packet just built into the frame of descriptor d
+ * (frame number f), the last one reserved on q: the server remembers it;
+ * line B goes into a second descriptor (room checked by the caller), or
+ * takes over d when line A lost it. Returns 1 when the packet went out on
+ * no line and d was given back (its frame is free again), else 0.
+ */
+static int gen_xsk_lines(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk_queue *q,
+			 struct xdp_desc *d, uint64_t f)
+{
+	struct fg_gen_pkt *p = &q->pk[f];
+	uint8_t *data = fg_xsk_tx_data(&q->t, d->addr);
+	struct fg_gen_pkt pb;
+	uint8_t *fb = NULL;
+	uint64_t addr = 0;
+	uint32_t idx = 0;
+
+	gen_record(c, data, p);
+	if (p->send == 3) {
+		if (!fg_xsk_tx_reserve(&q->t, &idx)) {
+			/* room was checked; were it not there, B is refused */
+			pb = *p;
+			pb.line = 1;
+			fg_gen_unsend(g, &pb);
+			return 0;
+		}
+		addr = fg_xsk_tx_desc(&q->t, idx)->addr;
+		fb = fg_xsk_tx_data(&q->t, addr);
+	}
+	switch (gen_frames(data, p, fb, &pb)) {
+	case 0:
+		/* the descriptor fg_xsk_tx_reserve() just handed out, undone */
+		q->t.free_addrs[q->t.nfree++] = d->addr;
+		q->t.tx.cached_prod--;
+		return 1;
+	case 2:
+		fg_xsk_tx_desc(&q->t, idx)->len = pb.len;
+		q->pk[addr / q->t.frame_size] = pb;
+		q->out[addr / q->t.frame_size] = 1;
+		break;
+	}
+	return 0;
+}
+
 static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk *x,
 		      struct gen_result *res)
 {
-	const struct timespec pause = { 0, 20000 };
 	struct fg_pacer pacer;
 	uint64_t built = 0, start, now, end, moved;
 	uint32_t rr = 0, unsent = 0, dropped;
@@ -1153,15 +1653,22 @@ static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk 
 					qi = fg_gen_tx_queue(is_feed, feed, x->nq, &rr);
 				}
 				q = &x->q[qi];
+				/* with lines, room for both before the packet exists */
+				if (c->line_mode &&
+				    (q->t.nfree < 2 || fg_xsk_tx_free_slots(&q->t) < 2))
+					break;
 				if (!fg_xsk_tx_reserve(&q->t, &idx))
 					break; /* ring full or every frame out: send first */
 				d = fg_xsk_tx_desc(&q->t, idx);
 				f = d->addr / q->t.frame_size;
 				d->len = fg_gen_next(g, fg_xsk_tx_data(&q->t, d->addr), &q->pk[f]);
+				if (c->line_mode && gen_xsk_lines(c, g, q, d, f))
+					continue;
 				q->out[f] = 1;
 			}
 			built += n;
 			now = fg_now_ns();
+			gen_srv_tick(c, now);
 			for (uint32_t i = 0; i < x->nq; i++) {
 				struct gen_xsk_queue *q = &x->q[i];
 
@@ -1171,7 +1678,7 @@ static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk 
 			if (!n) {
 				/* nothing could be built: frames still out */
 				res->waits++;
-				nanosleep(&pause, NULL);
+				gen_nap(c, GEN_XSK_PAUSE_NS);
 				continue;
 			}
 		} else {
@@ -1205,7 +1712,7 @@ static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk 
 			 * skb is still charged to the socket: let it drain */
 			res->waits++;
 			res->retried += unsent;
-			nanosleep(&pause, NULL);
+			gen_nap(c, GEN_XSK_PAUSE_NS);
 		}
 	}
 	/* What is on the rings goes out unless a signal stopped the run; then
@@ -1227,7 +1734,7 @@ static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk 
 		if (took)
 			res->last_ns = now;
 		if (!took || dropped)
-			nanosleep(&pause, NULL);
+			gen_nap(c, GEN_XSK_PAUSE_NS);
 		for (uint32_t i = 0; i < x->nq; i++)
 			gen_xsk_reap(&x->q[i], res);
 	}
@@ -1240,7 +1747,7 @@ static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk 
 		}
 		if (!out || fg_now_ns() >= end)
 			break;
-		nanosleep(&pause, NULL);
+		gen_nap(c, GEN_XSK_PAUSE_NS);
 	}
 	/* Frames never completed were not sent, whatever happened to them:
 	 * take their packets out of the report. */
@@ -1263,6 +1770,7 @@ static int gen_af_xdp(const struct gen_cfg *c, struct fg_gen *g, struct gen_xsk 
 		pr_info("gen: %s: %llu frames handed to the kernel never completed: not counted "
 			"as sent\n",
 			c->iface, (unsigned long long)res->lost);
+	res->built = built;
 	return ret;
 }
 
@@ -1341,6 +1849,12 @@ static int gen_iface(const struct gen_cfg *c, struct fg_gen *g, int ifindex, str
 	}
 	for (size_t i = 0; i < n; i++) {
 		res->tx = order[i];
+		if (order[i] == FG_GEN_TX_XDP && c->line_mode) {
+			/* (asked for by name, gen_parse() refused it) */
+			pr_info("gen: --tx auto: xdp sends one template frame, not lines, loss or "
+				"a server's packets; trying the next\n");
+			continue;
+		}
 		snprintf(why, sizeof(why), "unknown reason");
 		if (order[i] == FG_GEN_TX_AF_XDP) {
 			struct gen_xsk *x = NULL;
@@ -1380,12 +1894,81 @@ static int gen_iface(const struct gen_cfg *c, struct fg_gen *g, int ifindex, str
 	return ret;
 }
 
+/*
+ * The end of a run with lines or loss: a MoldUDP64 heartbeat per feed and
+ * line (the next sequence number, as a quiet feed sends), so that a
+ * consumer learns of a loss in the last packets and can ask for it. Sent
+ * through an AF_PACKET socket whatever path sent the rest: the frames of
+ * that path have all left by now (af_xdp: completed), so the order holds.
+ */
+static int gen_heartbeats(const struct gen_cfg *c, struct fg_gen *g, int ifindex)
+{
+	static uint8_t buf[FG_GEN_MAX_FRAME];
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = ifindex,
+	};
+	int fd, ret = 0;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		ret = -errno;
+		pr_warn("gen: %s: Couldn't open an AF_PACKET socket for the closing heartbeats: "
+			"%s\n",
+			c->iface, strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	for (uint32_t f = 0; f < c->feeds && !ret; f++) {
+		for (uint32_t l = 0; l < c->lines; l++) {
+			struct fg_gen_pkt p;
+			uint32_t len = fg_gen_heartbeat(g, f, l, buf, &p);
+
+			/* a full device ring (ENOBUFS): let it drain, for up to 10 ms */
+			for (int tries = 0;; tries++) {
+				fg_gen_stamp(buf, &p, fg_now_ns());
+				if (send(fd, buf, len, 0) >= 0)
+					break;
+				ret = -errno;
+				if (ret != -ENOBUFS || tries == 100)
+					break;
+				ret = 0;
+				gen_nap(c, 100000);
+			}
+			if (ret) {
+				pr_warn("gen: %s: Couldn't send a heartbeat: %s\n", c->iface,
+					strerror(-ret));
+				break;
+			}
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+/* After the last packet: answer requests for --serve-linger seconds (a signal ends it). */
+static void gen_srv_linger(const struct gen_cfg *c)
+{
+	if (!c->srv)
+		return;
+	gen_srv_wait(c->srv, fg_now_ns() + (uint64_t)(c->serve_linger * 1e9), 0);
+}
+
 /* --- report ----------------------------------------------------------------------------- */
+
+static const char *gen_mode_name(int mode)
+{
+	static const char *const names[] = { "full", "partial", "garbage", "silent" };
+
+	return mode >= 0 && mode < 4 ? names[mode] : "unknown";
+}
 
 static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct gen_result *res)
 {
 	const uint64_t *nc = fg_gen_noise_counts(g);
-	uint64_t feed_pk = 0, noise_pk = 0;
+	uint64_t feed_pk = 0, noise_pk = 0, lost_all = 0, lost_all_msgs = 0, heartbeats = 0;
+	uint64_t line_sent[2] = { 0 }, line_lost[2] = { 0 }, line_refused[2] = { 0 };
 	double secs =
 		res->last_ns > res->first_ns ? (double)(res->last_ns - res->first_ns) / 1e9 : 0;
 	/* the rate over the n-1 gaps between the first and the last send */
@@ -1398,9 +1981,15 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		snprintf(tx, sizeof(tx), "pcap %s", c->pcap);
 	else
 		gen_tx_text(c, res, true, tx, sizeof(tx));
-	printf("gen: %s, %u feed%s, %u messages/packet, noise %g per feed packet, seed %llu\n", tx,
+	printf("gen: %s, %u feed%s, %u messages/packet, noise %g per feed packet, seed %llu", tx,
 	       c->feeds, c->feeds == 1 ? "" : "s", xdp ? (c->mpp + 1) / 2 * 2 : c->mpp, c->noise,
 	       (unsigned long long)c->seed);
+	if (c->line_mode && c->lines > 1)
+		printf(", 2 lines, loss A %g B %g, loss on both %g", c->loss[0], c->loss[1],
+		       c->loss_both);
+	else if (c->line_mode)
+		printf(", 1 line, loss %g, loss-both %g", c->loss[0], c->loss_both);
+	printf("\n");
 	for (uint32_t f = 0; f < c->feeds; f++) {
 		const struct fg_gen_feed_stats *fs = fg_gen_feed(g, f);
 		char grp[INET_ADDRSTRLEN];
@@ -1409,7 +1998,37 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		printf("feed %u %s:%u session %s packets %llu messages %llu seq 1-%llu\n", f + 1,
 		       grp, fs->port, fs->session, (unsigned long long)fs->packets,
 		       (unsigned long long)fs->messages, (unsigned long long)(fs->next_seq - 1));
-		feed_pk += fs->packets;
+		if (!c->line_mode) {
+			feed_pk += fs->packets;
+			continue;
+		}
+		for (uint32_t l = 0; l < c->lines; l++) {
+			uint32_t grp_l = l ? fs->group_b : fs->group;
+
+			inet_ntop(AF_INET, &grp_l, grp, sizeof(grp));
+			printf("  line %c %s:%u sent %llu lost %llu refused %llu\n", 'A' + l, grp,
+			       fs->port, (unsigned long long)fs->line_sent[l],
+			       (unsigned long long)fs->line_lost[l],
+			       (unsigned long long)fs->line_refused[l]);
+			feed_pk += fs->line_sent[l];
+			line_sent[l] += fs->line_sent[l];
+			line_lost[l] += fs->line_lost[l];
+			line_refused[l] += fs->line_refused[l];
+		}
+		printf("  lost on all lines: %llu packets, %llu messages\n",
+		       (unsigned long long)fs->lost_all, (unsigned long long)fs->lost_all_messages);
+		lost_all += fs->lost_all;
+		lost_all_msgs += fs->lost_all_messages;
+		heartbeats += fs->heartbeats;
+		if (c->srv) {
+			const struct gen_srv_feed *sf = &c->srv->feed[f];
+
+			/* requests: well-formed, of this feed's session, in any mode */
+			printf("  re-requests: %llu requests, %llu replies, %llu messages served, "
+			       "%llu not remembered\n",
+			       (unsigned long long)sf->requests, (unsigned long long)sf->replies,
+			       (unsigned long long)sf->messages, (unsigned long long)sf->forgotten);
+		}
 	}
 	for (unsigned int k = FG_GEN_NOISE_UDP_PORT; k < FG_GEN_NKINDS; k++)
 		noise_pk += nc[k];
@@ -1423,6 +2042,11 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 	printf("sent %llu packets (%llu feed, %llu noise), %llu bytes in %.3f s: %.0f pps",
 	       (unsigned long long)res->sent, (unsigned long long)feed_pk,
 	       (unsigned long long)noise_pk, (unsigned long long)res->bytes, secs, rate);
+	if (c->line_mode) {
+		/* the schedule counts packets of the mix, whatever lines carry them */
+		rate = secs > 0 && res->built > 1 ? (double)(res->built - 1) / secs : 0;
+		printf("; %llu packets of the mix: %.0f pps", (unsigned long long)res->built, rate);
+	}
 	if (c->rate > 0)
 		printf(" (target %.0f pps, %.2f%%)", c->rate, rate / c->rate * 100);
 	else
@@ -1443,6 +2067,34 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		       "device\n",
 		       (unsigned long long)res->waits, (unsigned long long)res->retried,
 		       (unsigned long long)res->tx_errors);
+	if (c->line_mode) {
+		printf("lines: %u, sent A %llu", c->lines, (unsigned long long)line_sent[0]);
+		if (c->lines > 1)
+			printf(" B %llu", (unsigned long long)line_sent[1]);
+		printf(", lost A %llu", (unsigned long long)line_lost[0]);
+		if (c->lines > 1)
+			printf(" B %llu", (unsigned long long)line_lost[1]);
+		printf(", lost on all lines %llu packets %llu messages, refused A %llu",
+		       (unsigned long long)lost_all, (unsigned long long)lost_all_msgs,
+		       (unsigned long long)line_refused[0]);
+		if (c->lines > 1)
+			printf(" B %llu", (unsigned long long)line_refused[1]);
+		printf(", heartbeats %llu", (unsigned long long)heartbeats);
+		if (c->srv) {
+			const struct fg_rrsrv_stats *st = fg_rrsrv_stats(c->srv->rr);
+
+			printf("; server %s %s: requests %llu replies %llu messages %llu "
+			       "unknown_session %llu bad %llu forgotten %llu send_errors %llu",
+			       c->serve, gen_mode_name(c->serve_mode),
+			       (unsigned long long)st->requests, (unsigned long long)st->replies,
+			       (unsigned long long)st->messages,
+			       (unsigned long long)st->unknown_session,
+			       (unsigned long long)st->bad_requests,
+			       (unsigned long long)st->forgotten,
+			       (unsigned long long)c->srv->send_errors);
+		}
+		printf("\n");
+	}
 	fflush(stdout);
 }
 
@@ -1463,6 +2115,11 @@ int do_gen(int argc, char **argv)
 	gc.noise = c.noise;
 	gc.msgs_per_packet = c.mpp;
 	gc.seed = c.seed;
+	gc.lines = c.lines;
+	gc.loss[0] = c.loss[0];
+	gc.loss[1] = c.loss[1];
+	gc.loss_both = c.loss_both;
+	gc.keep_unsent = c.line_mode;
 	if (c.iface) {
 		if (fg_require_root("gen"))
 			return 1;
@@ -1491,14 +2148,30 @@ int do_gen(int argc, char **argv)
 	}
 	if (fg_gen_new(&gc, &g))
 		return 1;
+	/* before the first packet: a request may come as soon as a gap does */
+	if (c.serve && gen_srv_open(&c, g, &c.srv)) {
+		fg_gen_free(g);
+		return 1;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (c.pcap)
+	if (c.pcap) {
 		ret = gen_pcap(&c, g, &res);
-	else
+	} else {
+		if (c.srv)
+			pr_info("gen: answering re-requests on %s (%s, %u messages per feed, %g s "
+				"after the last packet)\n",
+				c.serve, gen_mode_name(c.serve_mode), c.serve_history,
+				c.serve_linger);
 		ret = gen_iface(&c, g, ifindex, &res);
+		if (!ret && c.line_mode && !gen_stop)
+			ret = gen_heartbeats(&c, g, ifindex);
+		if (!ret && !gen_stop)
+			gen_srv_linger(&c);
+	}
 	if (!ret || res.sent)
 		gen_report(&c, g, &res);
+	gen_srv_close(c.srv);
 	fg_gen_free(g);
 	return ret ? 1 : 0;
 }

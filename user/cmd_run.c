@@ -805,6 +805,33 @@ static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, siz
 
 static char run_rr_names[RUN_MAX_SPECS][128];
 
+/*
+ * The pipeline runs when something needs it: symbols, decoding, a
+ * re-request server, --arbitrate or its knobs, or a feed with two lines or
+ * more (A and B: one sequencer must join them). A plain capture of
+ * single-line feeds only counts, as fast as the rings go.
+ */
+static bool run_wants_pipeline(const struct run *r, const struct fg_rule_entry *rules,
+			       size_t nrules)
+{
+	if (r->cfg.pcap)
+		return false;
+	if (r->cfg.symbols || r->cfg.decode || r->cfg.nrerequest || r->cfg.narbitrate ||
+	    r->cfg.gap_wait_ns || r->cfg.hold)
+		return true;
+	for (size_t i = 0; i < nrules; i++) {
+		if (rules[i].rule.action != FG_ACTION_REDIRECT &&
+		    rules[i].rule.action != FG_ACTION_PASS)
+			continue;
+		for (size_t j = i + 1; j < nrules; j++)
+			if ((rules[j].rule.action == FG_ACTION_REDIRECT ||
+			     rules[j].rule.action == FG_ACTION_PASS) &&
+			    rules[j].rule.feed_id == rules[i].rule.feed_id)
+				return true;
+	}
+	return false;
+}
+
 /* Pipelines (or the pcap rings) for n receive threads, and the router. 0 or -1 (printed). */
 static int run_sinks_make(struct run *r, unsigned int n, const struct fg_rule_entry *rules,
 			  size_t nrules)
@@ -813,7 +840,7 @@ static int run_sinks_make(struct run *r, unsigned int n, const struct fg_rule_en
 	char err[256];
 
 	sk->n = n;
-	if (!r->cfg.symbols && !r->cfg.decode) {
+	if (!run_wants_pipeline(r, rules, nrules)) {
 		for (unsigned int i = 0; i < n; i++) {
 			memset(&sk->sink[i], 0, sizeof(sk->sink[i]));
 			if (r->pcap) {

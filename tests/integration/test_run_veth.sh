@@ -433,7 +433,7 @@ fg_end "$(gen_feed "$T/gafp.txt" 1) feed packets"
 fg_begin errors
 fg_expect_err "no such interface" fg_in_rx "$F" run fgnone$$
 fg_expect_err "queue 7 out of range" fg_in_rx "$F" run "$IF" --queues 7
-fg_expect_err "unknown; use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
+fg_expect_err "run: --backend 'netmap': use af_xdp, af_packet, io_uring or socket" fg_in_rx "$F" run "$IF" --backend netmap
 fg_expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
 fg_expect_err "must be a power of two" fg_in_rx "$F" run "$IF" --ring 1000
 fg_expect_err "--fanout 'x': use hash or cpu" fg_in_rx "$F" run "$IF" --backend af_packet --fanout x

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The generator's packet builder, stamp trailer and pacer (user/lib/fg_gen.c),
- * its transmit-path names and queue choice, and the AF_XDP TX ring logic
- * (user/lib/fg_xsk_tx.h) against rings mocked in memory: no root needed.
+ * A/B lines and loss, the re-request server fed with its packets
+ * (user/lib/fg_rrsrv.c), its transmit-path names and queue choice, and the
+ * AF_XDP TX ring logic (user/lib/fg_xsk_tx.h) against rings mocked in
+ * memory: no root needed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include "fg_cunit.h"
 #include "fg_gen.h"
 #include "fg_net.h"
+#include "fg_rrsrv.h"
 #include "fg_xsk_tx.h"
 
 static uint8_t buf[FG_GEN_MAX_FRAME];
@@ -377,6 +380,363 @@ static void test_gen_rejects_bad_configurations(void)
 	c.noise = -1;
 	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
 	CU_ASSERT_PTR_NULL(g);
+}
+
+/* --- lines and loss ------------------------------------------------------------------------- */
+
+static struct fg_gen *make_lossy(uint32_t feeds, double noise, uint64_t seed, uint32_t lines,
+				 double loss_a, double loss_b, double loss_both)
+{
+	struct fg_gen_config c = {
+		.feeds = feeds,
+		.noise = noise,
+		.msgs_per_packet = 4,
+		.seed = seed,
+		.src_mac = { 0x02, 0, 0, 0, 0, 0x11 },
+		.src_ip = htonl(0x0ac70001),
+		.lines = lines,
+		.loss = { loss_a, loss_b },
+		.loss_both = loss_both,
+		.keep_unsent = true,
+	};
+	struct fg_gen *g = NULL;
+
+	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), 0);
+	return g;
+}
+
+static void test_gen_line_b_group_adds_one_to_the_second_octet(void)
+{
+	for (unsigned int f = 0; f < FG_GEN_MAX_FEEDS; f++) {
+		uint32_t a = ntohl(fg_gen_group(f, 0)), b = ntohl(fg_gen_group(f, 1));
+
+		CU_ASSERT_EQUAL(a, 0xef010100u + f + 1); /* 239.1.1.(f+1) */
+		CU_ASSERT_EQUAL(b, 0xef020100u + f + 1); /* 239.2.1.(f+1) */
+	}
+}
+
+static void test_gen_line_b_frame_carries_line_a_payload(void)
+{
+	static uint8_t b[FG_GEN_MAX_FRAME];
+	struct fg_gen *g = make_lossy(3, 0, 5, 2, 0, 0, 0);
+	struct fg_mold_packet ma, mb;
+
+	for (int i = 0; i < 300; i++) {
+		struct fg_gen_pkt p, pb;
+		uint32_t len = fg_gen_next(g, buf, &p);
+		struct fg_frame fr = { .data = b, .len = len };
+		struct fg_flow flow;
+		const uint8_t *payload;
+		uint32_t plen;
+
+		CU_ASSERT_EQUAL_FATAL(p.kind, FG_GEN_FEED);
+		CU_ASSERT_EQUAL(p.send, 3);
+		CU_ASSERT_EQUAL(p.line, 0);
+		memcpy(b, buf, len);
+		pb = p;
+		fg_gen_set_line(b, &pb, 1);
+		CU_ASSERT_EQUAL(pb.line, 1);
+		check_feed_frame(buf, len, &p, &ma);
+		check_feed_frame(b, len, &pb, &mb); /* IP checksum, MAC, port, MoldUDP64 */
+		CU_ASSERT_EQUAL_FATAL(fg_net_parse(&fr, &flow, &payload, &plen), FG_NET_UDP);
+		CU_ASSERT(flow.dst[0] == 239 && flow.dst[1] == 2 && flow.dst[2] == 1 &&
+			  flow.dst[3] == p.feed + 1);
+		CU_ASSERT_EQUAL(flow.sport, FG_GEN_BASE_SPORT_B + p.feed);
+		CU_ASSERT(b[3] == 0x02 && b[4] == 0x01); /* 01:00:5e:02:01:xx */
+		/* the same payload and trailer, byte for byte */
+		CU_ASSERT_EQUAL(memcmp(buf + FG_GEN_OFF_UDP + 2, b + FG_GEN_OFF_UDP + 2,
+				       len - FG_GEN_OFF_UDP - 2),
+				0);
+		/* and back: line A exactly as built */
+		fg_gen_set_line(b, &pb, 0);
+		CU_ASSERT_EQUAL(memcmp(buf, b, len), 0);
+	}
+	fg_gen_free(g);
+}
+
+static void test_gen_loss_ratios_hold_over_many_packets(void)
+{
+	const double la = 0.1, lb = 0.3, both = 0.05;
+	const int n = 200000;
+	struct fg_gen *g = make_lossy(2, 0, 11, 2, la, lb, both);
+	uint64_t lost_a = 0, lost_b = 0, lost_all = 0;
+	/* packets lost on A (or B) alone: the lines lose independently */
+	uint64_t only_a = 0, only_b = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct fg_gen_pkt p;
+
+		fg_gen_next(g, buf, &p);
+		lost_a += !(p.send & 1);
+		lost_b += !(p.send & 2);
+		lost_all += !p.send;
+		only_a += p.send == 2;
+		only_b += p.send == 1;
+	}
+	/* within 5 standard deviations of what the ratios say */
+#define WITHIN(k, pr) (fabs((double)(k)-n * (pr)) < 5 * sqrt(n * (pr) * (1 - (pr))))
+	CU_ASSERT(WITHIN(lost_a, both + (1 - both) * la));
+	CU_ASSERT(WITHIN(lost_b, both + (1 - both) * lb));
+	CU_ASSERT(WITHIN(lost_all, both + (1 - both) * la * lb));
+	CU_ASSERT(WITHIN(only_a, (1 - both) * la * (1 - lb)));
+	CU_ASSERT(WITHIN(only_b, (1 - both) * lb * (1 - la)));
+#undef WITHIN
+	/* the report: per line sent + lost = packets, lost on all lines */
+	for (unsigned int f = 0; f < 2; f++) {
+		const struct fg_gen_feed_stats *st = fg_gen_feed(g, f);
+
+		CU_ASSERT_EQUAL(st->packets, (uint64_t)n / 2);
+		CU_ASSERT_EQUAL(st->line_sent[0] + st->line_lost[0], st->packets);
+		CU_ASSERT_EQUAL(st->line_sent[1] + st->line_lost[1], st->packets);
+		CU_ASSERT_EQUAL(st->lost_all_messages, 4 * st->lost_all);
+		CU_ASSERT_EQUAL(ntohl(st->group_b), 0xef020101u + f);
+	}
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 0)->lost_all + fg_gen_feed(g, 1)->lost_all, lost_all);
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 0)->line_lost[0] + fg_gen_feed(g, 1)->line_lost[0], lost_a);
+	fg_gen_free(g);
+}
+
+static void test_gen_loss_both_drops_the_same_packets_on_both_lines(void)
+{
+	const int n = 50000;
+	struct fg_gen *g = make_lossy(1, 0, 3, 2, 0, 0, 0.2);
+	uint64_t lost = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct fg_gen_pkt p;
+
+		fg_gen_next(g, buf, &p);
+		CU_ASSERT_FATAL(p.send == 0 || p.send == 3); /* never one line alone */
+		lost += !p.send;
+	}
+	CU_ASSERT(fabs((double)lost - n * 0.2) < 5 * sqrt(n * 0.2 * 0.8));
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 0)->line_lost[0], lost);
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 0)->line_lost[1], lost);
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 0)->lost_all, lost);
+	fg_gen_free(g);
+}
+
+static void test_gen_loss_leaves_the_content_alone(void)
+{
+	static uint8_t b[FG_GEN_MAX_FRAME];
+	/* the same seed with and without lines and loss, noise in the mix */
+	struct fg_gen *plain = make_gen(3, 0.5, 4, 9);
+	struct fg_gen *lossy = make_lossy(3, 0.5, 9, 2, 0.2, 0.3, 0.1);
+	int lost = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		struct fg_gen_pkt p, q;
+		uint32_t len = fg_gen_next(plain, buf, &p), lenq = fg_gen_next(lossy, b, &q);
+
+		/* every frame as built (line A) is the same, lost or not */
+		CU_ASSERT_EQUAL_FATAL(len, lenq);
+		CU_ASSERT_EQUAL_FATAL(p.kind, q.kind);
+		CU_ASSERT_EQUAL(memcmp(buf, b, len), 0);
+		if (q.kind != FG_GEN_FEED)
+			CU_ASSERT_EQUAL(q.send, 1); /* noise is never lost */
+		lost += q.kind == FG_GEN_FEED && q.send != 3;
+	}
+	CU_ASSERT(lost > 1000);
+	for (unsigned int f = 0; f < 3; f++) {
+		CU_ASSERT_EQUAL(fg_gen_feed(plain, f)->messages, fg_gen_feed(lossy, f)->messages);
+		CU_ASSERT_EQUAL(fg_gen_feed(plain, f)->next_seq, fg_gen_feed(lossy, f)->next_seq);
+	}
+	fg_gen_free(plain);
+	fg_gen_free(lossy);
+}
+
+static void test_gen_loss_of_line_a_does_not_depend_on_line_b(void)
+{
+	struct fg_gen *one = make_lossy(2, 0, 4, 1, 0.25, 0, 0.05);
+	struct fg_gen *two = make_lossy(2, 0, 4, 2, 0.25, 0.5, 0.05);
+
+	for (int i = 0; i < 10000; i++) {
+		struct fg_gen_pkt p, q;
+
+		fg_gen_next(one, buf, &p);
+		fg_gen_next(two, buf, &q);
+		CU_ASSERT_FATAL(p.send <= 1); /* one line: bit 0 only */
+		CU_ASSERT_EQUAL_FATAL(p.send & 1, q.send & 1);
+	}
+	CU_ASSERT_EQUAL(fg_gen_feed(one, 0)->line_sent[1], 0);
+	CU_ASSERT_EQUAL(fg_gen_feed(one, 0)->line_lost[1], 0);
+	fg_gen_free(one);
+	fg_gen_free(two);
+}
+
+static void test_gen_noise_never_goes_to_a_line_b_group(void)
+{
+	struct fg_gen *g = make_lossy(FG_GEN_MAX_FEEDS, 3, 5, 2, 0, 0, 0);
+
+	for (int i = 0; i < 20000; i++) {
+		struct fg_gen_pkt p;
+		uint32_t len = fg_gen_next(g, buf, &p);
+		struct fg_frame fr = { .data = buf, .len = len };
+		struct fg_flow flow;
+		const uint8_t *payload;
+		uint32_t plen;
+
+		if (p.kind == FG_GEN_FEED ||
+		    fg_net_parse(&fr, &flow, &payload, &plen) != FG_NET_UDP)
+			continue;
+		CU_ASSERT_FALSE(flow.dst[0] == 239 && flow.dst[1] == 2 && flow.dst[2] == 1);
+		/* nor to a line A group on a feed port */
+		CU_ASSERT_FALSE(flow.dst[0] == 239 && flow.dst[1] == 1 && flow.dport < 6000);
+	}
+	fg_gen_free(g);
+}
+
+static void test_gen_unsend_with_lines_is_a_refusal_on_that_line(void)
+{
+	struct fg_gen *g = make_lossy(1, 0, 1, 2, 0, 0, 0);
+	const struct fg_gen_feed_stats *st = fg_gen_feed(g, 0);
+	struct fg_gen_pkt p;
+
+	fg_gen_next(g, buf, &p);
+	p.line = 1; /* its line B frame never left */
+	fg_gen_unsend(g, &p);
+	CU_ASSERT_EQUAL(st->packets, 1); /* still generated: a server has it */
+	CU_ASSERT_EQUAL(st->messages, 4);
+	CU_ASSERT_EQUAL(st->line_sent[0], 1);
+	CU_ASSERT_EQUAL(st->line_sent[1], 0);
+	CU_ASSERT_EQUAL(st->line_refused[1], 1);
+	CU_ASSERT_EQUAL(st->bytes, p.len);
+	fg_gen_free(g);
+}
+
+static void test_gen_heartbeat_carries_the_next_sequence_number(void)
+{
+	struct fg_gen *g = make_lossy(2, 0, 1, 2, 0, 0, 0);
+	struct fg_mold_packet mp;
+	struct fg_gen_pkt p;
+	int bad;
+
+	for (int i = 0; i < 10; i++)
+		fg_gen_next(g, buf, &p);
+	for (unsigned int l = 0; l < 2; l++) {
+		uint32_t len = fg_gen_heartbeat(g, 1, l, buf, &p);
+		struct fg_frame fr = { .data = buf, .len = len };
+		struct fg_flow flow;
+		const uint8_t *payload;
+		uint32_t plen;
+		uint64_t ns;
+
+		CU_ASSERT_EQUAL_FATAL(fg_net_parse(&fr, &flow, &payload, &plen), FG_NET_UDP);
+		CU_ASSERT(ip_csum_ok(buf + 14));
+		CU_ASSERT_EQUAL(flow.dst[1], l ? 2 : 1);
+		CU_ASSERT_EQUAL(flow.dport, FG_GEN_BASE_PORT + 1);
+		CU_ASSERT_EQUAL_FATAL(fg_mold_parse(payload, plen, &mp, &bad), 0);
+		CU_ASSERT_EQUAL(mp.h.count, FG_MOLD_HEARTBEAT);
+		CU_ASSERT_EQUAL(mp.h.seq, 5 * 4 + 1); /* feed 2 had 5 packets of 4 */
+		CU_ASSERT_EQUAL(memcmp(mp.h.session, "FG00000002", 10), 0);
+		fg_gen_stamp(buf, &p, 42);
+		CU_ASSERT(fg_gen_trailer_find(&fr, &ns, NULL) && ns == 42);
+	}
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 1)->heartbeats, 2);
+	CU_ASSERT_EQUAL(fg_gen_feed(g, 1)->packets, 5); /* not a packet of the feed */
+	fg_gen_free(g);
+}
+
+static void test_gen_rejects_bad_lines_and_loss(void)
+{
+	struct fg_gen_config c = { .feeds = 1, .msgs_per_packet = 1, .lines = 3 };
+	struct fg_gen *g = NULL;
+
+	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	c.lines = 2;
+	c.loss[1] = 1.5;
+	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	c.loss[1] = NAN;
+	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	c.loss[1] = 0;
+	c.loss_both = -0.1;
+	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	CU_ASSERT_PTR_NULL(g);
+	/* 1 is allowed: everything lost but the first packet (see below) */
+	c.loss_both = 1;
+	CU_ASSERT_EQUAL_FATAL(fg_gen_new(&c, &g), 0);
+	for (int i = 0; i < 100; i++) {
+		struct fg_gen_pkt p;
+
+		fg_gen_next(g, buf, &p);
+		CU_ASSERT_EQUAL(p.send, i ? 0 : 3);
+	}
+	fg_gen_free(g);
+}
+
+/* A consumer starts a feed at the first sequence number it sees: a lost
+ * first packet would be a gap nobody can notice, so it is never lost. */
+static void test_gen_first_packet_of_a_feed_is_never_lost(void)
+{
+	struct fg_gen *g = make_lossy(4, 0.5, 1, 2, 1, 1, 1);
+	int firsts = 0;
+
+	for (int i = 0; i < 200; i++) {
+		struct fg_gen_pkt p;
+
+		fg_gen_next(g, buf, &p);
+		if (p.kind != FG_GEN_FEED)
+			continue;
+		CU_ASSERT_EQUAL(p.send, p.seq == 1 ? 3 : 0);
+		firsts += p.seq == 1;
+	}
+	CU_ASSERT_EQUAL(firsts, 4);
+	for (unsigned int f = 0; f < 4; f++)
+		CU_ASSERT_EQUAL(fg_gen_feed(g, f)->line_sent[1], 1);
+	fg_gen_free(g);
+}
+
+struct replies {
+	int n;
+	uint64_t msgs;
+	uint8_t last[FG_MOLD_HEADER_LEN + FG_RRSRV_REPLY_MAX];
+	size_t last_len;
+};
+
+static void collect(void *ctx, const uint8_t *p, size_t len)
+{
+	struct replies *r = ctx;
+
+	r->n++;
+	r->msgs += fg_load_be16(p + 18);
+	memcpy(r->last, p, len);
+	r->last_len = len;
+}
+
+static void test_gen_server_gives_back_packets_lost_on_every_line(void)
+{
+	struct fg_gen *g = make_lossy(1, 0, 2, 2, 0, 0, 0.3);
+	struct fg_rrsrv *srv;
+	int lost = 0;
+
+	CU_ASSERT_FATAL(fg_rrsrv_new(1, 1024, FG_RRSRV_FULL, &srv) == 0);
+	/* gen records every packet it builds, lost or not; keep the lost ones */
+	for (int i = 0; i < 200; i++) {
+		struct fg_gen_pkt p;
+
+		fg_gen_next(g, buf, &p);
+		fg_rrsrv_record(srv, 0, buf + FG_GEN_OFF_MOLD, p.trailer_off - FG_GEN_OFF_MOLD);
+		if (!p.send && lost < 64) {
+			struct replies r = { 0 };
+			uint8_t req[FG_MOLD_REQUEST_LEN];
+			struct fg_mold_packet mp;
+			int bad;
+
+			fg_mold_build_request(req, "FG00000001", p.seq, p.count);
+			fg_rrsrv_answer(srv, req, sizeof(req), collect, &r);
+			/* the reply is the lost packet's MoldUDP64 payload itself */
+			CU_ASSERT_EQUAL(r.n, 1);
+			CU_ASSERT_EQUAL_FATAL(fg_mold_parse(r.last, r.last_len, &mp, &bad), 0);
+			CU_ASSERT_EQUAL(mp.h.seq, p.seq);
+			CU_ASSERT_EQUAL(r.last_len, p.trailer_off - FG_GEN_OFF_MOLD);
+			CU_ASSERT_EQUAL(memcmp(r.last, buf + FG_GEN_OFF_MOLD, r.last_len), 0);
+			lost++;
+		}
+	}
+	CU_ASSERT(lost > 20);
+	CU_ASSERT_EQUAL(fg_rrsrv_stats(srv)->requests, (uint64_t)lost);
+	fg_rrsrv_free(srv);
+	fg_gen_free(g);
 }
 
 static void test_pacer_never_sends_early_and_catches_up(void)
@@ -1032,6 +1392,18 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_gen_packets_stay_within_the_mtu),
 	FG_TEST(test_gen_unsend_takes_the_accounting_back),
 	FG_TEST(test_gen_rejects_bad_configurations),
+	FG_TEST(test_gen_line_b_group_adds_one_to_the_second_octet),
+	FG_TEST(test_gen_line_b_frame_carries_line_a_payload),
+	FG_TEST(test_gen_loss_ratios_hold_over_many_packets),
+	FG_TEST(test_gen_loss_both_drops_the_same_packets_on_both_lines),
+	FG_TEST(test_gen_loss_leaves_the_content_alone),
+	FG_TEST(test_gen_loss_of_line_a_does_not_depend_on_line_b),
+	FG_TEST(test_gen_noise_never_goes_to_a_line_b_group),
+	FG_TEST(test_gen_unsend_with_lines_is_a_refusal_on_that_line),
+	FG_TEST(test_gen_heartbeat_carries_the_next_sequence_number),
+	FG_TEST(test_gen_rejects_bad_lines_and_loss),
+	FG_TEST(test_gen_first_packet_of_a_feed_is_never_lost),
+	FG_TEST(test_gen_server_gives_back_packets_lost_on_every_line),
 	FG_TEST(test_pacer_never_sends_early_and_catches_up),
 	FG_TEST(test_pacer_sleeping_waits_for_a_burst),
 	FG_TEST(test_pacer_evenly_paced_is_the_old_formula),

@@ -760,7 +760,7 @@ static void test_pipeline_arbitration_pair(void)
 		strstr(out, "{\"event\":\"gap\",\"feed\":\"239.1.1.1:5000=239.2.1.1:5000\","
 			    "\"session\":\"SESSION001\",\"first\":7,\"last\":8,\"count\":2,"
 			    "\"state\":\"unrecovered\",\"reason\":\"no server\"}\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"seq\":9,\"type\":\"E\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, ",\"seq\":9,\"type\":\"E\""));
 	fg_pipeline_free(p);
 	free(out);
 	free(a);
@@ -1211,8 +1211,8 @@ static void test_pipeline_session_change_resets_state(void)
 		out,
 		"{\"event\":\"session_change\",\"feed\":\"239.1.1.1:5000\","
 		"\"previous\":\"SESSIONAAA\",\"session\":\"SESSIONBBB\",\"state\":\"reset\"}\n");
-	e2 = strstr(out, "{\"seq\":6,\"type\":\"E\"");
-	d1 = strstr(out, "{\"seq\":5,\"type\":\"D\"");
+	e2 = strstr(out, ",\"seq\":6,\"type\":\"E\"");
+	d1 = strstr(out, ",\"seq\":5,\"type\":\"D\"");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(d1);

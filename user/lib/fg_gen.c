@@ -28,6 +28,8 @@ struct fg_gen_feed {
 struct fg_gen {
 	struct fg_gen_config cfg;
 	uint64_t rng;
+	uint64_t loss_rng; /* its own stream: loss never changes the content */
+	bool lossy; /* some loss ratio above 0 */
 	double noise_acc;
 	uint32_t next_feed;
 	uint32_t pkt_no;
@@ -49,19 +51,36 @@ const char *fg_gen_kind_name(unsigned int kind)
 	return kind < FG_GEN_NKINDS ? kind_names[kind] : "unknown";
 }
 
-/* splitmix64: small, fast, and good enough to pick noise kinds and sizes. */
-static uint64_t fg_rand(struct fg_gen *g)
+/* splitmix64: small, fast, and good enough to pick noise kinds, sizes and losses. */
+static uint64_t fg_splitmix(uint64_t *state)
 {
-	uint64_t z = (g->rng += 0x9e3779b97f4a7c15ull);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
 }
 
+static uint64_t fg_rand(struct fg_gen *g)
+{
+	return fg_splitmix(&g->rng);
+}
+
+/* Uniform in [0, 1) with 53 bits: below a ratio r with probability r (1: always). */
+static double fg_rand_unit(uint64_t *state)
+{
+	return (double)(fg_splitmix(state) >> 11) * 0x1p-53;
+}
+
+uint32_t fg_gen_group(unsigned int feed, unsigned int line)
+{
+	/* 239.1.1.(feed+1); line B one more in the second octet: 239.2.1.(feed+1) */
+	return htonl(0xef010101u + feed + ((uint32_t)line << 16));
+}
+
 static uint32_t fg_group(unsigned int feed)
 {
-	return htonl(0xef010101u + feed); /* 239.1.1.(feed+1) */
+	return fg_gen_group(feed, 0);
 }
 
 /* RFC 1112 section 6.4: 01:00:5e + the low 23 bits of the group. */
@@ -95,6 +114,19 @@ int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out)
 			c->noise);
 		return -EINVAL;
 	}
+	if (c->lines > FG_GEN_MAX_LINES) {
+		pr_warn("gen: --lines %u: must be 1 or 2\n", c->lines);
+		return -EINVAL;
+	}
+	/* !(x >= 0) also refuses NaN */
+	for (unsigned int l = 0; l <= FG_GEN_MAX_LINES; l++) {
+		double r = l < FG_GEN_MAX_LINES ? c->loss[l] : c->loss_both;
+
+		if (!(r >= 0) || r > 1) {
+			pr_warn("gen: loss ratio %g: must be 0..1\n", r);
+			return -EINVAL;
+		}
+	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
@@ -103,7 +135,14 @@ int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out)
 		g->cfg.symbols = 64;
 	if (!g->cfg.max_live_orders)
 		g->cfg.max_live_orders = 10000;
+	if (!g->cfg.lines)
+		g->cfg.lines = 1;
+	/* a line that does not exist loses nothing */
+	for (unsigned int l = g->cfg.lines; l < FG_GEN_MAX_LINES; l++)
+		g->cfg.loss[l] = 0;
+	g->lossy = g->cfg.loss[0] > 0 || g->cfg.loss[1] > 0 || g->cfg.loss_both > 0;
 	g->rng = c->seed ^ 0x6665656467617465ull; /* "feedgate" */
+	g->loss_rng = c->seed ^ 0x6c6f73736c696e65ull; /* "lossline" */
 	for (unsigned int f = 0; f < c->feeds; f++) {
 		struct fg_gen_feed *fd = &g->feeds[f];
 		struct fg_itchgen_config ic = {
@@ -114,6 +153,8 @@ int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out)
 
 		snprintf(fd->st.session, sizeof(fd->st.session), "FG%08u", (f + 1) % 100000000u);
 		fd->st.group = fg_group(f);
+		if (g->cfg.lines > 1)
+			fd->st.group_b = fg_gen_group(f, 1);
 		fd->st.port = (uint16_t)(FG_GEN_BASE_PORT + f);
 		fd->st.next_seq = 1;
 		fg_mcast_mac(fd->st.group, fd->mac);
@@ -199,6 +240,30 @@ static void fg_put_udp(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t len)
 	fg_put_be16(u + 6, 0); /* no checksum (IPv4) */
 }
 
+/*
+ * The lines the next feed packet goes out on (bit l = line l). Always three
+ * draws, so that each line's losses follow from the seed and its own ratio
+ * alone: --loss 0.1,0 and --loss 0.1,0.2 lose the same packets on line A.
+ */
+static uint8_t fg_gen_loss(struct fg_gen *g)
+{
+	uint8_t all = (uint8_t)((1u << g->cfg.lines) - 1), send = all;
+	double both, a, b;
+
+	if (!g->lossy)
+		return all;
+	both = fg_rand_unit(&g->loss_rng);
+	a = fg_rand_unit(&g->loss_rng);
+	b = fg_rand_unit(&g->loss_rng);
+	if (both < g->cfg.loss_both)
+		return 0;
+	if (a < g->cfg.loss[0])
+		send &= (uint8_t)~1u;
+	if (b < g->cfg.loss[1])
+		send &= (uint8_t)~2u;
+	return send;
+}
+
 uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, struct fg_gen_pkt *p)
 {
 	struct fg_gen_feed *fd = &g->feeds[feed];
@@ -237,11 +302,77 @@ uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, str
 	p->count = count;
 	p->seq = fd->st.next_seq;
 	p->trailer_off = (uint32_t)(q - buf);
+	p->line = 0;
+	p->send = fg_gen_loss(g);
+	/* A consumer joins a feed at the first sequence number it sees and
+	 * never asks for what came before: a loss of the first packet would
+	 * go unnoticed. It always goes out (its draws are made all the same). */
+	if (p->seq == 1)
+		p->send = (uint8_t)((1u << g->cfg.lines) - 1);
 	fd->st.next_seq += count;
 	fd->st.packets++;
 	fd->st.messages += count;
-	fd->st.bytes += len;
+	for (unsigned int l = 0; l < g->cfg.lines; l++) {
+		if (p->send & (1u << l)) {
+			fd->st.line_sent[l]++;
+			fd->st.bytes += len;
+		} else {
+			fd->st.line_lost[l]++;
+		}
+	}
+	if (!p->send) {
+		fd->st.lost_all++;
+		fd->st.lost_all_messages += count;
+	}
 	return len;
+}
+
+void fg_gen_set_line(uint8_t *buf, struct fg_gen_pkt *p, unsigned int line)
+{
+	uint32_t group = fg_gen_group(p->feed, line);
+	uint8_t *ip = buf + FG_GEN_OFF_IP;
+
+	if (p->kind != FG_GEN_FEED || line >= FG_GEN_MAX_LINES)
+		return;
+	fg_mcast_mac(group, buf);
+	memcpy(ip + 16, &group, 4);
+	fg_put_be16(ip + 10, 0);
+	fg_put_be16(ip + 10, fg_ip_csum(ip, 20));
+	fg_put_be16(buf + FG_GEN_OFF_UDP,
+		    (uint16_t)((line ? FG_GEN_BASE_SPORT_B : FG_GEN_BASE_SPORT) + p->feed));
+	p->line = (uint8_t)line;
+}
+
+uint32_t fg_gen_heartbeat(struct fg_gen *g, unsigned int feed, unsigned int line, uint8_t *buf,
+			  struct fg_gen_pkt *p)
+{
+	struct fg_gen_feed *fd = &g->feeds[feed];
+	uint8_t *q = buf + FG_GEN_OFF_MOLD + FG_MOLD_HEADER_LEN;
+	uint16_t udp_len = (uint16_t)(8 + FG_MOLD_HEADER_LEN);
+
+	memset(p, 0, sizeof(*p));
+	if (feed >= g->cfg.feeds)
+		return 0;
+	fg_mold_write_header(buf + FG_GEN_OFF_MOLD, fd->st.session, fd->st.next_seq,
+			     FG_MOLD_HEARTBEAT);
+	fg_put_eth(buf, fd->mac, g->cfg.src_mac, 0x0800);
+	fg_put_ipv4(g, buf + FG_GEN_OFF_IP, (uint16_t)(udp_len + 20), 17, g->cfg.src_ip,
+		    fd->st.group);
+	fg_put_udp(buf + FG_GEN_OFF_UDP, (uint16_t)(FG_GEN_BASE_SPORT + feed), fd->st.port,
+		   udp_len);
+	fg_put_be64(q, 0);
+	fg_put_be32(q + 8, g->pkt_no++);
+	fg_put_be32(q + 12, FG_GEN_TRAILER_MAGIC);
+	p->len = (uint32_t)(q + FG_GEN_TRAILER_LEN - buf);
+	p->kind = FG_GEN_FEED;
+	p->feed = (uint16_t)feed;
+	p->seq = fd->st.next_seq;
+	p->trailer_off = (uint32_t)(q - buf);
+	p->send = (uint8_t)(1u << line);
+	if (line)
+		fg_gen_set_line(buf, p, line);
+	fd->st.heartbeats++;
+	return p->len;
 }
 
 static const uint8_t fg_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -310,6 +441,7 @@ uint32_t fg_gen_next_noise(struct fg_gen *g, unsigned int kind, uint8_t *buf, st
 	}
 	p->len = len;
 	p->kind = (uint8_t)kind;
+	p->send = 1; /* once, as it is */
 	g->noise[kind]++;
 	return len;
 }
@@ -357,10 +489,17 @@ void fg_gen_unsend(struct fg_gen *g, const struct fg_gen_pkt *p)
 {
 	if (p->kind == FG_GEN_FEED) {
 		struct fg_gen_feed_stats *st = &g->feeds[p->feed].st;
+		unsigned int l = p->line < FG_GEN_MAX_LINES ? p->line : 0;
 
-		st->packets--;
-		st->messages -= p->count;
 		st->bytes -= p->len;
+		st->line_sent[l]--;
+		if (g->cfg.keep_unsent) {
+			/* still generated: a server has it, a consumer may ask */
+			st->line_refused[l]++;
+		} else {
+			st->packets--;
+			st->messages -= p->count;
+		}
 	} else if (p->kind < FG_GEN_NKINDS) {
 		g->noise[p->kind]--;
 	}
@@ -378,6 +517,7 @@ void fg_gen_account_feed(struct fg_gen *g, unsigned int feed, uint64_t packets, 
 	st->messages += packets * count;
 	st->bytes += packets * len;
 	st->next_seq += packets * count;
+	st->line_sent[0] += packets; /* template paths: one line, no loss */
 }
 
 void fg_gen_account_noise(struct fg_gen *g, unsigned int kind, uint64_t packets)

@@ -10,11 +10,31 @@
  * carries --messages-per-packet messages, fewer when the next one would not
  * fit in a 1500-byte IP packet. UDP checksums are 0 (allowed for IPv4).
  *
+ * Lines. With two lines (config lines = 2) every feed packet exists twice,
+ * as an exchange publishes it on its A and B feeds: the same MoldUDP64
+ * payload (session, sequence numbers, messages, trailer) in frames that
+ * differ only in their headers. Line A is the group above; line B is the
+ * A group with 1 added to its second octet, 239.2.1.(f+1), on the same UDP
+ * port, from source port 40064+f (FG_GEN_BASE_SPORT_B) so that a capture
+ * tells the lines apart. fg_gen_next() builds the line A frame;
+ * fg_gen_set_line() turns a copy into line B.
+ *
+ * Loss. Each feed packet draws three numbers from a stream of its own (the
+ * ITCH content and the noise do not depend on it, so a run with loss carries
+ * the same messages as one without): one against loss_both (lost on every
+ * line), one against loss[0] (line A) and one against loss[1] (line B).
+ * fg_gen_pkt.send says on which lines the packet goes out; a packet lost on
+ * a line is still generated and counted (packets, messages), so the
+ * messages count stays what a consumer that recovers every gap delivers.
+ * The first packet of a feed is never lost: a consumer starts a feed at the
+ * first sequence number it sees, and could not tell it was missing.
+ *
  * Noise. For every feed packet, RATIO noise packets on average (0.5 means
  * "feeds plus 50%"), spread evenly: UDP to a feed group on a port no feed
- * uses (6000+), UDP to a feed port on another group (239.2.0.x), TCP SYNs
- * to 192.0.2.x:80 and ARP requests for 192.0.2.x (TEST-NET-1: nobody
- * answers). Noise never carries the send stamp.
+ * uses (6000+), UDP to a feed port on another group (239.2.0.x: never a
+ * line B group, whose third octet is 1), TCP SYNs to 192.0.2.x:80 and ARP
+ * requests for 192.0.2.x (TEST-NET-1: nobody answers). Noise is never lost,
+ * goes out once, and never carries the send stamp.
  *
  * Send stamp: an Ethernet trailer. The 16 bytes after the end of the IP
  * datagram (where Ethernet padding would be, and where timestamping
@@ -43,6 +63,8 @@
 #define FG_GEN_MAX_FEEDS 64
 #define FG_GEN_BASE_PORT 5000
 #define FG_GEN_BASE_SPORT 40000
+#define FG_GEN_BASE_SPORT_B (FG_GEN_BASE_SPORT + FG_GEN_MAX_FEEDS) /* line B */
+#define FG_GEN_MAX_LINES 2
 #define FG_GEN_NOISE_PORT 6000
 #define FG_GEN_MAX_MPP 64 /* messages per packet */
 #define FG_GEN_IP_MTU 1500
@@ -74,6 +96,16 @@ struct fg_gen_config {
 	uint32_t src_ip; /* network byte order */
 	uint32_t symbols; /* per feed; 0 = 64 */
 	uint32_t max_live_orders; /* per feed; 0 = 10000 */
+	uint32_t lines; /* 1 or 2 (A and B); 0 = 1 */
+	double loss[FG_GEN_MAX_LINES]; /* per line: share of feed packets not sent on it, 0..1 */
+	double loss_both; /* share of feed packets not sent on any line, 0..1 */
+	/*
+	 * A re-request server keeps every feed packet: one the device refused
+	 * or that never left stays generated (fg_gen_unsend() takes back only
+	 * its line's send). Set with lines, loss or a server; otherwise an
+	 * unsent packet is taken out of the report altogether, as always.
+	 */
+	bool keep_unsent;
 };
 
 /* What fg_gen_next() built. */
@@ -84,6 +116,8 @@ struct fg_gen_pkt {
 	uint16_t count; /* messages */
 	uint64_t seq; /* MoldUDP64 sequence number of the first message */
 	uint32_t trailer_off; /* offset of the send stamp trailer, 0 for noise */
+	uint8_t line; /* the line this frame is built for: 0 = A, 1 = B */
+	uint8_t send; /* lines the packet goes out on, bit l = line l (noise: 1); 0 = lost on all */
 };
 
 struct fg_gen_feed_stats {
@@ -94,6 +128,18 @@ struct fg_gen_feed_stats {
 	uint64_t messages;
 	uint64_t bytes; /* frame bytes */
 	uint64_t next_seq; /* sequence number of the next message (first was 1) */
+	/* Per line (with lines or loss): frames that went out, packets dropped
+	 * on purpose (--loss, --loss-both), frames the sender could not send
+	 * (device refused, run stopped; fg_gen_unsend()). For each line,
+	 * sent + lost + refused = packets. */
+	uint32_t group_b; /* network byte order; 0 with one line */
+	uint64_t line_sent[FG_GEN_MAX_LINES];
+	uint64_t line_lost[FG_GEN_MAX_LINES];
+	uint64_t line_refused[FG_GEN_MAX_LINES];
+	/* Packets dropped on purpose on every line, and their messages: the
+	 * ones only a re-request server can give back. */
+	uint64_t lost_all, lost_all_messages;
+	uint64_t heartbeats; /* fg_gen_heartbeat() frames */
 };
 
 struct fg_gen;
@@ -109,6 +155,24 @@ uint32_t fg_gen_next(struct fg_gen *g, uint8_t *buf, struct fg_gen_pkt *p);
 /* Build the next packet of one feed (no noise decision). */
 uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, struct fg_gen_pkt *p);
 
+/* Feed f's group on a line (0 = A, 1 = B), network byte order. */
+uint32_t fg_gen_group(unsigned int feed, unsigned int line);
+
+/*
+ * Turn a built feed frame into the same packet on another line: group,
+ * its MAC, IP checksum and source port; the payload and the trailer stay
+ * as they are. Sets p->line. No-op for noise.
+ */
+void fg_gen_set_line(uint8_t *buf, struct fg_gen_pkt *p, unsigned int line);
+
+/*
+ * A MoldUDP64 heartbeat of a feed on a line (count 0, the next sequence
+ * number: what a feed sends when it goes quiet, so that a consumer learns
+ * of a loss at the end), with the trailer; counted in heartbeats only.
+ */
+uint32_t fg_gen_heartbeat(struct fg_gen *g, unsigned int feed, unsigned int line, uint8_t *buf,
+			  struct fg_gen_pkt *p);
+
 /* Build one noise packet of a kind (FG_GEN_NOISE_*). */
 uint32_t fg_gen_next_noise(struct fg_gen *g, unsigned int kind, uint8_t *buf, struct fg_gen_pkt *p);
 
@@ -119,8 +183,12 @@ uint32_t fg_gen_next_noise(struct fg_gen *g, unsigned int kind, uint8_t *buf, st
  */
 int fg_gen_peek(const struct fg_gen *g, unsigned int *feed);
 
-/* Take back the accounting of a packet that was built but will never be
- * sent (end of run); its sequence numbers are not reused. */
+/*
+ * Take back the accounting of a frame that was built but will never be
+ * sent (end of run, device refused); its sequence numbers are not reused.
+ * Without keep_unsent the packet leaves the report (packets, messages);
+ * with it, only its send on p->line becomes a refusal.
+ */
 void fg_gen_unsend(struct fg_gen *g, const struct fg_gen_pkt *p);
 
 /* Account packets sent by another path from a template (XDP live frames):
