@@ -110,11 +110,19 @@ void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m);
 /*
  * Apply n decoded messages in order, exactly as n calls of fg_books_apply(),
  * prefetching the orders and levels that later messages of the batch name
- * while earlier ones are applied. Whether that pays depends on the machine
- * (bench/RESULTS.md measures both; on the project's VM, about a third less
- * time a message on the generated day).
+ * while earlier ones are applied (bench/RESULTS.md measures both).
  */
 void fg_books_apply_batch(struct fg_books *b, const struct fg_itch_msg *msgs, unsigned int n);
+
+/*
+ * Read ahead for a caller that applies msgs[0..n) one by one with work of
+ * its own in between: call it with i just before fg_books_apply(b, &msgs[i]),
+ * for i = 0, 1, ... in order. It only requests the memory later messages of
+ * the run will touch (it changes nothing); fg_books_apply_batch() is that
+ * loop.
+ */
+void fg_books_prefetch(const struct fg_books *b, const struct fg_itch_msg *msgs, unsigned int n,
+		       unsigned int i);
 
 /* The best depth levels of one side ('B' or 'S'), best first; returns how many were written. */
 unsigned int fg_books_top(const struct fg_books *b, uint16_t locate, char side,

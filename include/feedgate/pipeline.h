@@ -69,7 +69,7 @@ struct fg_pipeline_rerequest {
 
 /* Where a delivered message came from. */
 struct fg_pipeline_msg_info {
-	uint16_t feed; /* fg_pipeline_feed_name() index; FG_PIPELINE_NO_FEED for BinaryFILE */
+	uint16_t feed; /* the stream (fg_pipeline_stream()); FG_PIPELINE_NO_FEED for BinaryFILE */
 	uint64_t seq; /* MoldUDP64 sequence number (BinaryFILE: position from 1; 0: unsequenced) */
 	uint64_t rx_ns; /* frame time (capture time for files), 0 if unknown */
 };
@@ -103,7 +103,9 @@ struct fg_pipeline_config {
 	unsigned int retries, max_inflight, max_request;
 	int books; /* keep order books */
 	uint32_t order_capacity; /* orders the books can hold; 0 = the books' default */
-	FILE *decode; /* one JSON line per decoded message, per gap and per session change, or NULL */
+	/* One JSON line per decoded message ({"feed":NAME,"seq":N,"type":...}), per gap
+	 * and per session change, or NULL. */
+	FILE *decode;
 
 	void *ctx; /* passed to the callbacks below */
 	void (*on_message)(void *ctx, const struct fg_pipeline_msg_info *info,

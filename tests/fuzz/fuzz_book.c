@@ -9,7 +9,8 @@
  *    is written as ITCH bytes and goes through fg_itch_decode();
  *  - odd: a BinaryFILE stream (u16 length + message), decoded and applied
  *    as it is.
- * Messages go through fg_books_apply() or, in runs, fg_books_apply_batch().
+ * Messages go through fg_books_apply() or, in runs, fg_books_apply_batch()
+ * (the read-ahead follows references and levels of messages not applied yet).
  * Afterwards every book must hold together (levels in price order, each
  * the sum of its orders, orders where their level says); a violation
  * aborts.
@@ -63,10 +64,17 @@ static size_t encode(const uint8_t *in, uint8_t *p)
 	static const char ops[] = "AAAFEDDXCUUPQR";
 	char type = ops[in[0] % (sizeof(ops) - 1)];
 	uint16_t loc = (uint16_t)(1 + in[1] % 4);
-	/* Mostly small references, sometimes far ones (other table slots, wrap). */
-	uint64_t ref = in[2] & 0x80 ? (uint64_t)in[2] << 24 | in[3] : 1 + in[2] % 48;
+	/* Mostly small references, sometimes far ones (other table slots, wrap), or huge. */
+	uint64_t ref = in[2] == 0xff  ? UINT64_MAX - in[3]
+		       : in[2] & 0x80 ? (uint64_t)in[2] << 24 | in[3]
+				      : 1 + in[2] % 48;
 	uint32_t shares = in[4] & 0x80 ? 0xffffff00u | in[4] : in[4];
-	uint32_t price = 10000 + 100u * (in[5] % 32);
+	/* Mostly cents near one price (deep sides get a tick ladder), some off the tick, some
+	 * hundreds of ticks away (off the ladder's window), some at the ends of the range. */
+	uint32_t price = in[5] < 0xc0	? 10000 + 100u * (in[5] % 32)
+			 : in[5] < 0xe0 ? 10000 + 100u * (in[5] % 32) + 37
+			 : in[5] < 0xf8 ? 10000 + 30000u * (in[5] % 8)
+					: UINT32_MAX - in[5] % 4;
 	char side = in[3] & 1 ? 'S' : 'B';
 
 	memset(p, 0, 64);

@@ -222,7 +222,7 @@ fi
 fg_end
 
 # --- live rules and multicast ------------------------------------------------------------------
-maddr_has() { fg_in_rx ip maddr show dev "$IF" | grep -q "inet $1\$"; }
+maddr_has() { fg_in_rx ip maddr show dev "$IF" | grep -qE "inet +$1\$"; }
 fg_begin live_rule_joins_group
 setup_filter
 if fg_run_start "$T/lr.out" "$T/lr.err" --queues 0 --poll wakeup; then

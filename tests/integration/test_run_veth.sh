@@ -207,7 +207,7 @@ fg_end
 fg_begin sigkill_and_restart
 if start_run "$T/r5.json" "$T/r5.err" --poll wakeup --json; then
 	nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate 5000 \
-		--duration 3 --feeds 4 >"$T/g5.txt" &
+		--duration 5 --feeds 4 >"$T/g5.txt" &
 	GEN=$!
 	FG_BG_PIDS="$FG_BG_PIDS $GEN"
 	sleep 0.8

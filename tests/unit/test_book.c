@@ -997,6 +997,512 @@ static void test_book_batch_apply_equals_single_apply(void)
 	fg_books_free(many);
 }
 
+/* --- the order tables: sparse and huge references, growth, old orders ---------------------- */
+
+/* A model of the live orders: an unsorted array, searched linearly (small runs only). */
+struct live_model {
+	struct {
+		uint64_t ref;
+		uint32_t shares, price;
+		uint16_t locate;
+		char side;
+	} o[4096];
+	unsigned int n;
+};
+
+static int model_find(const struct live_model *lm, uint64_t ref)
+{
+	for (unsigned int i = 0; i < lm->n; i++)
+		if (lm->o[i].ref == ref)
+			return (int)i;
+	return -1;
+}
+
+/* Every order the model has is in the book as the model says; the book has no other. */
+static unsigned int model_check(const struct fg_books *b, const struct live_model *lm)
+{
+	unsigned int bad = 0;
+	uint64_t seen;
+
+	for (unsigned int i = 0; i < lm->n; i++) {
+		struct fg_order o;
+
+		if (fg_books_order(b, lm->o[i].ref, &o) || o.shares != lm->o[i].shares ||
+		    o.price != lm->o[i].price || o.locate != lm->o[i].locate ||
+		    o.side != lm->o[i].side)
+			bad++;
+	}
+	if (stats(b).orders_live != lm->n)
+		bad++;
+	bad += self_consistent(b, 4, &seen);
+	if (seen != lm->n)
+		bad++;
+	return bad;
+}
+
+/*
+ * References of every shape through one book: dense and increasing, the
+ * same slot of the primary table over and over (multiples of its size),
+ * huge ones (near 2^64), random 64-bit ones, and old ones added again after
+ * their delete. Lookups, removals and levels follow a plain model.
+ */
+static void test_book_sparse_and_huge_references_against_model(void)
+{
+	static struct live_model lm;
+	struct fg_books *b = fg_books_new(2048, NULL);
+	uint64_t x = 0x2545f4914f6cdd1dull, next = 1, dead[64] = { 0 };
+	unsigned int bad = 0, ndead = 0;
+
+	CU_ASSERT_FATAL(b != NULL);
+	lm.n = 0;
+	for (int step = 0; step < 300000; step++) {
+		uint64_t r = xorshift(&x), ref;
+		unsigned int i;
+
+		if (lm.n < 2000 && (r % 5 < 3 || !lm.n)) {
+			switch ((r >> 8) % 6) {
+			case 0:
+				ref = next += 1 + (r >> 16) % 3; /* dense */
+				break;
+			case 1:
+				ref = ((r >> 16) % 64 + 1)
+				      << 20; /* one primary slot, again and again */
+				break;
+			case 2:
+				ref = UINT64_MAX - (r >> 16) % 256; /* huge */
+				break;
+			case 3:
+				ref = xorshift(&x) | 1; /* anywhere */
+				break;
+			case 4:
+				ref = ndead ? dead[(r >> 16) % ndead]
+					    : next++; /* deleted, back again */
+				break;
+			default:
+				ref = next++;
+				break;
+			}
+			i = lm.n;
+			apply(b, add_msg(ref, (uint16_t)(1 + (r >> 24) % 4),
+					 (r >> 30) & 1 ? 'S' : 'B', 1 + (uint32_t)((r >> 32) % 500),
+					 10000 + 100 * (uint32_t)((r >> 40) % 40)));
+			if (model_find(&lm, ref) < 0) {
+				lm.o[i].ref = ref;
+				lm.o[i].shares = 1 + (uint32_t)((r >> 32) % 500);
+				lm.o[i].price = 10000 + 100 * (uint32_t)((r >> 40) % 40);
+				lm.o[i].locate = (uint16_t)(1 + (r >> 24) % 4);
+				lm.o[i].side = (r >> 30) & 1 ? 'S' : 'B';
+				lm.n++;
+			}
+		} else {
+			i = (unsigned int)((r >> 8) % lm.n);
+			ref = lm.o[i].ref;
+			apply(b, ref_msg(r & 1 ? 'D' : 'X', ref, 7));
+			if (r & 1 || lm.o[i].shares <= 7) {
+				dead[ndead < 64 ? ndead++ : (r >> 20) % 64] = ref;
+				lm.o[i] = lm.o[--lm.n];
+			} else {
+				lm.o[i].shares -= 7;
+			}
+		}
+		if (step % 10000 == 0)
+			bad += model_check(b, &lm);
+	}
+	bad += model_check(b, &lm);
+	/* Nothing live answers for a reference never added or gone. */
+	for (unsigned int k = 0; k < ndead; k++) {
+		struct fg_order o;
+
+		if (model_find(&lm, dead[k]) < 0 && fg_books_order(b, dead[k], &o) != -ENOENT)
+			bad++;
+	}
+	printf("\n    %u live at the end, longest probe %u ", lm.n, stats(b).max_probe);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(stats(b).unknown_refs, 0);
+	CU_ASSERT_EQUAL(stats(b).overflows, 0);
+	fg_books_free(b);
+}
+
+/*
+ * Memory follows the live orders: a new book uses a few MiB whatever its
+ * capacity, grows as orders come (the tables double), and every order is
+ * still found after each doubling; emptied, the book has no order or level.
+ */
+static void test_book_tables_grow_with_live_orders(void)
+{
+	const uint32_t n = 400000;
+	struct fg_books *b = fg_books_new(0, NULL);
+	size_t m0, m1;
+	unsigned int bad = 0;
+	uint64_t x = 77;
+
+	CU_ASSERT_FATAL(b != NULL);
+	m0 = fg_books_memory(b);
+	printf("\n    memory: %.1f MiB new", m0 / 1048576.0);
+	CU_ASSERT_TRUE(m0 < (8u << 20));
+	for (uint32_t i = 1; i <= n; i++)
+		apply(b, add_msg(i, (uint16_t)(1 + i % 3000), i & 1 ? 'S' : 'B', 100,
+				 i & 1 ? 100100 + 100 * (i % 50) : 99900 - 100 * (i % 50)));
+	m1 = fg_books_memory(b);
+	printf(", %.1f MiB with %u orders ", m1 / 1048576.0, n);
+	CU_ASSERT_TRUE(m1 > m0 + n * 16ull);
+	CU_ASSERT_EQUAL(stats(b).orders_live, n);
+	for (uint32_t i = 1; i <= n; i++) {
+		struct fg_order o;
+
+		if (fg_books_order(b, i, &o) || o.shares != 100 || o.locate != 1 + i % 3000)
+			bad++;
+	}
+	/* Remove them in a scattered order (every 7919th, wrapping), then check emptiness. */
+	for (uint64_t k = 0, i = x; k < n; k++, i = (i + 7919) % n)
+		apply(b, ref_msg('D', i + 1, 0));
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(stats(b).orders_live, 0);
+	CU_ASSERT_EQUAL(stats(b).levels_live, 0);
+	CU_ASSERT_EQUAL(stats(b).unknown_refs, 0);
+	CU_ASSERT_EQUAL(stats(b).deletes, n);
+	fg_books_free(b);
+}
+
+/*
+ * Orders that outlive many sweeps of the primary table (a stream of new
+ * references passing over their slots, which moves them to the secondary)
+ * are still found, reduced and deleted; so are those that lived through a
+ * doubling of the primary.
+ */
+static void test_book_old_orders_survive_sweeps_and_growth(void)
+{
+	static struct live_model lm;
+	struct fg_books *b = fg_books_new(0, NULL);
+	uint64_t next = 1, x = 99;
+	unsigned int bad = 0;
+
+	CU_ASSERT_FATAL(b != NULL);
+	lm.n = 0;
+	for (int round = 0; round < 40; round++) {
+		/* A few long-lived orders... */
+		for (int k = 0; k < 50 && lm.n < 4000; k++) {
+			uint64_t r = xorshift(&x);
+			unsigned int i = lm.n++;
+
+			lm.o[i].ref = next++;
+			lm.o[i].shares = 1000;
+			lm.o[i].price = 20000 + 100 * (uint32_t)(r % 30);
+			lm.o[i].locate = (uint16_t)(1 + (r >> 20) % 4);
+			lm.o[i].side = (r >> 30) & 1 ? 'S' : 'B';
+			apply(b, add_msg(lm.o[i].ref, lm.o[i].locate, lm.o[i].side, 1000,
+					 lm.o[i].price));
+		}
+		/* ... then a stream of short-lived ones (100,000 references, a sweep or more of
+		 * the primary), growing from round 20 on so that the primary doubles. */
+		for (int k = 0; k < 100000; k++) {
+			uint64_t ref = next++;
+
+			apply(b, add_msg(ref, 5, 'B', 10, 10000));
+			if (round < 20 || k % 2)
+				apply(b, ref_msg('D', ref, 0));
+		}
+		/* Some of the old ones change. */
+		for (int k = 0; k < 20 && lm.n; k++) {
+			unsigned int i = (unsigned int)(xorshift(&x) % lm.n);
+
+			apply(b, ref_msg('X', lm.o[i].ref, 1));
+			lm.o[i].shares--;
+			if (k % 4 == 0) {
+				apply(b, ref_msg('D', lm.o[i].ref, 0));
+				lm.o[i] = lm.o[--lm.n];
+			}
+		}
+		for (unsigned int i = 0; i < lm.n; i++) {
+			struct fg_order o;
+
+			if (fg_books_order(b, lm.o[i].ref, &o) || o.shares != lm.o[i].shares ||
+			    o.price != lm.o[i].price)
+				bad++;
+		}
+	}
+	printf("\n    %u old orders, %llu live in all ", lm.n,
+	       (unsigned long long)stats(b).orders_live);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(stats(b).unknown_refs, 0);
+	CU_ASSERT_EQUAL(stats(b).orders_live, lm.n + 20 * 50000u);
+	fg_books_free(b);
+}
+
+/*
+ * Time priority is arrival order, not reference order: a reference below
+ * the others (re-added after its delete, or out of order) joins the back of
+ * its level's queue. Asking for fewer orders than the level holds returns
+ * the oldest ones, oldest first.
+ */
+static void test_book_time_priority_is_arrival_not_reference(void)
+{
+	struct fg_books *b = fg_books_new(64, NULL);
+	const uint64_t order[] = { 50, 7, 900, 3, 1ull << 40, 8 };
+	uint64_t refs[8];
+	unsigned int n;
+
+	CU_ASSERT_FATAL(b != NULL);
+	for (unsigned int i = 0; i < 6; i++)
+		apply(b, add_msg(order[i], 1, 'S', 10, 2000));
+	n = fg_books_level_orders(b, 1, 'S', 2000, refs, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 6);
+	for (unsigned int i = 0; i < 6; i++)
+		CU_ASSERT_EQUAL(refs[i], order[i]);
+	n = fg_books_level_orders(b, 1, 'S', 2000, refs, 3);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(refs[0], 50);
+	CU_ASSERT_EQUAL(refs[1], 7);
+	CU_ASSERT_EQUAL(refs[2], 900);
+	/* 7 leaves and comes back: now last. */
+	apply(b, ref_msg('D', 7, 0));
+	apply(b, add_msg(7, 1, 'S', 10, 2000));
+	n = fg_books_level_orders(b, 1, 'S', 2000, refs, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 6);
+	CU_ASSERT_EQUAL(refs[0], 50);
+	CU_ASSERT_EQUAL(refs[5], 7);
+	CU_ASSERT_EQUAL(fg_books_level_orders(b, 1, 'S', 2001, refs, 8), 0);
+	CU_ASSERT_EQUAL(fg_books_level_orders(b, 1, 'B', 2000, refs, 8), 0);
+	CU_ASSERT_EQUAL(fg_books_level_orders(b, 1, 'S', 2000, refs, 0), 0);
+	fg_books_free(b);
+}
+
+/* --- tick ladders ------------------------------------------------------------------------- */
+
+/* The levels of one side as the model computes them, best first; returns how many. */
+static unsigned int model_levels(const struct live_model *lm, uint16_t loc, char side,
+				 struct fg_level *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < lm->n; i++) {
+		unsigned int k;
+
+		if (lm->o[i].locate != loc || lm->o[i].side != side)
+			continue;
+		for (k = 0; k < n && out[k].price != lm->o[i].price; k++)
+			;
+		if (k == n) {
+			if (n == max)
+				continue;
+			out[n].price = lm->o[i].price;
+			out[n].shares = 0;
+			out[n].orders = 0;
+			n++;
+		}
+		out[k].shares += lm->o[i].shares;
+		out[k].orders++;
+	}
+	/* Insertion sort, best first. */
+	for (unsigned int i = 1; i < n; i++) {
+		struct fg_level t = out[i];
+		unsigned int j = i;
+
+		while (j &&
+		       (side == 'B' ? out[j - 1].price < t.price : out[j - 1].price > t.price)) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = t;
+	}
+	return n;
+}
+
+static unsigned int ladder_check(const struct fg_books *b, const struct live_model *lm,
+				 uint16_t nloc)
+{
+	static struct fg_level want[4096], got[4096];
+	unsigned int bad = 0;
+
+	for (uint16_t loc = 1; loc <= nloc; loc++) {
+		for (int s = 0; s < 2; s++) {
+			char side = s ? 'S' : 'B';
+			unsigned int nw = model_levels(lm, loc, side, want, 4096);
+			unsigned int ng = fg_books_top(b, loc, side, got, 4096);
+
+			if (nw != ng || memcmp(want, got, nw * sizeof(*got)))
+				bad++;
+		}
+	}
+	return bad + model_check(b, lm);
+}
+
+/*
+ * Deep sides (ladders) under prices of every kind: near the touch, far
+ * outside the ladder's window on both sides, off its tick (sub-penny), near
+ * 0 and near 2^32, a touch that drifts hundreds of ticks (the window must
+ * follow), deletes of the best level, adds through the other side (a crossed
+ * book, counted), and replaces that move orders onto, off and across the
+ * ladder. Every level of every side equals the model's, in order.
+ */
+static void test_book_ladder_edges_against_model(void)
+{
+	static struct live_model lm;
+	struct fg_books *b = fg_books_new(8192, NULL);
+	uint64_t x = 0xdeadbeefcafef00dull, next = 1;
+	unsigned int bad = 0;
+	uint32_t center = 500000; /* $50.00, moves */
+
+	CU_ASSERT_FATAL(b != NULL);
+	lm.n = 0;
+	for (int step = 0; step < 200000; step++) {
+		uint64_t r = xorshift(&x);
+		uint16_t loc = (uint16_t)(1 + (r >> 4) % 3);
+		char side = (r >> 6) & 1 ? 'S' : 'B';
+		uint32_t ticks = 1 + (uint32_t)((r >> 8) % 40), price;
+		unsigned int i, kind = (unsigned int)((r >> 16) % 100);
+
+		if (step % 2000 == 0) /* the touch drifts: up, then down */
+			center = step < 100000 ? center + 3000 : center - 3000;
+		if (kind < 60)
+			price = side == 'B' ? center - 100 * ticks : center + 100 * ticks;
+		else if (kind < 70) /* far away: thousands of ticks */
+			price = side == 'B' ? center - 100 * (400 + ticks * 50)
+					    : center + 100 * (400 + ticks * 50);
+		else if (kind < 78) /* off the cent tick */
+			price = (side == 'B' ? center - 100 * ticks : center + 100 * ticks) + 37;
+		else if (kind < 82) /* near the ends of the price range */
+			price = side == 'B' ? 1 + ticks : UINT32_MAX - ticks;
+		else if (kind < 85) /* through the other side: crosses */
+			price = side == 'B' ? center + 100 * ticks : center - 100 * ticks;
+		else
+			price = 0; /* not an add */
+		if (price && lm.n < 4000) {
+			i = lm.n++;
+			lm.o[i].ref = next++;
+			lm.o[i].shares = 1 + (uint32_t)((r >> 24) % 900);
+			lm.o[i].price = price;
+			lm.o[i].locate = loc;
+			lm.o[i].side = side;
+			apply(b, add_msg(lm.o[i].ref, loc, side, lm.o[i].shares, price));
+		} else if (lm.n) {
+			struct fg_bbo bbo;
+
+			i = (unsigned int)((r >> 24) % lm.n);
+			/* Half the time, the order at the best of its side instead. */
+			if ((r >> 40) & 1 && fg_books_bbo(b, lm.o[i].locate, &bbo) == 0) {
+				uint32_t best = lm.o[i].side == 'B' ? bbo.bid.price : bbo.ask.price;
+
+				for (unsigned int k = 0; k < lm.n; k++)
+					if (lm.o[k].locate == lm.o[i].locate &&
+					    lm.o[k].side == lm.o[i].side && lm.o[k].price == best) {
+						i = k;
+						break;
+					}
+			}
+			if ((r >> 41) % 4 == 0) { /* a replace: onto, off or across the ladder */
+				uint32_t np =
+					(r >> 43) & 1
+						? center + 100 * ((uint32_t)(r >> 44) % 300)
+						: center - 100 * ((uint32_t)(r >> 44) % 300) + 1;
+
+				apply(b, replace_msg(lm.o[i].ref, next, 50, np));
+				lm.o[i].ref = next++;
+				lm.o[i].shares = 50;
+				lm.o[i].price = np;
+			} else {
+				apply(b, ref_msg('D', lm.o[i].ref, 0));
+				lm.o[i] = lm.o[--lm.n];
+			}
+		}
+		if (step % 5000 == 4999)
+			bad += ladder_check(b, &lm, 3);
+	}
+	bad += ladder_check(b, &lm, 3);
+	printf("\n    %u live, %llu levels, %llu crossed ", lm.n,
+	       (unsigned long long)stats(b).levels_live, (unsigned long long)stats(b).crossed);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_TRUE(stats(b).crossed > 0);
+	CU_ASSERT_EQUAL(stats(b).unknown_refs, 0);
+	CU_ASSERT_EQUAL(stats(b).bad_orders, 0);
+	fg_books_free(b);
+}
+
+/* --- the read-ahead is in the build -------------------------------------------------------- */
+
+#if defined(__x86_64__)
+#include <fcntl.h>
+#include <gelf.h>
+#include <unistd.h>
+
+/* Size of a function in this executable's symbol table, 0 if not found. */
+static size_t symbol_size(const char *name)
+{
+	int fd = open("/proc/self/exe", O_RDONLY);
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t size = 0;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	while (e && !size && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			if (!gelf_getsym(d, (int)i, &sym))
+				continue;
+			n = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name) && GELF_ST_TYPE(sym.st_info) == STT_FUNC) {
+				size = sym.st_size;
+				break;
+			}
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return size;
+}
+
+/* prefetcht0/1/2/nta (0f 18 /1-/3) and prefetchw (0f 0d /1) in the code of a function. */
+static unsigned int count_prefetches(const uint8_t *code, size_t size)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i + 2 < size; i++) {
+		unsigned int reg = (code[i + 2] >> 3) & 7;
+
+		if (code[i] == 0x0f && ((code[i + 1] == 0x18 && reg >= 1 && reg <= 3) ||
+					(code[i + 1] == 0x0d && reg == 1)))
+			n++;
+	}
+	return n;
+}
+#endif
+
+/*
+ * GCC once deleted the read-ahead of the batch (static helpers made only of
+ * prefetches looked pure): the compiled fg_books_prefetch() must still hold
+ * its prefetch instructions (the slot and the book of the far stage, the
+ * level and the eviction target of the near one, in the loop and in the
+ * start-up pass).
+ */
+static void test_book_prefetches_are_in_the_build(void)
+{
+#if defined(__x86_64__)
+	const uint8_t *code = (const uint8_t *)(uintptr_t)&fg_books_prefetch;
+	size_t size = symbol_size("fg_books_prefetch");
+	unsigned int n;
+
+	if (!size)
+		FG_SKIP("no symbol table to find fg_books_prefetch in");
+	n = count_prefetches(code, size);
+	printf("\n    %u prefetch instructions in %zu bytes of fg_books_prefetch ", n, size);
+	CU_ASSERT_TRUE(n >= 4);
+#else
+	FG_SKIP("the check reads x86 machine code");
+#endif
+}
+
 static const struct fg_test tests[] = {
 	FG_TEST(test_book_top_levels_in_price_order),
 	FG_TEST(test_book_execution_is_clamped_to_open_shares),
@@ -1011,6 +1517,12 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_book_colliding_references_against_reference),
 	FG_TEST(test_book_batch_apply_equals_single_apply),
 	FG_TEST(test_book_batch_equals_single_on_colliding_table_with_junk),
+	FG_TEST(test_book_sparse_and_huge_references_against_model),
+	FG_TEST(test_book_tables_grow_with_live_orders),
+	FG_TEST(test_book_old_orders_survive_sweeps_and_growth),
+	FG_TEST(test_book_time_priority_is_arrival_not_reference),
+	FG_TEST(test_book_ladder_edges_against_model),
+	FG_TEST(test_book_prefetches_are_in_the_build),
 };
 
 FG_TEST_MAIN("book", tests, NULL, NULL)

@@ -52,6 +52,8 @@ struct stream {
 	unsigned int nlines;
 	char line_name[FG_SEQR_MAX_LINES][FG_PIPELINE_FEED_NAME_LEN];
 	int rr_fd; /* the re-request server's socket (the caller's), -1: none */
+	char jprefix[640]; /* {"feed":NAME, for the decode lines (NAME escaped: up to 6 bytes a byte) */
+	size_t jprefix_len;
 	uint64_t rr_recv_errors;
 	uint64_t now; /* time of the packet being sequenced */
 };
@@ -69,6 +71,8 @@ struct rule_map {
 };
 
 #define RULE_MAP_SIZE 4096 /* rule ids are below FG_MAX_RULES (fg_maps.h) */
+
+#define DELIVER_RUN 256
 
 struct fg_pipeline {
 	struct fg_pipeline_config cfg;
@@ -102,6 +106,9 @@ struct fg_pipeline {
 	struct fg_pipeline_stats st;
 	struct fg_books_stats books_prev; /* counters of the books dropped by session resets */
 	char json[FG_ITCH_JSON_MAX + 2];
+	/* A run of the batch decoded ahead of delivery, so that the books read ahead over it. */
+	struct fg_itch_msg run[DELIVER_RUN];
+	uint16_t run_at[DELIVER_RUN]; /* batch positions */
 };
 
 /* --- output -------------------------------------------------------------------------------- */
@@ -177,9 +184,18 @@ static void deliver(struct fg_pipeline *p, unsigned int j, const struct fg_itch_
 	if (p->cfg.decode) {
 		int l = fg_itch_to_json(m, p->seqs[j], p->json, sizeof(p->json) - 1);
 
-		if (l > 0) {
-			p->json[l] = '\n';
-			fwrite(p->json, 1, (size_t)l + 1, p->cfg.decode);
+		if (l > 1) {
+			/* {"feed":NAME, then the message's own members */
+			if (p->feed_of[j] < p->nstreams && p->streams[p->feed_of[j]].jprefix_len) {
+				const struct stream *st = &p->streams[p->feed_of[j]];
+
+				fwrite(st->jprefix, 1, st->jprefix_len, p->cfg.decode);
+				p->json[l] = '\n';
+				fwrite(p->json + 1, 1, (size_t)l, p->cfg.decode);
+			} else {
+				p->json[l] = '\n';
+				fwrite(p->json, 1, (size_t)l + 1, p->cfg.decode);
+			}
 		}
 	}
 	if (p->cfg.on_message) {
@@ -197,7 +213,6 @@ static void deliver(struct fg_pipeline *p, unsigned int j, const struct fg_itch_
 static void run_batch(struct fg_pipeline *p)
 {
 	unsigned int n = p->n, sel, gi = 0;
-	struct fg_itch_msg m;
 
 	if (n) {
 		if (p->filter)
@@ -206,22 +221,36 @@ static void run_batch(struct fg_pipeline *p)
 			sel = n;
 		p->st.batches++;
 		p->st.selected += sel;
-		for (unsigned int k = 0; k < sel; k++) {
-			unsigned int j = p->filter ? p->idx[k] : k;
+		for (unsigned int k = 0; k < sel;) {
+			unsigned int nr = 0;
 
-			while (gi < p->ngaps && p->gaps[gi].at <= j) {
-				emit_gap(p, p->gaps[gi].stream, &p->gaps[gi].g);
-				gi++;
+			/* Decode a run first, so that the books can read ahead over it. */
+			for (; k < sel && nr < DELIVER_RUN; k++) {
+				unsigned int j = p->filter ? p->idx[k] : k;
+				struct fg_itch_msg *m = &p->run[nr];
+
+				if (fg_itch_decode_count(p->msgs[j], p->lens[j], m, &p->st.itch))
+					continue;
+				p->st.decoded++;
+				/* The filter passes every R to build the directory; the user gets
+				 * only those of the subscription. */
+				if (m->type == FG_ITCH_STOCK_DIRECTORY && p->filter &&
+				    (!p->want_r ||
+				     !fg_filter_locate_subscribed(p->filter, m->stock_locate)))
+					continue;
+				p->run_at[nr++] = (uint16_t)j;
 			}
-			if (fg_itch_decode_count(p->msgs[j], p->lens[j], &m, &p->st.itch))
-				continue;
-			p->st.decoded++;
-			/* The filter passes every R to build the directory; the user gets only
-			 * those of the subscription. */
-			if (m.type == FG_ITCH_STOCK_DIRECTORY && p->filter &&
-			    (!p->want_r || !fg_filter_locate_subscribed(p->filter, m.stock_locate)))
-				continue;
-			deliver(p, j, &m);
+			for (unsigned int r = 0; r < nr; r++) {
+				unsigned int j = p->run_at[r];
+
+				while (gi < p->ngaps && p->gaps[gi].at <= j) {
+					emit_gap(p, p->gaps[gi].stream, &p->gaps[gi].g);
+					gi++;
+				}
+				if (p->books)
+					fg_books_prefetch(p->books, p->run, nr, r);
+				deliver(p, j, &p->run[r]);
+			}
 		}
 	}
 	while (gi < p->ngaps) {
@@ -480,6 +509,17 @@ static int new_stream(struct fg_pipeline *p, const char *name)
 	st->idx = s;
 	st->rr_fd = -1;
 	snprintf(st->name, sizeof(st->name), "%s", name);
+	{
+		FILE *m = fmemopen(st->jprefix, sizeof(st->jprefix), "w");
+
+		if (m) {
+			fputs("{\"feed\":", m);
+			fg_json_str(m, st->name);
+			fputc(',', m);
+			st->jprefix_len = ferror(m) ? 0 : (size_t)ftell(m);
+			fclose(m);
+		}
+	}
 	for (unsigned int i = 0; i < p->cfg.nrerequest; i++) {
 		if (!strcmp(p->cfg.rerequest[i].feed, name) && p->cfg.rerequest[i].fd >= 0) {
 			st->rr_fd = p->cfg.rerequest[i].fd;
