@@ -58,6 +58,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H /* linux/bpf.h has its own struct bpf_insn */
 #include <pcap/pcap.h>
@@ -78,6 +79,7 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "feedgate/itchgen.h"
 #include "feedgate/mold.h"
 #include "fg_gen.skel.h"
 #include "fg_gen.h"
@@ -95,7 +97,8 @@
 	"               [--burst FACTOR [--burst-len DUR] [--burst-every DUR]]\n"              \
 	"               [--lines 1|2] [--loss RATIO|A_RATIO,B_RATIO] [--loss-both RATIO]\n"    \
 	"               [--serve-rerequest ADDR:PORT [--serve-history N] [--serve-linger S]\n" \
-	"                [--serve-mode full|partial|garbage|silent]]"
+	"                [--serve-mode full|partial|garbage|silent]]\n"                        \
+	"       gen --itch-file FILE|- --count N [--seed S] [--symbols N] [--max-live N]"
 
 /* What --help adds to the synopsis: what the lines, loss and server options do. */
 #define GEN_HELP                                                                                   \
@@ -2098,6 +2101,139 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 	fflush(stdout);
 }
 
+/* --- a NASDAQ BinaryFILE day (--itch-file) ------------------------------------------------- */
+
+#define GEN_DAY_CHUNK 1000000ull /* messages between two progress checks */
+
+/*
+ * gen --itch-file FILE|- --count N [--seed S] [--symbols N] [--max-live N]:
+ * N messages of the day generator as NASDAQ BinaryFILE, the input `replay`
+ * and the benchmarks take. A file is written under a temporary name beside
+ * it and renamed only once whole: a full disk leaves no file that claims to
+ * be a complete day. Progress on stderr when it takes more than a second.
+ */
+static int gen_itch_file(int argc, char **argv)
+{
+	struct fg_itchgen_config ic = { .seed = 1 };
+	const char *path = NULL;
+	char tmp[4096] = "";
+	uint64_t count = 0, done = 0, start = fg_now_ns(), last = start;
+	struct fg_itchgen *ig;
+	int fd, ret = 0, to_stdout;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		double d;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: feedgate %s\n", GEN_USAGE);
+			return 0;
+		}
+		if (strcmp(a, "--itch-file") && strcmp(a, "--count") && strcmp(a, "--seed") &&
+		    strcmp(a, "--symbols") && strcmp(a, "--max-live")) {
+			pr_warn("gen: %s does not go with --itch-file (which takes --count, "
+				"--seed, "
+				"--symbols, --max-live)\n",
+				a);
+			return EXIT_USAGE;
+		}
+		if (!v) {
+			pr_warn("gen: %s needs a value\n", a);
+			return EXIT_USAGE;
+		}
+		i++;
+		if (!strcmp(a, "--itch-file")) {
+			path = v;
+			continue;
+		}
+		if (gen_num(a, v, !strcmp(a, "--seed") ? 0 : 1,
+			    !strcmp(a, "--symbols")    ? FG_ITCHGEN_MAX_SYMBOLS
+			    : !strcmp(a, "--max-live") ? 1e9
+						       : 1e15,
+			    &d))
+			return EXIT_USAGE;
+		if (d != floor(d)) {
+			pr_warn("gen: %s '%s': want a whole number\n", a, v);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(a, "--count"))
+			count = (uint64_t)d;
+		else if (!strcmp(a, "--seed"))
+			ic.seed = (uint64_t)d;
+		else if (!strcmp(a, "--symbols"))
+			ic.symbols = (uint32_t)d;
+		else
+			ic.max_live_orders = (uint32_t)d;
+	}
+	if (!path || !*path || !count) {
+		pr_warn("gen: --itch-file FILE and --count N are both needed\n");
+		return EXIT_USAGE;
+	}
+	ig = fg_itchgen_new(&ic);
+	if (!ig) {
+		pr_warn("gen: --itch-file: Couldn't set up the day generator: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	to_stdout = !strcmp(path, "-");
+	if (to_stdout) {
+		fd = STDOUT_FILENO;
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s.part-%d", path, (int)getpid());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			pr_warn("gen: --itch-file '%s': Couldn't create it: %s\n", path,
+				strerror(errno));
+			fg_itchgen_free(ig);
+			return 1;
+		}
+	}
+	while (done < count && !ret && !gen_stop) {
+		uint64_t n = count - done < GEN_DAY_CHUNK ? count - done : GEN_DAY_CHUNK;
+		uint64_t now;
+
+		ret = fg_itchgen_write_binaryfile(ig, fd, n);
+		if (!ret)
+			done += n;
+		now = fg_now_ns();
+		if (now - start > 1000000000ull && now - last > 1000000000ull) {
+			fprintf(stderr, "gen: %s: %llu of %llu messages (%.0f%%), %.1f s\n",
+				to_stdout ? "standard output" : path, (unsigned long long)done,
+				(unsigned long long)count, 100.0 * (double)done / (double)count,
+				(double)(now - start) / 1e9);
+			last = now;
+		}
+	}
+	if (!ret && gen_stop)
+		ret = -EINTR;
+	if (!to_stdout) {
+		if (!ret && (fsync(fd) || close(fd)))
+			ret = -errno;
+		else if (ret)
+			close(fd);
+		if (!ret && rename(tmp, path))
+			ret = -errno;
+		if (ret)
+			unlink(tmp); /* nothing half written stays behind */
+	}
+	if (ret) {
+		pr_warn("gen: --itch-file '%s': %s after %llu of %llu messages; %s\n", path,
+			strerror(-ret), (unsigned long long)done, (unsigned long long)count,
+			to_stdout ? "the output is cut short" : "no file written");
+	} else {
+		fprintf(stderr,
+			"gen: %s: %llu messages of BinaryFILE (seed %llu, %u symbols, at most %u "
+			"live "
+			"orders) in %.2f s\n",
+			to_stdout ? "standard output" : path, (unsigned long long)done,
+			(unsigned long long)ic.seed, fg_itchgen_symbols(ig),
+			ic.max_live_orders ? ic.max_live_orders : FG_ITCHGEN_DEFAULT_LIVE,
+			(double)(fg_now_ns() - start) / 1e9);
+	}
+	fg_itchgen_free(ig);
+	return ret ? 1 : 0;
+}
+
 int do_gen(int argc, char **argv)
 {
 	struct gen_cfg c;
@@ -2108,6 +2244,15 @@ int do_gen(int argc, char **argv)
 	int ret, ifindex = 0;
 	bool up = false;
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--itch-file")) {
+			struct sigaction ia = { .sa_handler = gen_on_signal };
+
+			sigaction(SIGINT, &ia, NULL);
+			sigaction(SIGTERM, &ia, NULL);
+			return gen_itch_file(argc, argv);
+		}
+	}
 	ret = gen_parse(argc, argv, &c);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;

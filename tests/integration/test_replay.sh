@@ -319,4 +319,31 @@ else
 	pass $case
 fi
 
+# gen --itch-file: a BinaryFILE day replay takes whole; on a full disk nothing is
+# left that claims to be a day; '-' writes standard output.
+case=gen_itch_file
+bad=""
+if ! "$FEEDGATE" gen --itch-file "$tmp/day.bf" --count 200000 --seed 5 --symbols 100 --max-live 5000 2>"$tmp/gd.err"; then
+	bad="$bad [gen failed: $(cat "$tmp/gd.err")]"
+elif [ "$("$FEEDGATE" replay "$tmp/day.bf" --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["format"], d["messages"], d["decoded"])')" != "binaryfile 200000 200000" ]; then
+	bad="$bad [replay of the day: not 200000 BinaryFILE messages]"
+fi
+"$FEEDGATE" gen --itch-file - --count 1000 --seed 5 --symbols 100 --max-live 5000 2>/dev/null >"$tmp/day2.bf"
+cmp -s "$tmp/day2.bf" <(head -c "$(stat -c %s "$tmp/day2.bf")" "$tmp/day.bf") || bad="$bad [stdout: not the same day's first messages]"
+if mkdir -p "$tmp/full" && mount -t tmpfs -o size=64k fgday "$tmp/full" 2>/dev/null; then
+	"$FEEDGATE" gen --itch-file "$tmp/full/day.bf" --count 100000 2>"$tmp/gf.err"
+	rc=$?
+	[ $rc -eq 1 ] || bad="$bad [full disk: exit $rc]"
+	grep -q "No space left on device after .* messages; no file written" "$tmp/gf.err" || bad="$bad [full disk said: $(cat "$tmp/gf.err")]"
+	[ -z "$(ls -A "$tmp/full")" ] || bad="$bad [left behind: $(ls "$tmp/full")]"
+	umount "$tmp/full"
+fi
+"$FEEDGATE" gen --itch-file "$tmp/x.bf" --count 10 --rate 5 2>/dev/null
+[ $? -eq 2 ] || bad="$bad [--rate with --itch-file not refused]"
+if [ -n "$bad" ]; then
+	fail $case "$bad"
+else
+	pass $case
+fi
+
 exit $failed
