@@ -181,19 +181,21 @@ fg_begin mode_change_live
 modes="none head"
 [ $META_OK = 1 ] && modes="none meta head"
 if attach_mode head >/dev/null && fg_run_start "$T/flip.json" "$T/flip.err" --poll wakeup --json --decode "$T/flip.decode"; then
+	# The traffic lasts DUR seconds (longer under emulation: make test-kernel
+	# sets FG_SLOW); the mode changes twice through the list meanwhile, at
+	# even steps, whatever time each change itself takes.
+	dur=$((3 * ${FG_SLOW:-1}))
+	nsteps=$(($(echo $modes | wc -w) * 2))
+	step=$(python3 -c "print($dur / ($nsteps + 1))")
 	(
-		while :; do
-			for m in $modes; do
-				fg_in_rx "$F" attach "$IF" --stamp $m >/dev/null 2>>"$T/flip.attach" || exit 1
-				sleep 0.2
-			done
+		for m in $modes $modes; do
+			sleep "$step"
+			fg_in_rx "$F" attach "$IF" --stamp $m >/dev/null 2>>"$T/flip.attach" || exit 1
 		done
 	) &
 	flipper=$!
 	FG_BG_PIDS="$FG_BG_PIDS $flipper"
-	# slower under emulation (make test-kernel sets FG_SLOW): the flips must fall inside
-	gen --rate $((5000 / ${FG_SLOW:-1})) --count "$COUNT" >"$T/flip.gen" 2>&1 || fg_bad "gen failed"
-	kill $flipper 2>/dev/null
+	gen --rate $((COUNT / dur)) --count "$COUNT" >"$T/flip.gen" 2>&1 || fg_bad "gen failed"
 	wait $flipper 2>/dev/null
 	sleep 0.3
 	fg_run_stop
