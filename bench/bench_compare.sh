@@ -1044,17 +1044,7 @@ for lay in layouts:
 open(os.path.join(here, "compare_results.md"), "w").write(body)
 notes = os.path.join(out, "notes.md")
 extra = open(notes).read() if os.path.exists(notes) else ""
-resf = os.path.join(here, "RESULTS.md")
-sec = "<!-- compare:begin -->\n" + body + ("\n" + extra if extra else "") + "<!-- compare:end -->\n"
-try:
-    cur = open(resf).read()
-except OSError:
-    cur = "# Benchmarks\n\n"
-if "<!-- compare:begin -->" in cur and "<!-- compare:end -->" in cur:
-    a = cur.index("<!-- compare:begin -->")
-    b = cur.index("<!-- compare:end -->") + len("<!-- compare:end -->\n")
-    cur = cur[:a] + sec + cur[b:]
-else:
-    cur = cur.rstrip("\n") + "\n\n" + sec
-open(resf, "w").write(cur)
+sys.path.insert(0, here)
+from fgbench import splice_results
+splice_results(here, "compare", body + ("\n" + extra if extra else ""))
 EOF

@@ -342,19 +342,9 @@ body = ("## End-to-end: AF_XDP consumer on veth (`make bench-e2e`)\n\n"
         "refuses again (counted as retried, not lost).\n\n" +
         "\n".join(parts))
 open(os.path.join(here, "e2e_results.md"), "w").write(body)
-res = os.path.join(here, "RESULTS.md")
-sec = "<!-- e2e:begin -->\n" + body + "<!-- e2e:end -->\n"
-try:
-    cur = open(res).read()
-except OSError:
-    cur = "# feedgate benchmark results\n\n"
-if "<!-- e2e:begin -->" in cur and "<!-- e2e:end -->" in cur:
-    a = cur.index("<!-- e2e:begin -->")
-    b = cur.index("<!-- e2e:end -->") + len("<!-- e2e:end -->\n")
-    cur = cur[:a] + sec + cur[b:]
-else:
-    cur = cur.rstrip("\n") + "\n\n" + sec
-open(res, "w").write(cur)
+sys.path.insert(0, here)
+from fgbench import splice_results
+splice_results(here, "e2e", body)
 # the CDF plot
 plots = []
 for mode, *_ in lines:

@@ -180,6 +180,7 @@ struct gen_cfg {
 	uint32_t serve_history;
 	int serve_mode; /* enum fg_rrsrv_mode */
 	double serve_linger; /* seconds */
+	double serve_delay_us; /* --serve-delay: replies held back this long */
 	const char *serve_opt; /* the first --serve-* option given, for "needs --serve-rerequest" */
 	struct gen_srv *srv; /* the server once open (do_gen), else NULL */
 };
@@ -309,7 +310,7 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		      GEN_OPT("--burst-every") || GEN_OPT("--pace") || GEN_OPT("--lines") ||
 		      GEN_OPT("--loss") || GEN_OPT("--loss-both") || GEN_OPT("--serve-rerequest") ||
 		      GEN_OPT("--serve-history") || GEN_OPT("--serve-mode") ||
-		      GEN_OPT("--serve-linger"))) {
+		      GEN_OPT("--serve-linger") || GEN_OPT("--serve-delay"))) {
 			if (a[0] == '-')
 				pr_warn("gen: unknown option '%.*s' (usage: feedgate %s)\n",
 					(int)len, a, GEN_USAGE);
@@ -455,6 +456,12 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 			if (gen_num("--serve-linger", v, 0, 3600, &c->serve_linger))
 				return -1;
 			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-linger";
+		} else if (GEN_OPT("--serve-delay")) {
+			/* microseconds before a reply leaves: a server further away */
+			if (gen_num("--serve-delay (microseconds)", v, 0, 10000000,
+				    &c->serve_delay_us))
+				return -1;
+			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-delay";
 		} else if (GEN_OPT("--seed")) {
 			char *end;
 
@@ -592,9 +599,24 @@ struct gen_srv_feed {
 	uint64_t requests, replies, messages, forgotten;
 };
 
+/* A reply held back by --serve-delay. */
+struct gen_srv_held {
+	uint64_t due_ns;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	uint16_t len;
+	uint8_t data[FG_MOLD_HEADER_LEN + FG_RRSRV_REPLY_MAX];
+};
+
+#define GEN_SRV_HELD 4096 /* replies in flight at most (a power of two) */
+
 struct gen_srv {
 	int fd;
 	struct fg_rrsrv *rr;
+	uint64_t delay_ns; /* --serve-delay: the server's distance, one way */
+	struct gen_srv_held *held; /* [GEN_SRV_HELD] ring, NULL without a delay */
+	uint64_t held_head, held_tail;
+	uint64_t held_full; /* replies dropped: more than GEN_SRV_HELD in flight */
 	uint64_t last_ns; /* when the socket was last read */
 	uint32_t nfeeds;
 	char session[FG_GEN_MAX_FEEDS][FG_MOLD_SESSION_LEN];
@@ -609,6 +631,7 @@ static void gen_srv_close(struct gen_srv *s)
 {
 	if (!s)
 		return;
+	free(s->held);
 	if (s->fd >= 0)
 		close(s->fd);
 	fg_rrsrv_free(s->rr);
@@ -649,6 +672,15 @@ static int gen_srv_open(const struct gen_cfg *c, const struct fg_gen *g, struct 
 		return -ENOMEM;
 	}
 	s->nfeeds = c->feeds;
+	s->delay_ns = (uint64_t)(c->serve_delay_us * 1000.0);
+	if (s->delay_ns) {
+		s->held = malloc(GEN_SRV_HELD * sizeof(*s->held));
+		if (!s->held) {
+			pr_warn("gen: --serve-delay: out of memory\n");
+			free(s);
+			return -ENOMEM;
+		}
+	}
 	for (uint32_t f = 0; f < c->feeds; f++)
 		memcpy(s->session[f], fg_gen_feed(g, f)->session, FG_MOLD_SESSION_LEN);
 	s->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -684,9 +716,40 @@ fail:
 static void gen_srv_send(void *ctx, const uint8_t *p, size_t len)
 {
 	struct gen_srv *s = ctx;
+	struct gen_srv_held *h;
 
-	if (sendto(s->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&s->from, s->fromlen) < 0)
-		s->send_errors++;
+	if (!s->delay_ns) {
+		if (sendto(s->fd, p, len, MSG_DONTWAIT, (struct sockaddr *)&s->from, s->fromlen) <
+		    0)
+			s->send_errors++;
+		return;
+	}
+	/* A server further away: the reply leaves delay_ns later, in order. */
+	if (s->held_head - s->held_tail == GEN_SRV_HELD || len > sizeof(h->data)) {
+		s->held_full++;
+		return;
+	}
+	h = &s->held[s->held_head++ & (GEN_SRV_HELD - 1)];
+	h->due_ns = fg_now_ns() + s->delay_ns;
+	h->to = s->from;
+	h->tolen = s->fromlen;
+	h->len = (uint16_t)len;
+	memcpy(h->data, p, len);
+}
+
+/* Send the held replies that are due by now. */
+static void gen_srv_flush(struct gen_srv *s, uint64_t now)
+{
+	while (s->held_tail != s->held_head) {
+		struct gen_srv_held *h = &s->held[s->held_tail & (GEN_SRV_HELD - 1)];
+
+		if (h->due_ns > now)
+			return;
+		if (sendto(s->fd, h->data, h->len, MSG_DONTWAIT, (struct sockaddr *)&h->to,
+			   h->tolen) < 0)
+			s->send_errors++;
+		s->held_tail++;
+	}
 }
 
 /* Answer what the socket holds (up to GEN_SRV_BATCH requests), without blocking. */
@@ -695,6 +758,8 @@ static void gen_srv_poll(struct gen_srv *s, uint64_t now)
 	uint8_t req[2048];
 
 	s->last_ns = now;
+	if (s->delay_ns)
+		gen_srv_flush(s, now);
 	for (int i = 0; i < GEN_SRV_BATCH; i++) {
 		struct fg_rrsrv_stats before = *fg_rrsrv_stats(s->rr);
 		const struct fg_rrsrv_stats *after;
@@ -747,6 +812,16 @@ static void gen_srv_wait(struct gen_srv *s, uint64_t due, uint64_t spin_ns)
 			return;
 		if (due - now > spin_ns) {
 			uint64_t d = due - now - spin_ns;
+
+			/* a held reply falls due before: wake for it */
+			if (s->held_tail != s->held_head) {
+				uint64_t hd = s->held[s->held_tail & (GEN_SRV_HELD - 1)].due_ns;
+
+				if (hd <= now)
+					continue;
+				if (hd - now < d)
+					d = hd - now;
+			}
 			struct timespec ts = { (time_t)(d / 1000000000ull),
 					       (long)(d % 1000000000ull) };
 
