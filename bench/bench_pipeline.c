@@ -12,10 +12,13 @@
  * The day is made and measured a chunk at a time (1 million messages), so
  * memory stays small; every figure is the median over chunks of ns per
  * input message, because the machine is shared and a chunk that met a
- * neighbour's burst should not move the result.
+ * neighbour's burst should not move the result. The book is also measured
+ * over the day: the mean of each tenth of it (the book grows, and its cost
+ * should not), and with --csv every chunk's figures (for the plot that
+ * bench/bench_book.sh draws).
  *
- *   bench_pipeline [--quick] [--messages N] [--symbols N] [--seed S]
- *                  [--batch N] [--subscribe N] [--cpu N] [--out FILE]
+ *   bench_pipeline [--quick] [--messages N] [--symbols N] [--seed S] [--max-live N]
+ *                  [--batch N] [--subscribe N] [--cpu N] [--out FILE] [--csv FILE]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +48,9 @@ struct opts {
 	unsigned int batch;
 	unsigned int subscribe;
 	int cpu;
+	uint32_t max_live;
 	const char *out;
+	const char *csv;
 };
 
 /* Per-chunk ns/message of one measurement. */
@@ -98,7 +103,8 @@ static inline uint16_t be16(const uint8_t *p)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_pipeline [--quick] [--messages N] [--symbols N] [--seed S] "
-		   "[--batch N] [--subscribe N] [--cpu N] [--out FILE]\n");
+		   "[--max-live N] [--batch N] [--subscribe N] [--cpu N] [--out FILE] "
+		   "[--csv FILE]\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -133,6 +139,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->out = v;
 			continue;
 		}
+		if (!strcmp(a, "--csv")) {
+			o->csv = v;
+			continue;
+		}
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 0);
 
@@ -146,6 +156,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->symbols = (uint32_t)n;
 		} else if (!strcmp(a, "--seed")) {
 			o->seed = n;
+		} else if (!strcmp(a, "--max-live") && n <= UINT32_MAX) {
+			o->max_live = (uint32_t)n;
 		} else if (!strcmp(a, "--batch") && n >= 16 && n <= FG_FILTER_MAX_BATCH) {
 			o->batch = (unsigned int)n;
 		} else if (!strcmp(a, "--subscribe") && n >= 1 && n <= 4096) {
@@ -248,6 +260,7 @@ static inline unsigned int walk_batch(const struct chunk *c, size_t *off, const 
 
 static volatile uint64_t sink; /* keeps results alive */
 static uint64_t live_at[MAX_CHUNKS]; /* orders live in the book after each chunk */
+static double mem_at[MAX_CHUNKS]; /* MiB the book uses after each chunk */
 
 /* Mean of the per-chunk figures [from, to). */
 static double mean_of(const struct series *s, unsigned int from, unsigned int to)
@@ -261,6 +274,12 @@ static double mean_of(const struct series *s, unsigned int from, unsigned int to
 	for (unsigned int i = from; i < to; i++)
 		sum += s->v[i];
 	return sum / (to - from);
+}
+
+/* Mean ns/message over tenth t (0-9) of the day's chunks. */
+static double tenth(const struct series *s, unsigned int t)
+{
+	return mean_of(s, t * s->n / 10, (t + 1) * s->n / 10);
 }
 
 int main(int argc, char **argv)
@@ -300,7 +319,9 @@ int main(int argc, char **argv)
 	}
 	cpu_model(cpu, sizeof(cpu));
 	load_start = load1();
-	gcfg = (struct fg_itchgen_config){ .seed = o.seed, .symbols = o.symbols };
+	gcfg = (struct fg_itchgen_config){ .seed = o.seed,
+					   .symbols = o.symbols,
+					   .max_live_orders = o.max_live };
 	g = fg_itchgen_new(&gcfg);
 	g2 = fg_itchgen_new(&gcfg);
 	c.buf = malloc((size_t)CHUNK * (FG_ITCH_MAX_LEN + 16));
@@ -470,6 +491,7 @@ int main(int argc, char **argv)
 
 			fg_books_get_stats(book_all, &cs);
 			live_at[ci] = cs.orders_live;
+			mem_at[ci] = (double)fg_books_memory(book_all) / 1048576.0;
 		}
 		for (int v = 0; v < FG_FILTER_NIMPL; v++) {
 			if (!fsym[v])
@@ -629,29 +651,59 @@ int main(int argc, char **argv)
 	fprintf(md,
 		"Book after the day: %llu orders live (peak %llu), %llu price levels, order table "
 		"capacity %u (longest probe %u); anomalies: %llu unknown references, %llu clamped, "
-		"%llu crossed. The %u-symbol book saw %llu messages. Each book maps %.0f MB up "
-		"front (touched at creation, huge pages where the kernel gives them).\n\n",
+		"%llu crossed. The %u-symbol book saw %llu messages. The book of every symbol "
+		"used %.1f MB at the end of the day (its tables grow with its live orders; "
+		"fg_books_memory()).\n\n",
 		(unsigned long long)bst.orders_live, (unsigned long long)bst.orders_peak,
 		(unsigned long long)bst.levels_live, bst.order_capacity, bst.max_probe,
 		(unsigned long long)bst.unknown_refs, (unsigned long long)bst.clamped,
 		(unsigned long long)bst.crossed, o.subscribe, (unsigned long long)bsub.messages,
 		(double)book_mem / 1048576.0);
-	if (book.n >= 4) {
-		unsigned int k = book.n >= 10 ? 5 : book.n / 2;
+	if (book.n >= 10 && bookb.n >= 10) {
+		double f1 = tenth(&book, 0), l1 = tenth(&book, 9);
+		double fb = tenth(&bookb, 0), lb = tenth(&bookb, 9);
 
-		fprintf(md,
-			"The book's cost grows with the book: %.1f ns/message over the first %u "
-			"chunks (%llu orders live after them), %.1f over the last %u (%llu live): "
-			"more orders and levels than the caches hold.\n\n",
-			mean_of(&book, 0, k), k, (unsigned long long)live_at[k - 1],
-			mean_of(&book, book.n - k, book.n), k,
-			(unsigned long long)live_at[book.n - 1]);
+		fprintf(md, "The book over the day, mean ns/message of each tenth of it (target: "
+			    "the last tenth at most 1.3 times the first):\n\n");
+		fprintf(md, "| tenth | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | last / first | "
+			    "<= 1.3 |\n");
+		fprintf(md, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n");
+		fprintf(md, "| orders live at its end |");
+		for (unsigned int t = 0; t < 10; t++)
+			fprintf(md, " %llu |",
+				(unsigned long long)live_at[(t + 1) * book.n / 10 - 1]);
+		fprintf(md, " | |\n| MB the book uses at its end |");
+		for (unsigned int t = 0; t < 10; t++)
+			fprintf(md, " %.1f |", mem_at[(t + 1) * book.n / 10 - 1]);
+		fprintf(md, " | |\n| fg_books_apply() |");
+		for (unsigned int t = 0; t < 10; t++)
+			fprintf(md, " %.1f |", tenth(&book, t));
+		fprintf(md, " %.2f | %s |\n| fg_books_apply_batch() |", l1 / f1,
+			l1 <= 1.3 * f1 ? "yes" : "NO");
+		for (unsigned int t = 0; t < 10; t++)
+			fprintf(md, " %.1f |", tenth(&bookb, t));
+		fprintf(md, " %.2f | %s |\n\n", lb / fb, lb <= 1.3 * fb ? "yes" : "NO");
+	}
+	if (o.csv) {
+		FILE *f = fopen(o.csv, "w");
+
+		if (!f) {
+			fprintf(stderr, "feedgate: bench_pipeline: %s: %s\n", o.csv,
+				strerror(errno));
+		} else {
+			fprintf(f, "# chunk messages book_ns batch_ns orders_live book_mb\n");
+			for (unsigned int i = 0; i < book.n; i++)
+				fprintf(f, "%u %llu %.2f %.2f %llu %.2f\n", i,
+					(unsigned long long)(i + 1) * CHUNK, book.v[i],
+					i < bookb.n ? bookb.v[i] : 0.0,
+					(unsigned long long)live_at[i], mem_at[i]);
+			fclose(f);
+		}
 	}
 	fprintf(md,
-		"Peak RSS of the benchmark: %.0f MB (two books of %u orders at a time, one chunk "
-		"of the day of %.0f MB, per-variant filters).\n\n",
-		ru.ru_maxrss / 1024.0, FG_BOOKS_DEFAULT_ORDERS,
-		(double)CHUNK * (FG_ITCH_MAX_LEN + 16) / 1048576.0);
+		"Peak RSS of the benchmark: %.0f MB (two books at a time, one chunk of the day of "
+		"%.0f MB, per-variant filters).\n\n",
+		ru.ru_maxrss / 1024.0, (double)CHUNK * (FG_ITCH_MAX_LEN + 16) / 1048576.0);
 	fprintf(md,
 		"- \"Batch in cache\": each batch (%u messages) is walked once untimed, then "
 		"measured, as in the pipeline where the MoldUDP64 block walk has just touched the "

@@ -28,7 +28,9 @@
  * unlinking an order from a queue would touch its neighbours, two more
  * cache misses for every order deleted deep in a book. The queue order
  * comes from a side array of add stamps (when each order joined), read by
- * fg_books_level_orders() only, which therefore scans the table.
+ * fg_books_level_orders() only, which therefore scans the tables. Stamps are
+ * a 32-bit count of adds: an order more than 2^32 adds old would rank as a
+ * younger one (a NASDAQ day has about 150 million adds).
  *
  * Levels. A pool (index 0 means "none") that grows on demand, linked per
  * book side in price order best first. The book (one cache line per
@@ -66,7 +68,7 @@
  * of __builtin_prefetch pure and deleted the calls to them (their result is
  * unused) before inlining; an asm volatile statement is never deleted.
  * tests/unit/test_book.c counts the prefetch instructions in the compiled
- * fg_books_apply_batch().
+ * fg_books_prefetch().
  */
 #if defined(__x86_64__) || defined(__i386__)
 #define PREFETCH(p) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(p)))
@@ -74,7 +76,6 @@
 #define PREFETCH(p) __builtin_prefetch(p, 1)
 #endif
 
-#define NIL 0xffffffffu
 #define BID 0
 #define ASK 1
 
@@ -1157,11 +1158,7 @@ static inline const struct order *batch_slot(const struct fg_books *b, const str
 
 HOT void prefetch_far(const struct fg_books *b, const struct fg_itch_msg *m)
 {
-#ifdef V2
-	PREFETCH(&b->pri.o[m->del.order_reference_number & b->pri.mask]);
-#else
 	PREFETCH(batch_slot(b, m));
-#endif
 	PREFETCH(&b->books[m->stock_locate]);
 }
 
@@ -1175,12 +1172,7 @@ HOT void prefetch_near(const struct fg_books *b, const struct fg_itch_msg *m)
 	uintptr_t evict = -(uintptr_t)(book_type[m->type] == 2 && li != 0);
 
 	PREFETCH(&b->levels[li < b->level_cap ? li : 0]);
-#ifndef V1
 	PREFETCH((const void *)((q & evict) | ((uintptr_t)o & ~evict)));
-#else
-	(void)q;
-	(void)evict;
-#endif
 }
 
 void fg_books_prefetch(const struct fg_books *b, const struct fg_itch_msg *msgs, unsigned int n,
