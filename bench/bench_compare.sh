@@ -392,16 +392,16 @@ else:
         t = d["total"]
         rx = t["packets"]
         if kind.startswith("af_xdp"):
-            x = t["xdp_statistics"]
+            x = t["kstats"]
             drops = x["rx_dropped"] + x["rx_ring_full"]
             r["lat"]["gen"] = lat(t.get("latency_gen_ns"), t.get("latency_gen_buckets"))
-            r["lat"]["kernel"] = lat(t.get("latency_xdp_ns"), t.get("latency_xdp_buckets"))
+            r["lat"]["kernel"] = lat(t.get("latency_rx_ns"), t.get("latency_rx_buckets"))
             r["lat_clock"]["kernel"] = "XDP stamp"
             r["cdf_gen"] = t.get("latency_gen_buckets")
         else:
-            drops = t.get("kernel_drops", 0)
+            drops = t["kstats"].get("kernel_drops", 0)
             r["lat"]["gen"] = lat(t.get("latency_gen_ns"))
-            r["lat"]["kernel"] = lat(t.get("latency_kernel_ns"))
+            r["lat"]["kernel"] = lat(t.get("latency_rx_ns"))
             r["lat_clock"]["kernel"] = "skb/tpacket timestamp"
     except (ValueError, KeyError, TypeError):
         err = rd(tag + ".err").strip().splitlines()

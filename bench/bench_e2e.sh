@@ -121,7 +121,7 @@ probe_run() {
 	sleep 0.3 # the kernel releases the queue of a closed socket asynchronously
 	python3 -c "
 import json,sys
-d=json.load(open(sys.argv[1])); t=d['total']; x=t['xdp_statistics']
+d=json.load(open(sys.argv[1])); t=d['total']; x=t['kstats']
 print(sys.argv[2], t['packets'], x['rx_dropped'] + x['rx_ring_full'])" "$OUT/$tag.json" "$g" 2>/dev/null ||
 		echo "$g 0 0"
 }
@@ -207,7 +207,7 @@ latency() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 t = d["total"]
-g, x = t["latency_gen_ns"], t["latency_xdp_ns"]
+g, x = t["latency_gen_ns"], t["latency_rx_ns"]
 f = lambda h, k: "%.1f" % (h[k] / 1e3) if h["count"] else "-"
 print(f(g, "p50"), f(g, "p99"), f(g, "p999"), f(x, "p50"), f(x, "p99"), f(x, "p999"))
 n = sum(c for _, c in t["latency_gen_buckets"]) or 1

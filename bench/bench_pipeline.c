@@ -302,7 +302,7 @@ int main(int argc, char **argv)
 	double load_start, load_end;
 	struct fg_books_stats bst, bsub;
 	struct rusage ru;
-	int nimpl = 0, rc = 1;
+	int nimpl = 0, rc = 1, err;
 	FILE *md = stdout;
 
 	if (parse(argc, argv, &o))
@@ -322,16 +322,16 @@ int main(int argc, char **argv)
 	gcfg = (struct fg_itchgen_config){ .seed = o.seed,
 					   .symbols = o.symbols,
 					   .max_live_orders = o.max_live };
-	g = fg_itchgen_new(&gcfg);
-	g2 = fg_itchgen_new(&gcfg);
+	err = fg_itchgen_new(&gcfg, &g);
+	err = err ?: fg_itchgen_new(&gcfg, &g2);
+	err = err ?: fg_books_new(0, NULL, &book_all);
+	err = err ?: fg_books_new(0, NULL, &book_sub);
 	c.buf = malloc((size_t)CHUNK * (FG_ITCH_MAX_LEN + 16));
 	msgs = calloc(o.batch, sizeof(*msgs));
 	lens = calloc(o.batch, sizeof(*lens));
 	out = calloc(o.batch + 64, sizeof(*out));
 	dm = calloc(o.batch, sizeof(*dm));
-	book_all = fg_books_new(0, NULL);
-	book_sub = fg_books_new(0, NULL);
-	if (!g || !g2 || !c.buf || !msgs || !lens || !out || !dm || !book_all || !book_sub) {
+	if (err || !c.buf || !msgs || !lens || !out || !dm) {
 		fprintf(stderr, "feedgate: bench_pipeline: out of memory\n");
 		goto out;
 	}
@@ -345,9 +345,8 @@ int main(int argc, char **argv)
 	for (int v = 0; v < FG_FILTER_NIMPL; v++) {
 		if (!fg_filter_impl_supported((enum fg_filter_impl)v))
 			continue;
-		fsym[v] = fg_filter_new();
-		ftyp[v] = fg_filter_new();
-		if (!fsym[v] || !ftyp[v] || fg_filter_set_impl(fsym[v], (enum fg_filter_impl)v) ||
+		if (fg_filter_new(&fsym[v]) || fg_filter_new(&ftyp[v]) ||
+		    fg_filter_set_impl(fsym[v], (enum fg_filter_impl)v) ||
 		    fg_filter_set_impl(ftyp[v], (enum fg_filter_impl)v) ||
 		    fg_filter_add_symbols(fsym[v], csv) || fg_filter_add_symbols(ftyp[v], csv) ||
 		    fg_filter_set_types(ftyp[v], BOOK_TYPES)) {
@@ -356,8 +355,7 @@ int main(int argc, char **argv)
 		}
 		nimpl++;
 	}
-	fpipe = fg_filter_new();
-	if (!fpipe || fg_filter_add_symbols(fpipe, csv)) {
+	if (fg_filter_new(&fpipe) || fg_filter_add_symbols(fpipe, csv)) {
 		fprintf(stderr, "feedgate: bench_pipeline: filter setup failed\n");
 		goto out;
 	}
@@ -510,8 +508,7 @@ int main(int argc, char **argv)
 	book_sub = book_all = NULL;
 
 	/* Pass 2: the same day again, the book fed in batches (fg_books_apply_batch). */
-	book_batch = fg_books_new(0, NULL);
-	if (!book_batch)
+	if (fg_books_new(0, NULL, &book_batch))
 		goto out;
 	for (uint64_t done = 0; done < o.messages; done += c.n) {
 		uint32_t n = o.messages - done < CHUNK ? (uint32_t)(o.messages - done) : CHUNK;
@@ -537,10 +534,10 @@ int main(int argc, char **argv)
 
 	/* The generator as `feedgate gen --itch-file` runs it: BinaryFILE through buffered writes. */
 	{
-		struct fg_itchgen *g3 = fg_itchgen_new(&gcfg);
+		struct fg_itchgen *g3 = NULL;
 		int fd = open("/dev/null", O_WRONLY);
 
-		if (g3 && fd >= 0) {
+		if (fg_itchgen_new(&gcfg, &g3) == 0 && fd >= 0) {
 			t0 = now_ns();
 			if (fg_itchgen_write_binaryfile(g3, fd, o.messages) == 0)
 				gen_file_ns = now_ns() - t0;

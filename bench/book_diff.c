@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	uint64_t every = 1000000, cap = 1u << 22, n = 0, next, levels = 0;
 	static struct fg_itch_msg run[RUN];
 	struct old_fg_books *o;
-	struct fg_books *b;
+	struct fg_books *b = NULL;
 	unsigned long bad = 0;
 	unsigned int checks = 0;
 	struct stat st;
@@ -115,8 +115,7 @@ int main(int argc, char **argv)
 	}
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	o = old_fg_books_new((uint32_t)cap, NULL);
-	b = fg_books_new((uint32_t)cap, NULL);
-	if (p == MAP_FAILED || !o || !b) {
+	if (p == MAP_FAILED || !o || fg_books_new((uint32_t)cap, NULL, &b)) {
 		fprintf(stderr, "feedgate: book_diff: out of memory\n");
 		return 1;
 	}

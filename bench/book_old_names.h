@@ -3,7 +3,12 @@
  * Included first when bench/book.mk compiles an earlier revision of
  * user/lib/fg_book.c for bench/book_diff.c: every public name of the book
  * gets an old_ prefix, so that both implementations link into one program.
+ * The current header comes first, under the real names: its prototypes are
+ * the current API (fg_books_new() returns 0 or -errno since), which the old
+ * definitions, renamed, need not match.
  */
+#include "feedgate/book.h"
+
 #define fg_books old_fg_books
 #define fg_books_new old_fg_books_new
 #define fg_books_free old_fg_books_free
@@ -18,3 +23,7 @@
 #define fg_books_symbol old_fg_books_symbol
 #define fg_books_order old_fg_books_order
 #define fg_books_level_orders old_fg_books_level_orders
+
+/* Called by the old code before its definition: declared again, under the old name. */
+struct fg_books;
+void fg_books_free(struct fg_books *b);

@@ -184,10 +184,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "feedgate: mkday: --out FILE is required\n");
 		return 2;
 	}
-	g = fg_itchgen_new(&cfg);
-	if (!g) {
-		fprintf(stderr, "feedgate: mkday: couldn't create the generator: %s\n",
-			strerror(errno));
+	rc = fg_itchgen_new(&cfg, &g);
+	if (rc) {
+		fprintf(stderr, "feedgate: mkday: Couldn't create the generator: %s\n",
+			strerror(-rc));
 		return 1;
 	}
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);

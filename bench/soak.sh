@@ -68,7 +68,7 @@ for line in open(sys.argv[1]):
         sent += int(w[w.index("packets") + 1])
 d = json.load(open(sys.argv[2]))
 t = d["total"]
-drops = t["xdp_statistics"]["rx_dropped"] + t["xdp_statistics"]["rx_ring_full"]
+drops = t["kstats"]["rx_dropped"] + t["kstats"]["rx_ring_full"]
 print(sent, sum(x["packets"] for x in d["feeds"]), drops)
 EOF
 }

@@ -11,8 +11,8 @@
  *     group, IP checksum (precomputed per feed), ports, MoldUDP64 session
  *     and sequence number, the order reference numbers of the template's
  *     Add Order / Order Delete pairs (so every order is new and leaves the
- *     book again), the ITCH timestamps, and the send stamp trailer (layout
- *     in user/lib/fg_gen.h) with bpf_ktime_get_ns() = CLOCK_MONOTONIC.
+ *     book again), the ITCH timestamps, and the send stamp trailer with
+ *     bpf_ktime_get_ns() = CLOCK_MONOTONIC.
  *   noise frames (passthrough == 1): sent unchanged, counted.
  *
  *   probe (probe == 1): the trial run user space makes before sending, to
@@ -21,24 +21,27 @@
  * User space also attaches it to an idle interface (lo): see the first test
  * in fg_gen_xdp().
  *
- * Template layout (built by user space): Ethernet, IPv4 (no options), UDP,
- * MoldUDP64 header at 42, then npairs x { u16 36, 'A' ..., u16 19, 'D' ... },
- * then the trailer at trailer_off (ITCH 5.0 sections 4.3.1 and 4.4.5).
+ * Template layout (built by user space, described in include/fg_gen_layout.h):
+ * Ethernet, IPv4 (no options), UDP, MoldUDP64 header, then npairs x
+ * { u16 36, 'A' ..., u16 19, 'D' ... }, then the trailer at trailer_off
+ * (ITCH 5.0 sections 4.3.1 and 4.4.5).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "fg_gen_layout.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define FG_GEN_XDP_MAX_FEEDS 64
-#define FG_GEN_XDP_MAX_PAIRS 16
-#define OFF_IP 14
-#define OFF_UDP 34
-#define OFF_MOLD 42
-#define OFF_BLOCKS 62
-#define PAIR_LEN (2 + 36 + 2 + 19)
-#define NS_PER_DAY 86400000000000ull
+/* Where the program writes in the IPv4 and UDP headers of a feed frame. */
+#define OFF_IP_CSUM (FG_GEN_OFF_IP + __builtin_offsetof(struct iphdr, check))
+#define OFF_IP_DADDR (FG_GEN_OFF_IP + __builtin_offsetof(struct iphdr, daddr))
+#define OFF_UDP_SPORT (FG_GEN_OFF_UDP + __builtin_offsetof(struct udphdr, source))
+#define OFF_UDP_DPORT (FG_GEN_OFF_UDP + __builtin_offsetof(struct udphdr, dest))
+/* In a pair: the A message after its length, the D message after the A and its length. */
+#define PAIR_OFF_A 2
+#define PAIR_OFF_D (2 + FG_GEN_ITCH_LEN_A + 2)
 
 /* Set before load. */
 const volatile __u32 tx_ifindex = 0; /* the ingress_ifindex of the test runs */
@@ -46,12 +49,12 @@ const volatile __u32 nfeeds = 1;
 const volatile __u32 npairs = 0;
 const volatile __u32 trailer_off = 0;
 const volatile __u16 msg_count = 0;
-const volatile __u32 feed_daddr[FG_GEN_XDP_MAX_FEEDS]; /* network order */
-const volatile __u16 feed_dport[FG_GEN_XDP_MAX_FEEDS]; /* network order */
-const volatile __u16 feed_sport[FG_GEN_XDP_MAX_FEEDS]; /* network order */
-const volatile __u16 feed_ipcsum[FG_GEN_XDP_MAX_FEEDS]; /* as stored in the header */
-const volatile __u8 feed_mac[FG_GEN_XDP_MAX_FEEDS][6];
-const volatile char feed_session[FG_GEN_XDP_MAX_FEEDS][10];
+const volatile __u32 feed_daddr[FG_GEN_MAX_FEEDS]; /* network order */
+const volatile __u16 feed_dport[FG_GEN_MAX_FEEDS]; /* network order */
+const volatile __u16 feed_sport[FG_GEN_MAX_FEEDS]; /* network order */
+const volatile __u16 feed_ipcsum[FG_GEN_MAX_FEEDS]; /* as stored in the header */
+const volatile __u8 feed_mac[FG_GEN_MAX_FEEDS][6];
+const volatile char feed_session[FG_GEN_MAX_FEEDS][FG_GEN_SESSION_LEN];
 
 /* State and counters, read and written by user space between runs. */
 __u32 probe; /* the trial run before sending: drop the frame, count the run */
@@ -60,8 +63,8 @@ __u32 passthrough;
 __u32 next_feed;
 __u32 pkt_no;
 __u64 next_ref = 1;
-__u64 next_seq[FG_GEN_XDP_MAX_FEEDS];
-__u64 feed_packets[FG_GEN_XDP_MAX_FEEDS];
+__u64 next_seq[FG_GEN_MAX_FEEDS];
+__u64 feed_packets[FG_GEN_MAX_FEEDS];
 __u64 noise_packets;
 __u64 bad_template;
 
@@ -105,60 +108,61 @@ int fg_gen_xdp(struct xdp_md *ctx)
 		noise_packets++;
 		return XDP_TX;
 	}
-	if (data + OFF_BLOCKS > end) {
+	if (data + FG_GEN_OFF_BLOCKS > end) {
 		bad_template++;
 		return XDP_DROP;
 	}
 	f = next_feed;
-	if (f >= nfeeds || f >= FG_GEN_XDP_MAX_FEEDS)
+	if (f >= nfeeds || f >= FG_GEN_MAX_FEEDS)
 		f = 0;
 	next_feed = f + 1 >= nfeeds ? 0 : f + 1;
 
 	__builtin_memcpy(data, (const void *)feed_mac[f], 6);
-	__builtin_memcpy(data + OFF_IP + 10, (const void *)&feed_ipcsum[f], 2);
-	__builtin_memcpy(data + OFF_IP + 16, (const void *)&feed_daddr[f], 4);
-	__builtin_memcpy(data + OFF_UDP, (const void *)&feed_sport[f], 2);
-	__builtin_memcpy(data + OFF_UDP + 2, (const void *)&feed_dport[f], 2);
-	__builtin_memcpy(data + OFF_MOLD, (const void *)feed_session[f], 10);
+	__builtin_memcpy(data + OFF_IP_CSUM, (const void *)&feed_ipcsum[f], 2);
+	__builtin_memcpy(data + OFF_IP_DADDR, (const void *)&feed_daddr[f], 4);
+	__builtin_memcpy(data + OFF_UDP_SPORT, (const void *)&feed_sport[f], 2);
+	__builtin_memcpy(data + OFF_UDP_DPORT, (const void *)&feed_dport[f], 2);
+	__builtin_memcpy(data + FG_GEN_OFF_MOLD, (const void *)feed_session[f], FG_GEN_SESSION_LEN);
 	seq = next_seq[f];
 	if (!seq)
 		seq = 1;
-	put_be64(data + OFF_MOLD + 10, seq);
+	put_be64(data + FG_GEN_OFF_MOLD + FG_GEN_MOLD_OFF_SEQ, seq);
 	next_seq[f] = seq + msg_count;
 
 	now = bpf_ktime_get_ns();
-	ts = now % NS_PER_DAY;
+	ts = now % FG_GEN_NS_PER_DAY;
 	for (__u32 i = 0; i < FG_GEN_XDP_MAX_PAIRS; i++) {
 		__u64 ref = next_ref;
 
 		if (i >= npairs)
 			break;
-		p = data + OFF_BLOCKS + i * PAIR_LEN;
-		if (p + PAIR_LEN > end) {
+		p = data + FG_GEN_OFF_BLOCKS + i * FG_GEN_XDP_PAIR_LEN;
+		if (p + FG_GEN_XDP_PAIR_LEN > end) {
 			bad_template++;
 			return XDP_DROP;
 		}
-		/* Add Order: timestamp at 5, reference at 11; the Delete after it too */
-		put_be48(p + 2 + 5, ts);
-		put_be64(p + 2 + 11, ref);
-		put_be48(p + 2 + 36 + 2 + 5, ts);
-		put_be64(p + 2 + 36 + 2 + 11, ref);
+		/* the Delete names the order its Add made: the book ends as it began */
+		put_be48(p + PAIR_OFF_A + FG_GEN_ITCH_OFF_TIMESTAMP, ts);
+		put_be64(p + PAIR_OFF_A + FG_GEN_ITCH_OFF_REF, ref);
+		put_be48(p + PAIR_OFF_D + FG_GEN_ITCH_OFF_TIMESTAMP, ts);
+		put_be64(p + PAIR_OFF_D + FG_GEN_ITCH_OFF_REF, ref);
 		next_ref = ref + 1;
 	}
 
+	/* a bound the verifier can see before the packet-end check */
 	toff = trailer_off;
-	if (toff > 1500)
+	if (toff > FG_GEN_MAX_FRAME - FG_GEN_TRAILER_LEN)
 		return XDP_DROP;
 	p = data + toff;
-	if (p + 12 > end) {
+	if (p + FG_GEN_TRAILER_LEN > end) {
 		bad_template++;
 		return XDP_DROP;
 	}
-	put_be64(p, now);
+	put_be64(p + FG_GEN_TRAILER_OFF_SEND_NS, now);
 	{
 		__u32 n = bpf_htonl(pkt_no);
 
-		__builtin_memcpy(p + 8, &n, 4);
+		__builtin_memcpy(p + FG_GEN_TRAILER_OFF_PKT_NO, &n, 4);
 	}
 	pkt_no++;
 	feed_packets[f]++;

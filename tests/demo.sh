@@ -107,7 +107,7 @@ for line in open(os.path.join(t, "gen.txt")):
         noise["total"] = int(w[2].rstrip(":"))
 
 tot = run["total"]
-xs = tot["xdp_statistics"]
+xs = tot["kstats"]
 counted = xs["rx_dropped"] + xs["rx_ring_full"]
 made, line_sent = {}, {}
 feed = None
@@ -160,7 +160,7 @@ print("== noise: %d packets sent (%s)" % (noise.get("total", 0),
 print("   dropped at XDP by the drop policy: %d   passed to the stack as control (ARP): %d" %
       (delta("drop_no_rule"), delta("pass_control")))
 print("   noise frames that reached the consumer: %d" %
-      (tot["packets"] - sum(f["packets"] for f in run["feeds"]) + tot["unclassified"]))
+      (tot["packets"] - sum(f["packets"] for f in run["feeds"]) + tot["kstats"]["unclassified"]))
 pipes = run.get("pipeline", [])
 msgs = sum(p.get("messages", 0) for p in pipes)
 dec = sum(p.get("decoded", 0) for p in pipes)
@@ -182,18 +182,18 @@ def lat(h):
     return "p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us" % (
         h["p50"] / 1e3, h["p99"] / 1e3, h["p999"] / 1e3, h["max"] / 1e3)
 print()
-print("== latency (%d packets, stamp %s)" % (tot["latency_xdp_ns"]["count"], run["stamp"]))
-print("   XDP program -> consumer:  " + lat(tot["latency_xdp_ns"]))
+print("== latency (%d packets, stamp %s)" % (tot["latency_rx_ns"]["count"], run["stamp"]))
+print("   XDP program -> consumer:  " + lat(tot["latency_rx_ns"]))
 print("   generator -> consumer:    " + lat(tot["latency_gen_ns"]))
 print()
 print("== AF_XDP: %s mode on %d queues (--zero-copy %s; veth cannot do zero-copy), poll %s, "
       "UMEM on %s pages" % (run["mode"], len(run["queues"]), run["zero_copy"], run["poll"],
                             run["umem_pages"]))
 print("   per queue: " + "  ".join("q%d %d" % (q["queue"], q["packets"]) for q in run["queues"]))
-if bad or lost or counted or tot["unclassified"] or msgs == 0:
+if bad or lost or counted or tot["kstats"]["unclassified"] or msgs == 0:
     print("\nfeedgate demo: FAILED: %s; %d line packets lost in transit, %d counted drops, "
           "%d unclassified frames, %d messages" % ("; ".join(bad) or "streams ok", lost, counted,
-                                                  tot["unclassified"], msgs))
+                                                  tot["kstats"]["unclassified"], msgs))
     sys.exit(1)
 print("\nfeedgate demo: OK: every message of every feed delivered once and in order (the"
       " server gave back what both lines lost); no noise reached the consumer")

@@ -2244,10 +2244,10 @@ static int gen_itch_file(int argc, char **argv)
 		pr_warn("gen: --itch-file FILE and --count N are both needed\n");
 		return EXIT_USAGE;
 	}
-	ig = fg_itchgen_new(&ic);
-	if (!ig) {
+	ret = fg_itchgen_new(&ic, &ig);
+	if (ret) {
 		pr_warn("gen: --itch-file: Couldn't set up the day generator: %s\n",
-			strerror(errno));
+			strerror(-ret));
 		return 1;
 	}
 	to_stdout = !strcmp(path, "-");

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * feedgate run IFACE: the AF_XDP consumer. Attaches the filter when it is
- * not attached, opens one AF_XDP socket per selected receive queue, puts
- * each in the filter's xsk_map and drives it from its own pinned thread
- * (user/lib/fg_rxloop.c). Frames go to a sink: the market-data pipeline
- * (--symbols / --decode), a pcap writer (--pcap), or none (count only).
- * A live stats line once a second on stderr, a summary on exit (one JSON
- * object with --json). SIGINT/SIGTERM: sockets out of the xsk_map first
- * (traffic falls back to the filter's policy), drain, summary, exit 0.
- * Exit status: 0 ok, 1 failed, 2 usage error.
+ * feedgate run IFACE: the consumer, one path for every capture backend
+ * (user/lib/fg_backend.h): af_xdp (default: attaches the filter when it is
+ * not attached, one AF_XDP socket per selected receive queue in the
+ * filter's xsk_map), af_packet, io_uring, socket. One pinned thread per
+ * queue or socket set runs the common receive loop; frames go to the sinks:
+ * the market-data pipeline behind the feed router (one sequencer per feed),
+ * a pcap writer (--pcap), or none (count only). A live stats line once a
+ * second on stderr, one summary on exit (one JSON object with --json).
+ * SIGINT/SIGTERM/SIGHUP: traffic back to the filter's policy first, drain,
+ * holes reported, summary, exit 0. Exit status: 0 ok, 1 failed, 2 usage
+ * error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#define PCAP_DONT_INCLUDE_PCAP_BPF_H /* linux/bpf.h has its own struct bpf_insn */
-#include <pcap/pcap.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -30,29 +31,31 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
-#include "feedgate/backend.h"
+#include "fg_backend.h"
 #include "feedgate/pipeline.h"
 #include "fg_gen.h"
 #include "fg_loader.h"
 #include "fg_log.h"
 #include "fg_mcast.h"
 #include "fg_rule.h"
-#include "fg_rxloop.h"
 #include "fg_ftab.h"
 #include "fg_json.h"
 #include "fg_out.h"
+#include "fg_pcapw.h"
+#include "fg_stamp.h"
 #include "fg_rereq.h"
 #include "fg_router.h"
 #include "fg_xsk.h"
 
 #define RUN_USAGE                                                                                 \
-	"run IFACE [--queues LIST|all] [--cpus LIST] [--zero-copy auto|on|off]\n"                 \
-	"               [--poll busy|spin|wakeup] [--batch N] [--ring N] [--symbols LIST]\n"      \
+	"run IFACE [--queues LIST|all] [--cpus LIST]\n"                                           \
+	"               [--poll busy|spin|wakeup] [--batch N] [--symbols LIST]\n"                 \
 	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode "   \
 	"FILE|-] [--pcap FILE] "                                                                  \
 	"[--json] [--itch-stamps]\n"                                                              \
 	"               [--arbitrate GROUP:PORT=GROUP:PORT]... [--rerequest FEED=ADDR:PORT]...\n" \
 	"               [--gap-wait US] [--hold N|BYTES]\n"                                       \
+	"               af_xdp: [--zero-copy auto|on|off] [--ring N] [--frame-size 2048|4096]\n"  \
 	"               af_packet: [--block-size BYTES] [--block-count N] [--frame-size BYTES]\n" \
 	"                          [--retire-ms MS] [--fanout hash|cpu]\n"                        \
 	"               io_uring, socket: [--rcvbuf BYTES]"
@@ -91,6 +94,34 @@ struct run_cfg {
 	unsigned int nrerequest;
 	uint64_t gap_wait_ns; /* 0: the sequencer's default */
 	uint32_t hold; /* messages; 0: the sequencer's default */
+	unsigned int given; /* RUN_GIVEN_* bits: the backend-specific options on the line */
+};
+
+/* Options that only some backends take: refused (exit 2) with the others. */
+enum {
+	RUN_GIVEN_ZERO_COPY = 1 << 0,
+	RUN_GIVEN_RING = 1 << 1,
+	RUN_GIVEN_FRAME_SIZE = 1 << 2,
+	RUN_GIVEN_BLOCK_SIZE = 1 << 3,
+	RUN_GIVEN_BLOCK_COUNT = 1 << 4,
+	RUN_GIVEN_RETIRE_MS = 1 << 5,
+	RUN_GIVEN_FANOUT = 1 << 6,
+	RUN_GIVEN_RCVBUF = 1 << 7,
+};
+
+static const struct {
+	unsigned int bit;
+	const char *name;
+	const char *backends; /* those that take it */
+} run_specific[] = {
+	{ RUN_GIVEN_ZERO_COPY, "--zero-copy", "af_xdp" },
+	{ RUN_GIVEN_RING, "--ring", "af_xdp" },
+	{ RUN_GIVEN_FRAME_SIZE, "--frame-size", "af_xdp af_packet" },
+	{ RUN_GIVEN_BLOCK_SIZE, "--block-size", "af_packet" },
+	{ RUN_GIVEN_BLOCK_COUNT, "--block-count", "af_packet" },
+	{ RUN_GIVEN_RETIRE_MS, "--retire-ms", "af_packet" },
+	{ RUN_GIVEN_FANOUT, "--fanout", "af_packet" },
+	{ RUN_GIVEN_RCVBUF, "--rcvbuf", "io_uring socket" },
 };
 
 /* --- option parsing ------------------------------------------------------------------------ */
@@ -262,6 +293,9 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 				RUN_USAGE);
 			return -1;
 		}
+		for (size_t k = 0; k < sizeof(run_specific) / sizeof(run_specific[0]); k++)
+			if (RUN_OPT(run_specific[k].name))
+				c->given |= run_specific[k].bit;
 		if (RUN_OPT("--queues")) {
 			c->queues = v;
 		} else if (RUN_OPT("--cpus")) {
@@ -286,7 +320,7 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 			}
 			c->poll = (enum fg_poll_mode)m;
 		} else if (RUN_OPT("--batch")) {
-			if (parse_uint("--batch", v, 1, FG_RX_MAX_BATCH, &u))
+			if (parse_uint("--batch", v, 1, FG_BACKEND_MAX_BATCH, &u))
 				return -1;
 			c->batch = (unsigned int)u;
 		} else if (RUN_OPT("--ring")) {
@@ -384,6 +418,25 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 			c->backend);
 		return -1;
 	}
+	for (size_t k = 0; k < sizeof(run_specific) / sizeof(run_specific[0]); k++) {
+		const char *be = c->backend ? c->backend : "af_xdp";
+		const char *list = run_specific[k].backends, *hit = strstr(list, be);
+		size_t bl = strlen(be);
+
+		if (!(c->given & run_specific[k].bit))
+			continue;
+		if (hit && (hit == list || hit[-1] == ' ') && (!hit[bl] || hit[bl] == ' '))
+			continue;
+		pr_warn("run: %s does not apply to --backend %s (it is for %s)\n",
+			run_specific[k].name, be, list);
+		return -1;
+	}
+	if ((c->given & RUN_GIVEN_FRAME_SIZE) && (!c->backend || !strcmp(c->backend, "af_xdp")) &&
+	    c->frame_size != 2048 && c->frame_size != 4096) {
+		pr_warn("run: --frame-size %u: AF_XDP frames are 2048 or 4096 bytes\n",
+			c->frame_size);
+		return -1;
+	}
 	if (c->pcap && (c->symbols || c->decode)) {
 		/* one sink per receive thread: the capture, or the pipeline */
 		pr_warn("run: --pcap writes what arrives; it does not go with --symbols or "
@@ -399,7 +452,9 @@ static int run_parse(int argc, char **argv, struct run_cfg *c)
 /*
  * Each receive thread copies its frames into its own single-producer ring
  * (no lock, no stdio on the receive path); one writer thread drains the
- * rings into the file with libpcap. A full ring drops the copy, counted.
+ * rings into the file (fg_pcapw.h: checked writes, whole records only, the
+ * link type of the backend's frames). A full ring drops the copy, counted;
+ * a failed write stops the file, not the run.
  */
 #define PCAP_SLOTS 4096
 #define PCAP_SNAP 2048
@@ -413,14 +468,13 @@ struct pcap_slot {
 
 struct pcap_ring {
 	struct pcap_slot *slots;
-	uint32_t head __attribute__((aligned(FG_CACHELINE))); /* written by the receive thread */
+	uint32_t head __attribute__((aligned(64))); /* written by the receive thread */
 	uint64_t dropped;
-	uint32_t tail __attribute__((aligned(FG_CACHELINE))); /* written by the writer */
+	uint32_t tail __attribute__((aligned(64))); /* written by the writer */
 };
 
 struct pcap_writer {
-	pcap_t *pd;
-	pcap_dumper_t *dumper;
+	struct fg_pcapw *w;
 	struct pcap_ring rings[FG_MAX_QUEUES];
 	unsigned int nrings;
 	int64_t mono_to_real_ns;
@@ -463,20 +517,15 @@ static unsigned int pcap_drain(struct pcap_writer *w)
 
 		while (tail != head) {
 			const struct pcap_slot *s = &r->slots[tail % PCAP_SLOTS];
-			int64_t real = (int64_t)s->ts_ns + w->mono_to_real_ns;
-			struct pcap_pkthdr h = {
-				.ts = { .tv_sec = real / 1000000000, .tv_usec = real % 1000000000 },
-				.caplen = s->caplen,
-				.len = s->len,
-			};
 
-			pcap_dump((u_char *)w->dumper, &h, s->data);
+			/* after a failure the record is counted lost by the writer */
+			fg_pcapw_write(w->w, (uint64_t)((int64_t)s->ts_ns + w->mono_to_real_ns),
+				       s->data, s->caplen, s->len);
 			tail++;
 			done++;
 		}
 		__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
 	}
-	w->written += done;
 	return done;
 }
 
@@ -491,15 +540,18 @@ static void *pcap_writer_main(void *arg)
 		if (!pcap_drain(w)) {
 			if (stop)
 				break;
+			fg_pcapw_flush(w->w); /* quiet: what there is goes out */
 			nanosleep(&ts, NULL);
 		}
 	}
 	return NULL;
 }
 
-static int pcap_writer_open(struct pcap_writer *w, const char *path, unsigned int nrings)
+static int pcap_writer_open(struct pcap_writer *w, const char *path, unsigned int nrings,
+			    uint32_t linktype)
 {
 	struct timespec mono, real;
+	char err[256];
 
 	memset(w, 0, sizeof(*w));
 	w->nrings = nrings;
@@ -511,15 +563,8 @@ static int pcap_writer_open(struct pcap_writer *w, const char *path, unsigned in
 			return -ENOMEM;
 		}
 	}
-	w->pd = pcap_open_dead_with_tstamp_precision(1 /* DLT_EN10MB */, 65535,
-						     PCAP_TSTAMP_PRECISION_NANO);
-	if (!w->pd) {
-		pr_warn("run: --pcap: Couldn't set up libpcap\n");
-		return -ENOMEM;
-	}
-	w->dumper = pcap_dump_open(w->pd, path);
-	if (!w->dumper) {
-		pr_warn("run: --pcap '%s': %s\n", path, pcap_geterr(w->pd));
+	if (fg_pcapw_open(path, linktype, 65535, &w->w, err, sizeof(err))) {
+		pr_warn("run: --pcap: %s\n", err);
 		return -EIO;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &mono);
@@ -538,14 +583,25 @@ static uint64_t pcap_dropped(const struct pcap_writer *w)
 	return d;
 }
 
-static void run_pcap_json_members(FILE *f, const char *path, uint64_t written, uint64_t dropped)
+static void run_pcap_json_members(FILE *f, const char *path, const struct pcap_writer *w)
 {
+	struct fg_pcapw_result res = { 0 };
+
+	if (w->w)
+		fg_pcapw_result(w->w, &res);
 	fprintf(f, ",\"pcap\":{\"file\":");
 	fg_json_str(f, path);
-	fprintf(f, ",\"written\":%llu,\"dropped\":%llu}", (unsigned long long)written,
-		(unsigned long long)dropped);
+	fprintf(f, ",\"written\":%llu,\"dropped\":%llu,\"lost\":%llu,\"error\":",
+		(unsigned long long)res.written, (unsigned long long)pcap_dropped(w),
+		(unsigned long long)res.lost);
+	if (res.err)
+		fg_json_str(f, strerror(res.err));
+	else
+		fputs("null", f);
+	fputc('}', f);
 }
 
+/* After the threads: the rings drained, the file closed; one line when a write failed. */
 static void pcap_writer_close(struct pcap_writer *w)
 {
 	if (w->started) {
@@ -553,16 +609,27 @@ static void pcap_writer_close(struct pcap_writer *w)
 		pthread_join(w->tid, NULL);
 		w->started = false;
 	}
-	if (w->dumper)
-		pcap_dump_close(w->dumper);
-	if (w->pd)
-		pcap_close(w->pd);
-	w->dumper = NULL;
-	w->pd = NULL;
+	if (w->w && w->nrings)
+		fg_pcapw_close(w->w);
 	w->dropped = pcap_dropped(w);
 	for (unsigned int q = 0; q < w->nrings; q++)
 		free(w->rings[q].slots);
 	w->nrings = 0;
+}
+
+/* Did the file fail? Says so once (which file, records whole and lost). */
+static bool pcap_writer_failed(const struct pcap_writer *w, const char *path)
+{
+	struct fg_pcapw_result res;
+
+	if (!w->w)
+		return false;
+	fg_pcapw_result(w->w, &res);
+	if (!res.err)
+		return false;
+	pr_warn("run: --pcap %s: write failed: %s: %llu packets written whole, %llu lost\n", path,
+		strerror(res.err), (unsigned long long)res.written, (unsigned long long)res.lost);
+	return true;
 }
 
 /* --- interface settings busy polling depends on ------------------------------------------ */
@@ -626,14 +693,6 @@ static int netdev_attr_read(const char *ifname, const char *attr, char *buf, siz
 
 /* --- the run ------------------------------------------------------------------------------- */
 
-struct run_queue {
-	struct fg_rxq rxq; /* first: it is cache-line aligned */
-	bool registered;
-	struct fg_queue_stats xdp_start, xdp_end;
-	struct xdp_statistics xsk_end;
-	struct xdp_statistics xs_prev; /* at the last live line */
-};
-
 /*
  * What every receive thread hands its batches to, whatever the backend: the
  * pipeline of the thread (lines by rule id, so that a feed's A and B lines
@@ -641,16 +700,32 @@ struct run_queue {
  * (fg_router.h), writing --decode through its own stream of the one
  * line-atomic output (fg_out.h); or the pcap writer's ring; or nothing.
  */
+/* The pipelines' lines: one per pass or redirect rule, --arbitrate pairs joined. */
+struct run_lines {
+	struct fg_pipeline_line *lines;
+	unsigned int n;
+	char (*names)[2 * FG_KEY_STR_LEN + 2];
+	char (*groups)[FG_KEY_STR_LEN];
+};
+
 struct run_sinks {
 	unsigned int n;
 	struct fg_pipeline *pipe[FG_MAX_QUEUES];
 	FILE *dec[FG_MAX_QUEUES];
 	struct fg_router *router;
 	struct fg_sink sink[FG_MAX_QUEUES];
-	struct fg_pipeline_line *lines;
-	unsigned int nlines;
-	char (*names)[2 * FG_KEY_STR_LEN + 2];
-	char (*groups)[FG_KEY_STR_LEN];
+	struct run_lines cur; /* the lines at the start */
+	/* Rules changed under the run: the lines again, for every pipeline to take
+	 * on its own thread before its next batch (run_pipe_batch). */
+	pthread_mutex_t mu;
+	bool mu_init;
+	struct run_lines live;
+	uint64_t live_gen;
+	struct run_pipe {
+		struct run_sinks *sk;
+		struct fg_pipeline *pipe;
+		uint64_t gen;
+	} pctx[FG_MAX_QUEUES];
 	struct fg_pipeline_rerequest rr[RUN_MAX_SPECS];
 	struct fg_rereq rq[RUN_MAX_SPECS];
 	struct fg_rule_key rr_key[RUN_MAX_SPECS]; /* the pass rules that let replies in */
@@ -660,26 +735,24 @@ struct run_sinks {
 
 struct run {
 	struct run_cfg cfg;
+	const struct fg_backend_ops *ops;
+	bool xdp; /* the af_xdp backend */
 	struct fg_filter_handle h;
+	bool have_handle;
 	bool attached_here;
 	bool iface_gone; /* the interface was deleted under the run (issue 6) */
 	int ifindex;
-	unsigned int nq;
-	struct run_queue *q[FG_MAX_QUEUES];
 	struct pcap_writer *pcap;
 	struct fg_rule_stats *rule_start; /* [FG_MAX_RULES] */
 	char napi_defer[32], gro_flush[32], threaded[32];
 	uint64_t start_ns, end_ns;
-	struct fg_rxq_stats *snap, *prev; /* live line scratch, [nq] */
-	struct fg_backend *bk; /* --backend other than af_xdp */
-	struct fg_mcast mc; /* af_xdp: the feed groups, joined for the run */
+	struct fg_backend *bk;
 	struct fg_config xdp_cfg; /* af_xdp: the filter's settings at the start (stamp cookie) */
 	struct run_sinks sk;
 	struct fg_out *out; /* --decode */
 	bool out_closed; /* --decode -: the reader went away (EPIPE) */
 	struct fg_ftab_live ftab; /* af_xdp: rules for frames without a stamp, kept current */
 	uint64_t ftab_checked_ns;
-	bool mc_live; /* af_xdp: memberships follow the rules while the run lasts */
 	int use_fd; /* af_xdp: our share of the filter (fg_iface_use), -1: none */
 	bool filter_gone; /* af_xdp: the filter was detached under the run */
 	unsigned int redirects; /* redirect rules in force (af_xdp: nothing arrives without one) */
@@ -693,55 +766,70 @@ static FILE *run_summary_file(const struct run *r)
 	return r->cfg.decode && !strcmp(r->cfg.decode, "-") ? stderr : stdout;
 }
 
-/* Index of the line whose rule key is spec ("239.1.1.1:5000"), or -1 (printed). */
-static int run_line_of(struct run_sinks *sk, const struct fg_rule_entry *rules, size_t nrules,
-		       const char *spec, const char *opt)
+/* Index of the line whose rule key is spec ("239.1.1.1:5000"), or -1 (printed unless quiet). */
+static int run_line_of(const struct run_lines *L, const struct fg_rule_entry *rules, size_t nrules,
+		       const char *spec, const char *opt, bool quiet)
 {
 	struct fg_rule_key k;
 	char err[FG_ERR_LEN];
 
 	if (fg_rule_key_parse(spec, &k, err, sizeof(err))) {
-		pr_warn("run: %s: '%s': %s\n", opt, spec, err);
+		if (!quiet)
+			pr_warn("run: %s: '%s': %s\n", opt, spec, err);
 		return -1;
 	}
-	for (unsigned int i = 0; i < sk->nlines; i++)
+	for (unsigned int i = 0; i < L->n; i++)
 		for (size_t j = 0; j < nrules; j++)
-			if (rules[j].rule.rule_id == sk->lines[i].rule_id &&
+			if (rules[j].rule.rule_id == L->lines[i].rule_id &&
 			    !memcmp(&rules[j].key, &k, sizeof(k)))
 				return (int)i;
-	pr_warn("run: %s: no pass or redirect rule for %s on this interface (feedgate rule add)\n",
-		opt, spec);
+	if (!quiet)
+		pr_warn("run: %s: no pass or redirect rule for %s on this interface (feedgate rule "
+			"add)\n",
+			opt, spec);
 	return -1;
 }
 
-/* The lines of the rules, --arbitrate pairs joined, --rerequest sockets open. 0 or -1. */
-static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, size_t nrules)
+static void run_lines_free(struct run_lines *L)
 {
-	struct run_sinks *sk = &r->sk;
-	char err[256];
+	free(L->lines);
+	free(L->names);
+	free(L->groups);
+	memset(L, 0, sizeof(*L));
+}
 
-	sk->lines = calloc(nrules ? nrules : 1, sizeof(*sk->lines));
-	sk->names = calloc(nrules ? nrules : 1, sizeof(*sk->names));
-	sk->groups = calloc(nrules ? nrules : 1, sizeof(*sk->groups));
-	if (!sk->lines || !sk->names || !sk->groups) {
+/*
+ * The lines of the rules, --arbitrate pairs joined. live: the rules changed
+ * under the run, and a pair whose rule is gone is left apart without a word
+ * (it was checked at the start). 0 or -1 (printed).
+ */
+static int run_lines_build(const struct run *r, const struct fg_rule_entry *rules, size_t nrules,
+			   struct run_lines *L, bool live)
+{
+	memset(L, 0, sizeof(*L));
+	L->lines = calloc(nrules ? nrules : 1, sizeof(*L->lines));
+	L->names = calloc(nrules ? nrules : 1, sizeof(*L->names));
+	L->groups = calloc(nrules ? nrules : 1, sizeof(*L->groups));
+	if (!L->lines || !L->names || !L->groups) {
 		pr_warn("run: %s\n", strerror(ENOMEM));
+		run_lines_free(L);
 		return -1;
 	}
 	for (size_t i = 0; i < nrules; i++) {
 		const struct fg_rule_entry *e = &rules[i];
-		struct fg_pipeline_line *l = &sk->lines[sk->nlines];
+		struct fg_pipeline_line *l = &L->lines[L->n];
 		char name[FG_FEED_NAME_LEN + 1];
 
 		if (e->rule.action != FG_ACTION_PASS && e->rule.action != FG_ACTION_REDIRECT)
 			continue;
-		fg_rule_key_format(&e->key, sk->groups[sk->nlines], sizeof(sk->groups[0]));
+		fg_rule_key_format(&e->key, L->groups[L->n], sizeof(L->groups[0]));
 		fg_rule_feed_name(&e->rule, name);
-		snprintf(sk->names[sk->nlines], sizeof(sk->names[0]), "%s", name);
+		snprintf(L->names[L->n], sizeof(L->names[0]), "%s", name);
 		l->rule_id = e->rule.rule_id;
 		l->feed_id = e->rule.feed_id;
-		l->group = sk->groups[sk->nlines];
-		l->feed = name[0] ? sk->names[sk->nlines] : NULL;
-		sk->nlines++;
+		l->group = L->groups[L->n];
+		l->feed = name[0] ? L->names[L->n] : NULL;
+		L->n++;
 	}
 	for (unsigned int i = 0; i < r->cfg.narbitrate; i++) {
 		char a[128];
@@ -749,23 +837,42 @@ static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, siz
 		int la, lb;
 
 		snprintf(a, sizeof(a), "%.*s", (int)(eq - spec), spec);
-		la = run_line_of(sk, rules, nrules, a, "--arbitrate");
-		lb = la < 0 ? -1 : run_line_of(sk, rules, nrules, eq + 1, "--arbitrate");
+		la = run_line_of(L, rules, nrules, a, "--arbitrate", live);
+		lb = la < 0 ? -1 : run_line_of(L, rules, nrules, eq + 1, "--arbitrate", live);
+		if ((la < 0 || lb < 0) && live)
+			continue;
 		if (la < 0 || lb < 0)
-			return -1;
+			goto err;
 		if (la == lb) {
+			if (live)
+				continue;
 			pr_warn("run: --arbitrate '%s': both lines are the same rule\n", spec);
-			return -1;
+			goto err;
 		}
 		/* One feed: B takes A's id (and name; an unnamed pair is "A=B"). */
-		if (!sk->lines[la].feed) {
-			snprintf(sk->names[la], sizeof(sk->names[0]), "%s=%s", sk->lines[la].group,
-				 sk->lines[lb].group);
-			sk->lines[la].feed = sk->names[la];
+		if (!L->lines[la].feed) {
+			snprintf(L->names[la], sizeof(L->names[0]), "%s=%s", L->lines[la].group,
+				 L->lines[lb].group);
+			L->lines[la].feed = L->names[la];
 		}
-		sk->lines[lb].feed_id = sk->lines[la].feed_id;
-		sk->lines[lb].feed = sk->lines[la].feed;
+		L->lines[lb].feed_id = L->lines[la].feed_id;
+		L->lines[lb].feed = L->lines[la].feed;
 	}
+	return 0;
+err:
+	run_lines_free(L);
+	return -1;
+}
+
+/* The lines at the start and the --rerequest sockets open. 0 or -1 (printed). */
+static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, size_t nrules)
+{
+	struct run_sinks *sk = &r->sk;
+	const struct run_lines *L = &sk->cur;
+	char err[256];
+
+	if (run_lines_build(r, rules, nrules, &sk->cur, false))
+		return -1;
 	for (unsigned int i = 0; i < r->cfg.nrerequest; i++) {
 		const char *spec = r->cfg.rerequest[i], *eq = strchr(spec, '=');
 		struct fg_rule rule = { .action = FG_ACTION_PASS };
@@ -774,9 +881,8 @@ static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, siz
 		bool known = false;
 
 		snprintf(feed, sizeof(feed), "%.*s", (int)(eq - spec), spec);
-		for (unsigned int j = 0; j < sk->nlines; j++)
-			if (!strcmp(sk->lines[j].feed ? sk->lines[j].feed : sk->lines[j].group,
-				    feed))
+		for (unsigned int j = 0; j < L->n; j++)
+			if (!strcmp(L->lines[j].feed ? L->lines[j].feed : L->lines[j].group, feed))
 				known = true;
 		if (!known) {
 			pr_warn("run: --rerequest '%s': no feed named '%s' (rule add ... --feed "
@@ -804,6 +910,76 @@ static int run_sinks_lines(struct run *r, const struct fg_rule_entry *rules, siz
 }
 
 static char run_rr_names[RUN_MAX_SPECS][128];
+
+/*
+ * A pipeline's sink: the lines published by run_sinks_relines() taken on
+ * the pipeline's own thread, before the batch they may concern.
+ */
+static void run_pipe_sync(struct run_pipe *pc)
+{
+	struct run_sinks *sk = pc->sk;
+	int ret;
+
+	if (__atomic_load_n(&sk->live_gen, __ATOMIC_ACQUIRE) == pc->gen)
+		return;
+	pthread_mutex_lock(&sk->mu);
+	pc->gen = sk->live_gen;
+	ret = fg_pipeline_set_lines(pc->pipe, sk->live.lines, sk->live.n);
+	pthread_mutex_unlock(&sk->mu);
+	if (ret)
+		pr_warn("run: the rules changed, but their feeds could not be followed: %s; the "
+			"lines before stay in force\n",
+			strerror(-ret));
+}
+
+static void run_pipe_batch(void *ctx, const struct fg_frame *frames, unsigned int n)
+{
+	struct run_pipe *pc = ctx;
+
+	run_pipe_sync(pc);
+	fg_pipeline_frames(pc->pipe, frames, n);
+}
+
+static void run_pipe_idle(void *ctx, uint64_t now_ns)
+{
+	struct run_pipe *pc = ctx;
+
+	run_pipe_sync(pc);
+	fg_pipeline_idle(pc->pipe, now_ns);
+}
+
+/*
+ * The rules changed under the run: the pipelines follow (a feed's rule
+ * deleted and added again goes on in the same stream, its missed messages a
+ * gap; a new feed gets a stream), and the router sends a feed's new rule
+ * where its old one went. Main thread.
+ */
+static void run_sinks_relines(struct run *r, const struct fg_rule_entry *rules, size_t nrules)
+{
+	struct run_sinks *sk = &r->sk;
+	struct run_lines L;
+
+	if (!sk->pipe[0] || run_lines_build(r, rules, nrules, &L, true))
+		return;
+	for (unsigned int i = 0; sk->router && i < L.n; i++) {
+		const char *name = L.lines[i].feed ? L.lines[i].feed : L.lines[i].group;
+
+		for (unsigned int j = 0; j < sk->cur.n; j++) {
+			const struct fg_pipeline_line *c = &sk->cur.lines[j];
+
+			if (!strcmp(c->feed ? c->feed : c->group, name) &&
+			    c->feed_id != L.lines[i].feed_id) {
+				fg_router_alias(sk->router, L.lines[i].feed_id, c->feed_id);
+				break;
+			}
+		}
+	}
+	pthread_mutex_lock(&sk->mu);
+	run_lines_free(&sk->live);
+	sk->live = L;
+	__atomic_store_n(&sk->live_gen, sk->live_gen + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&sk->mu);
+}
 
 /*
  * The pipeline runs when something needs it: symbols, decoding, a
@@ -867,8 +1043,8 @@ static int run_sinks_make(struct run *r, unsigned int n, const struct fg_rule_en
 	for (unsigned int i = 0; i < n; i++) {
 		struct fg_pipeline_config pc = {
 			.symbols = r->cfg.symbols,
-			.lines = sk->lines,
-			.nlines = sk->nlines,
+			.lines = sk->cur.lines,
+			.nlines = sk->cur.n,
 			.rerequest = sk->rr,
 			.nrerequest = sk->nrr,
 			.gap_window_ns =
@@ -893,16 +1069,28 @@ static int run_sinks_make(struct run *r, unsigned int n, const struct fg_rule_en
 		return -1;
 	}
 	/* --arbitrate: B's frames go where A's go */
-	for (unsigned int i = 0; sk->router && i < sk->nlines; i++)
+	for (unsigned int i = 0; sk->router && i < sk->cur.n; i++)
 		for (size_t j = 0; j < nrules; j++)
-			if (rules[j].rule.rule_id == sk->lines[i].rule_id &&
-			    rules[j].rule.feed_id != sk->lines[i].feed_id)
+			if (rules[j].rule.rule_id == sk->cur.lines[i].rule_id &&
+			    rules[j].rule.feed_id != sk->cur.lines[i].feed_id)
 				fg_router_alias(sk->router, rules[j].rule.feed_id,
-						sk->lines[i].feed_id);
-	for (unsigned int i = 0; i < n; i++)
-		sk->sink[i] = sk->router
-				      ? fg_router_sink(sk->router, i, fg_pipeline_sink(sk->pipe[i]))
-				      : fg_pipeline_sink(sk->pipe[i]);
+						sk->cur.lines[i].feed_id);
+	if (pthread_mutex_init(&sk->mu, NULL)) {
+		pr_warn("run: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	sk->mu_init = true;
+	for (unsigned int i = 0; i < n; i++) {
+		struct fg_sink ps = {
+			.ctx = &sk->pctx[i],
+			.on_batch = run_pipe_batch,
+			.on_idle = run_pipe_idle,
+		};
+
+		sk->pctx[i].sk = sk;
+		sk->pctx[i].pipe = sk->pipe[i];
+		sk->sink[i] = sk->router ? fg_router_sink(sk->router, i, ps) : ps;
+	}
 	return 0;
 }
 
@@ -933,9 +1121,10 @@ static void run_sinks_free(struct run *r)
 			fg_rule_remove(&r->h, &sk->rr_key[i]);
 		fg_rereq_close(&sk->rq[i]);
 	}
-	free(sk->lines);
-	free(sk->names);
-	free(sk->groups);
+	run_lines_free(&sk->cur);
+	run_lines_free(&sk->live);
+	if (sk->mu_init)
+		pthread_mutex_destroy(&sk->mu);
 	memset(sk, 0, sizeof(*sk));
 }
 
@@ -1058,34 +1247,6 @@ static int run_out_status(struct run *r)
 	return o.err == EPIPE ? 0 : 1;
 }
 
-static const char *zc_name(enum fg_zc_mode m)
-{
-	return m == FG_ZC_ON ? "on" : m == FG_ZC_OFF ? "off" : "auto";
-}
-
-static bool run_all_zerocopy(const struct run *r)
-{
-	for (unsigned int i = 0; i < r->nq; i++)
-		if (!r->q[i]->rxq.xsk.zerocopy)
-			return false;
-	return true;
-}
-
-static bool run_any_zerocopy(const struct run *r)
-{
-	for (unsigned int i = 0; i < r->nq; i++)
-		if (r->q[i]->rxq.xsk.zerocopy)
-			return true;
-	return false;
-}
-
-static const char *run_mode_name(const struct run *r)
-{
-	if (run_all_zerocopy(r))
-		return "zerocopy";
-	return run_any_zerocopy(r) ? "mixed" : "copy";
-}
-
 /* CPUs this process may run on, in order. */
 static int allowed_cpus(int *cpus, int max)
 {
@@ -1158,26 +1319,6 @@ static int run_select(struct run *r, int *queues, int *cpus)
 	return n;
 }
 
-static void run_close_queues(struct run *r)
-{
-	for (unsigned int i = 0; i < r->nq; i++) {
-		struct run_queue *q = r->q[i];
-
-		if (!q)
-			continue;
-		if (q->registered) {
-			__u32 key = q->rxq.xsk.queue;
-
-			bpf_map_delete_elem(r->h.map_xsk, &key);
-			q->registered = false;
-		}
-		fg_rxq_stop(&q->rxq);
-		fg_xsk_close(&q->rxq.xsk);
-		free(q);
-		r->q[i] = NULL;
-	}
-}
-
 /*
  * The rules in force as the receive threads' feed table, for frames that
  * come without a stamp (stamp mode none, or a frame the program could not
@@ -1206,15 +1347,16 @@ static int run_ftab_refresh(struct run *r)
 	if (!fg_ftab_same(__atomic_load_n(&r->ftab.cur, __ATOMIC_ACQUIRE), feeds, n)) {
 		/* The rules changed: memberships follow (a rule added live must be
 		 * joined, or a NIC's multicast filter never lets its feed in). */
-		if (r->mc_live) {
-			ret = fg_mcast_sync_rules(&r->mc, r->ifindex, rules, nrules, &joined, &left,
-						  err, sizeof(err));
+		if (r->bk) {
+			ret = fg_backend_sync_groups(r->bk, rules, nrules, &joined, &left, err,
+						     sizeof(err));
 			if (ret)
 				pr_warn("run: %s: %s\n", r->cfg.ifname, err);
 			else if (joined || left)
 				pr_info("run: %s: rules changed: joined %u group%s, left %u\n",
 					r->cfg.ifname, joined, joined == 1 ? "" : "s", left);
 		}
+		run_sinks_relines(r, rules, nrules);
 		ret = fg_ftab_build(feeds, n, &t);
 		if (!ret) {
 			ret = fg_ftab_live_publish(&r->ftab, t);
@@ -1224,411 +1366,6 @@ static int run_ftab_refresh(struct run *r)
 	}
 	free(rules);
 	return ret;
-}
-
-/* Sockets, sinks, registration. 0 or -1 (printed). */
-static int run_setup_queues(struct run *r, const int *queues, const int *cpus, unsigned int n)
-{
-	char err[256];
-	int ret;
-
-	for (unsigned int i = 0; i < n; i++) {
-		struct fg_xsk_config xc = {
-			.ifindex = r->ifindex,
-			.queue = (uint32_t)queues[i],
-			.zc = r->cfg.zc,
-			.need_wakeup = r->cfg.poll != FG_POLL_SPIN,
-			.rx_size = r->cfg.ring,
-		};
-		struct run_queue *q;
-
-		if (posix_memalign((void **)&q, FG_CACHELINE, sizeof(*q))) {
-			pr_warn("run: %s\n", strerror(ENOMEM));
-			return -1;
-		}
-		memset(q, 0, sizeof(*q));
-		r->q[i] = q;
-		r->nq = i + 1;
-		q->rxq.cpu = cpus[i];
-		q->rxq.poll = r->cfg.poll;
-		q->rxq.batch = r->cfg.batch;
-		q->rxq.cookie = r->xdp_cfg.stamp_cookie;
-		q->rxq.ftab = &r->ftab;
-		q->rxq.ftab_reader = fg_ftab_live_reader(&r->ftab);
-		ret = fg_xsk_open(&xc, &q->rxq.xsk, err, sizeof(err));
-		if (ret) {
-			q->rxq.xsk.fd = -1;
-			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
-			return -1;
-		}
-		if (fg_rxq_setup_poll(&q->rxq, FG_BUSY_POLL_US, err, sizeof(err))) {
-			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
-			return -1;
-		}
-		q->rxq.sink = r->sk.sink[i];
-	}
-	/* Counters before the sockets get traffic: the run's share is the
-	 * difference at the end. */
-	for (unsigned int i = 0; i < n; i++)
-		if (fg_queue_stats_read(&r->h, (__u32)queues[i], &r->q[i]->xdp_start))
-			return -1;
-	for (unsigned int i = 0; i < n; i++) {
-		struct run_queue *q = r->q[i];
-		__u32 key = (__u32)queues[i];
-		int fd = q->rxq.xsk.fd;
-
-		if (bpf_map_update_elem(r->h.map_xsk, &key, &fd, BPF_ANY)) {
-			pr_warn("run: %s: Couldn't register the socket of queue %u in xsk_map: "
-				"%s\n",
-				r->cfg.ifname, key, strerror(errno));
-			return -1;
-		}
-		q->registered = true;
-	}
-	return 0;
-}
-
-/* The live stats line: rates and latencies over the last interval. */
-static void run_live_line(struct run *r, double secs, double interval)
-{
-	static struct fg_hist lat, tot, one;
-	uint64_t pk = 0, by = 0, drop = 0, full = 0, fqe = 0, inv = 0;
-	char line[2048], a[32], b[32], c[32], d[32];
-	size_t off;
-
-	fg_hist_init(&tot);
-	for (unsigned int i = 0; i < r->nq; i++) {
-		struct xdp_statistics xs;
-
-		fg_rxq_snapshot(&r->q[i]->rxq, &r->snap[i]);
-		pk += r->snap[i].packets - r->prev[i].packets;
-		by += r->snap[i].bytes - r->prev[i].bytes;
-		if (!fg_xsk_stats(&r->q[i]->rxq.xsk, &xs)) {
-			/* over the interval, like the rates beside them */
-			struct xdp_statistics *p = &r->q[i]->xs_prev;
-
-			drop += xs.rx_dropped - p->rx_dropped;
-			full += xs.rx_ring_full - p->rx_ring_full;
-			fqe += xs.rx_fill_ring_empty_descs - p->rx_fill_ring_empty_descs;
-			inv += xs.rx_invalid_descs - p->rx_invalid_descs;
-			*p = xs;
-		}
-		fg_hist_delta(&lat, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
-		fg_hist_merge(&tot, &lat);
-	}
-	fg_fmt_rate(a, sizeof(a), (double)pk / interval);
-	fg_fmt_rate(b, sizeof(b), (double)by * 8 / interval);
-	off = (size_t)snprintf(line, sizeof(line),
-			       "run: %.0fs %spps %sb/s (last second: drop %llu full %llu "
-			       "fq_empty %llu inv %llu)",
-			       secs, a, b, (unsigned long long)drop, (unsigned long long)full,
-			       (unsigned long long)fqe, (unsigned long long)inv);
-	if (tot.count) {
-		fg_fmt_ns(a, sizeof(a), fg_hist_percentile(&tot, 50));
-		fg_fmt_ns(c, sizeof(c), fg_hist_percentile(&tot, 99));
-		fg_fmt_ns(d, sizeof(d), fg_hist_percentile(&tot, 99.9));
-		off += (size_t)snprintf(line + off, sizeof(line) - off, " p50 %s p99 %s p99.9 %s",
-					a, c, d);
-	}
-	if (r->nq > 1) {
-		for (unsigned int i = 0; i < r->nq && off < sizeof(line) - 64; i++) {
-			uint64_t qp = r->snap[i].packets - r->prev[i].packets;
-
-			fg_fmt_rate(a, sizeof(a), (double)qp / interval);
-			fg_hist_delta(&one, &r->snap[i].xdp_lat, &r->prev[i].xdp_lat);
-			fg_fmt_ns(c, sizeof(c), fg_hist_percentile(&one, 99));
-			off += (size_t)snprintf(line + off, sizeof(line) - off,
-						" | q%u %spps p99 %s", r->q[i]->rxq.xsk.queue, a,
-						one.count ? c : "-");
-		}
-	}
-	if (!r->redirects)
-		snprintf(line + off, sizeof(line) - off, " | no redirect rule: nothing to receive");
-	fprintf(stderr, "%s\n", line);
-	for (unsigned int i = 0; i < r->nq; i++)
-		r->prev[i] = r->snap[i];
-}
-
-/* --- summary --------------------------------------------------------------------------------- */
-
-static void json_lat(FILE *f, const char *name, const struct fg_hist *h)
-{
-	fprintf(f, "\"%s\":{\"count\":%llu", name, (unsigned long long)h->count);
-	if (h->count)
-		fprintf(f,
-			",\"p50\":%llu,\"p99\":%llu,\"p999\":%llu,\"min\":%llu,\"max\":%llu,"
-			"\"mean\":%.0f",
-			(unsigned long long)fg_hist_percentile(h, 50),
-			(unsigned long long)fg_hist_percentile(h, 99),
-			(unsigned long long)fg_hist_percentile(h, 99.9), (unsigned long long)h->min,
-			(unsigned long long)h->max, fg_hist_mean(h));
-	fputc('}', f);
-}
-
-static void json_bucket(void *ctx, uint64_t low, uint64_t width, uint64_t n, uint64_t cum)
-{
-	FILE *f = ctx;
-
-	(void)width;
-	fprintf(f, "%s[%llu,%llu]", cum == n ? "" : ",", (unsigned long long)low,
-		(unsigned long long)n);
-}
-
-/* The non-empty buckets as [lower bound ns, count] pairs: enough for a CDF. */
-static void json_buckets(FILE *f, const char *name, const struct fg_hist *h)
-{
-	fprintf(f, "\"%s\":[", name);
-	fg_hist_foreach(h, json_bucket, f);
-	fputc(']', f);
-}
-
-static void print_lat(FILE *f, const char *name, const struct fg_hist *h)
-{
-	char a[32], b[32], c[32], d[32];
-
-	if (!h->count) {
-		fprintf(f, "latency %-22s no samples\n", name);
-		return;
-	}
-	fg_fmt_ns(a, sizeof(a), fg_hist_percentile(h, 50));
-	fg_fmt_ns(b, sizeof(b), fg_hist_percentile(h, 99));
-	fg_fmt_ns(c, sizeof(c), fg_hist_percentile(h, 99.9));
-	fg_fmt_ns(d, sizeof(d), h->max);
-	fprintf(f, "latency %-22s p50 %s  p99 %s  p99.9 %s  max %s  (%llu packets)\n", name, a, b,
-		c, d, (unsigned long long)h->count);
-}
-
-struct run_totals {
-	uint64_t packets, bytes, no_meta, bad_desc, fill_stalls, gen_stamped, syscalls;
-	uint64_t stamp_meta, stamp_head, classified, unclassified;
-	uint64_t xdp_redirected, xdp_no_socket;
-	uint64_t rx_dropped, rx_ring_full, rx_fill_empty, rx_invalid;
-	struct fg_hist xdp_lat, gen_lat;
-	uint64_t rule_packets[FG_MAX_RULES];
-};
-
-/* The stamp mode in force now (it may have changed during the run). */
-static int run_stamp_mode(struct run *r)
-{
-	struct fg_config c;
-
-	if (fg_config_read(&r->h, &c))
-		return r->xdp_cfg.stamp_mode;
-	return c.stamp_mode;
-}
-
-static void run_summary(struct run *r, struct fg_rxq_stats *fin)
-{
-	FILE *f = run_summary_file(r);
-	static struct run_totals t;
-	struct fg_rule_entry *rules = NULL;
-	size_t nrules = 0;
-	double secs = (double)(r->end_ns - r->start_ns) / 1e9;
-	const char *mode = run_mode_name(r);
-	const char *umem = r->q[0]->rxq.xsk.huge ? "hugetlb" : "normal";
-
-	memset(&t, 0, sizeof(t));
-	fg_hist_init(&t.xdp_lat);
-	fg_hist_init(&t.gen_lat);
-	for (unsigned int i = 0; i < r->nq; i++) {
-		struct run_queue *q = r->q[i];
-		struct fg_rxq_stats *s = &fin[i];
-
-		t.packets += s->packets;
-		t.bytes += s->bytes;
-		t.no_meta += s->no_meta;
-		t.stamp_meta += s->stamp_meta;
-		t.stamp_head += s->stamp_head;
-		t.classified += s->classified;
-		t.unclassified += s->unclassified;
-		t.bad_desc += s->bad_desc;
-		t.fill_stalls += s->fill_stalls;
-		t.gen_stamped += s->gen_stamped;
-		t.syscalls += s->syscalls;
-		t.xdp_redirected += q->xdp_end.redirected - q->xdp_start.redirected;
-		t.xdp_no_socket += q->xdp_end.no_socket - q->xdp_start.no_socket;
-		t.rx_dropped += q->xsk_end.rx_dropped;
-		t.rx_ring_full += q->xsk_end.rx_ring_full;
-		t.rx_fill_empty += q->xsk_end.rx_fill_ring_empty_descs;
-		t.rx_invalid += q->xsk_end.rx_invalid_descs;
-		fg_hist_merge(&t.xdp_lat, &s->xdp_lat);
-		fg_hist_merge(&t.gen_lat, &s->gen_lat);
-		for (unsigned int k = 0; k < FG_MAX_RULES; k++)
-			t.rule_packets[k] += s->rule_packets[k];
-	}
-	if (fg_rule_list(&r->h, &rules, &nrules))
-		nrules = 0;
-
-	if (r->cfg.json) {
-		fprintf(f, "{\"iface\":");
-		fg_json_str(f, r->cfg.ifname);
-		fprintf(f,
-			",\"backend\":\"af_xdp\",\"mode\":\"%s\",\"zero_copy\":\"%s\","
-			"\"poll\":\"%s\",\"batch\":%u,\"umem_pages\":\"%s\",\"duration_s\":%.3f,",
-			mode, zc_name(r->cfg.zc), fg_poll_name(r->cfg.poll), r->cfg.batch, umem,
-			secs);
-		fprintf(f,
-			"\"napi_defer_hard_irqs\":\"%s\",\"gro_flush_timeout\":\"%s\","
-			"\"threaded_napi\":\"%s\",\"filter_attached_by_run\":%s,"
-			"\"stamp\":\"%s\",",
-			r->napi_defer, r->gro_flush, r->threaded,
-			r->attached_here ? "true" : "false", fg_stamp_name(run_stamp_mode(r)));
-		fprintf(f, "\"queues\":[");
-		for (unsigned int i = 0; i < r->nq; i++) {
-			struct run_queue *q = r->q[i];
-			struct fg_rxq_stats *s = &fin[i];
-
-			fprintf(f,
-				"%s{\"queue\":%u,\"cpu\":%d,\"mode\":\"%s\",\"packets\":%llu,"
-				"\"bytes\":%llu,\"xdp_redirected\":%llu,\"xdp_no_socket\":%llu,",
-				i ? "," : "", q->rxq.xsk.queue, q->rxq.cpu,
-				q->rxq.xsk.zerocopy ? "zerocopy" : "copy",
-				(unsigned long long)s->packets, (unsigned long long)s->bytes,
-				(unsigned long long)(q->xdp_end.redirected -
-						     q->xdp_start.redirected),
-				(unsigned long long)(q->xdp_end.no_socket -
-						     q->xdp_start.no_socket));
-			fprintf(f,
-				"\"xdp_statistics\":{\"rx_dropped\":%llu,\"rx_invalid_descs\":%llu,"
-				"\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu},",
-				(unsigned long long)q->xsk_end.rx_dropped,
-				(unsigned long long)q->xsk_end.rx_invalid_descs,
-				(unsigned long long)q->xsk_end.rx_ring_full,
-				(unsigned long long)q->xsk_end.rx_fill_ring_empty_descs);
-			fprintf(f,
-				"\"no_meta\":%llu,\"bad_desc\":%llu,\"batches\":%llu,"
-				"\"empty_polls\":%llu,\"syscalls\":%llu,\"gen_stamped\":%llu,",
-				(unsigned long long)s->no_meta, (unsigned long long)s->bad_desc,
-				(unsigned long long)s->batches, (unsigned long long)s->empty_polls,
-				(unsigned long long)s->syscalls,
-				(unsigned long long)s->gen_stamped);
-			json_lat(f, "latency_xdp_ns", &s->xdp_lat);
-			fputc(',', f);
-			json_lat(f, "latency_gen_ns", &s->gen_lat);
-			fputc('}', f);
-		}
-		fprintf(f,
-			"],\"total\":{\"packets\":%llu,\"bytes\":%llu,\"xdp_redirected\":%llu,"
-			"\"xdp_no_socket\":%llu,\"xdp_statistics\":{\"rx_dropped\":%llu,"
-			"\"rx_invalid_descs\":%llu,\"rx_ring_full\":%llu,"
-			"\"rx_fill_ring_empty_descs\":%llu},\"no_meta\":%llu,\"bad_desc\":%llu,"
-			"\"gen_stamped\":%llu,\"stamp_meta\":%llu,\"stamp_head\":%llu,"
-			"\"classified_by_rules\":%llu,\"unclassified\":%llu,",
-			(unsigned long long)t.packets, (unsigned long long)t.bytes,
-			(unsigned long long)t.xdp_redirected, (unsigned long long)t.xdp_no_socket,
-			(unsigned long long)t.rx_dropped, (unsigned long long)t.rx_invalid,
-			(unsigned long long)t.rx_ring_full, (unsigned long long)t.rx_fill_empty,
-			(unsigned long long)t.no_meta, (unsigned long long)t.bad_desc,
-			(unsigned long long)t.gen_stamped, (unsigned long long)t.stamp_meta,
-			(unsigned long long)t.stamp_head, (unsigned long long)t.classified,
-			(unsigned long long)t.unclassified);
-		json_lat(f, "latency_xdp_ns", &t.xdp_lat);
-		fputc(',', f);
-		json_lat(f, "latency_gen_ns", &t.gen_lat);
-		fputc(',', f);
-		json_buckets(f, "latency_xdp_buckets", &t.xdp_lat);
-		fputc(',', f);
-		json_buckets(f, "latency_gen_buckets", &t.gen_lat);
-		fprintf(f, "},\"feeds\":[");
-		for (size_t k = 0, first = 1; k < nrules; k++) {
-			char key[FG_KEY_STR_LEN], name[FG_FEED_NAME_LEN + 1];
-			__u32 id = rules[k].rule.rule_id;
-
-			if (id >= FG_MAX_RULES || rules[k].rule.action != FG_ACTION_REDIRECT)
-				continue;
-			fg_rule_key_format(&rules[k].key, key, sizeof(key));
-			fg_rule_feed_name(&rules[k].rule, name);
-			fprintf(f, "%s{\"rule_id\":%u,\"feed_id\":%u,\"group\":\"%s\",\"name\":",
-				first ? "" : ",", id, rules[k].rule.feed_id, key);
-			fg_json_str(f, name);
-			fprintf(f, ",\"packets\":%llu,\"xdp_matched\":%llu}",
-				(unsigned long long)t.rule_packets[id],
-				(unsigned long long)(rules[k].stats.packets -
-						     r->rule_start[id].packets));
-			first = 0;
-		}
-		fputc(']', f);
-		if (r->pcap)
-			run_pcap_json_members(f, r->cfg.pcap, r->pcap->written,
-					      pcap_dropped(r->pcap));
-		run_sinks_summary(r, f, true);
-		fprintf(f, "}\n");
-	} else {
-		fprintf(f,
-			"feedgate run %s: %.2f s, %u queue%s, %s mode (--zero-copy %s), poll %s, "
-			"batch %u, UMEM on %s pages\n",
-			r->cfg.ifname, secs, r->nq, r->nq == 1 ? "" : "s", mode, zc_name(r->cfg.zc),
-			fg_poll_name(r->cfg.poll), r->cfg.batch, umem);
-		fprintf(f, "%-5s %-4s %12s %14s %12s %10s %10s %10s %10s %8s %9s %9s\n", "queue",
-			"cpu", "packets", "bytes", "xdp_redir", "no_socket", "rx_dropped",
-			"ring_full", "fq_empty", "invalid", "p99", "gen_p99");
-		for (unsigned int i = 0; i < r->nq; i++) {
-			struct run_queue *q = r->q[i];
-			struct fg_rxq_stats *s = &fin[i];
-			char p99[32] = "-", g99[32] = "-";
-
-			if (s->xdp_lat.count)
-				fg_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
-			if (s->gen_lat.count)
-				fg_fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
-			fprintf(f,
-				"%-5u %-4d %12llu %14llu %12llu %10llu %10llu %10llu %10llu %8llu "
-				"%9s %9s\n",
-				q->rxq.xsk.queue, q->rxq.cpu, (unsigned long long)s->packets,
-				(unsigned long long)s->bytes,
-				(unsigned long long)(q->xdp_end.redirected -
-						     q->xdp_start.redirected),
-				(unsigned long long)(q->xdp_end.no_socket - q->xdp_start.no_socket),
-				(unsigned long long)q->xsk_end.rx_dropped,
-				(unsigned long long)q->xsk_end.rx_ring_full,
-				(unsigned long long)q->xsk_end.rx_fill_ring_empty_descs,
-				(unsigned long long)q->xsk_end.rx_invalid_descs, p99, g99);
-		}
-		fprintf(f, "%-10s %12llu %14llu %12llu %10llu %10llu %10llu %10llu %8llu\n",
-			"total", (unsigned long long)t.packets, (unsigned long long)t.bytes,
-			(unsigned long long)t.xdp_redirected, (unsigned long long)t.xdp_no_socket,
-			(unsigned long long)t.rx_dropped, (unsigned long long)t.rx_ring_full,
-			(unsigned long long)t.rx_fill_empty, (unsigned long long)t.rx_invalid);
-		for (size_t k = 0; k < nrules; k++) {
-			char key[FG_KEY_STR_LEN], name[FG_FEED_NAME_LEN + 1];
-			__u32 id = rules[k].rule.rule_id;
-
-			if (id >= FG_MAX_RULES || rules[k].rule.action != FG_ACTION_REDIRECT)
-				continue;
-			fg_rule_key_format(&rules[k].key, key, sizeof(key));
-			fg_rule_feed_name(&rules[k].rule, name);
-			for (char *p = name; *p; p++)
-				if ((unsigned char)*p <= ' ' || (unsigned char)*p > '~')
-					*p = '?';
-			fprintf(f, "feed %-22s rule %-4u %-16s received %llu (XDP matched %llu)\n",
-				key, id, name[0] ? name : "-",
-				(unsigned long long)t.rule_packets[id],
-				(unsigned long long)(rules[k].stats.packets -
-						     r->rule_start[id].packets));
-		}
-		fprintf(f,
-			"stamp mode %s: %llu frames stamped in the metadata, %llu in the headroom, "
-			"%llu without a stamp (%llu classified by the rules, %llu matching none)\n",
-			fg_stamp_name(run_stamp_mode(r)), (unsigned long long)t.stamp_meta,
-			(unsigned long long)t.stamp_head, (unsigned long long)t.no_meta,
-			(unsigned long long)t.classified, (unsigned long long)t.unclassified);
-		if (t.bad_desc)
-			fprintf(f, "bad descriptors %llu\n", (unsigned long long)t.bad_desc);
-		print_lat(f, "XDP -> consumer", &t.xdp_lat);
-		print_lat(f, "generator -> consumer", &t.gen_lat);
-		if (r->cfg.poll == FG_POLL_BUSY)
-			fprintf(f,
-				"busy polling: napi_defer_hard_irqs %s, gro_flush_timeout %s, "
-				"threaded NAPI %s\n",
-				r->napi_defer, r->gro_flush, r->threaded);
-		if (r->pcap)
-			fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
-				r->cfg.pcap, (unsigned long long)r->pcap->written,
-				(unsigned long long)pcap_dropped(r->pcap));
-		run_sinks_summary(r, f, false);
-	}
-	fflush(f);
-	free(rules);
 }
 
 /* Rule counters at the start, so the summary shows this run's share. */
@@ -1645,28 +1382,143 @@ static void run_rule_start(struct run *r)
 	free(rules);
 }
 
-/* What the run got: queues, mode, polling and what it depends on. */
-static void run_start_line(const struct run *r)
+/* af_xdp: how the sockets were bound, from the contexts' counters. */
+static const char *run_xdp_mode(const struct run *r, bool *huge)
 {
-	char busy[192] = "", umem[64] = "";
+	struct fg_backend_kstats ks;
+	unsigned int zc = 0, n = fg_backend_nthreads(r->bk);
 
-	if (!r->q[0]->rxq.xsk.huge)
-		snprintf(umem, sizeof(umem), ", UMEM on normal pages (no 2 MB huge pages free)");
+	*huge = n > 0;
+	for (unsigned int i = 0; i < n; i++) {
+		fg_backend_kstats(r->bk, i, &ks);
+		zc += ks.zerocopy;
+		*huge &= ks.huge_pages != 0;
+	}
+	return zc == n ? "zerocopy" : zc ? "mixed" : "copy";
+}
+
+static const char *zc_name(enum fg_zc_mode m)
+{
+	return m == FG_ZC_ON ? "on" : m == FG_ZC_OFF ? "off" : "auto";
+}
+
+/* What the run got: threads, mode, polling and what it depends on. */
+static void run_start_line(const struct run *r, unsigned int nfeeds)
+{
+	char busy[192] = "";
+	unsigned int n = fg_backend_nthreads(r->bk);
+	const char *mode;
+	bool huge;
+
+	if (!r->xdp) {
+		pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s\n", r->cfg.ifname,
+			r->ops->name, n, n == 1 ? "" : "s",
+			r->cfg.poll != FG_POLL_WAKEUP ? "spinning" : "blocking", nfeeds,
+			nfeeds == 1 ? "" : "s");
+		return;
+	}
+	mode = run_xdp_mode(r, &huge);
 	if (r->cfg.poll == FG_POLL_BUSY)
 		snprintf(busy, sizeof(busy), ", napi_defer_hard_irqs %s, gro_flush_timeout %s%s",
 			 r->napi_defer, r->gro_flush,
 			 !strcmp(r->napi_defer, "0")
 				 ? " (softirqs still run between the busy polls)"
 				 : "");
-	pr_info("run: %s: %u queue%s, %s mode, poll %s, stamp %s%s%s%s\n", r->cfg.ifname, r->nq,
-		r->nq == 1 ? "" : "s", run_mode_name(r), fg_poll_name(r->cfg.poll),
-		fg_stamp_name(r->xdp_cfg.stamp_mode), umem, busy,
+	pr_info("run: %s: %u queue%s, %s mode, poll %s, stamp %s%s%s%s\n", r->cfg.ifname, n,
+		n == 1 ? "" : "s", mode, fg_poll_name(r->cfg.poll),
+		fg_stamp_name(r->xdp_cfg.stamp_mode),
+		huge ? "" : ", UMEM on normal pages (no 2 MB huge pages free)", busy,
 		r->attached_here ? "; filter attached by this run (native, policy pass), detached "
 				   "on exit"
 				 : "");
 }
 
-/* Wait for SIGINT/SIGTERM, the duration, or the next live line. */
+/* The stamp mode in force now (it may have changed during the run). */
+static int run_stamp_mode(struct run *r)
+{
+	struct fg_config c;
+
+	if (fg_config_read(&r->h, &c))
+		return r->xdp_cfg.stamp_mode;
+	return c.stamp_mode;
+}
+
+/* The summary's af_xdp settings, after the backend's own (fg_backend_summary's head). */
+static void run_summary_head(void *ctx, FILE *f, bool json)
+{
+	struct run *r = ctx;
+	const char *mode;
+	bool huge;
+
+	if (!r->xdp)
+		return;
+	mode = run_xdp_mode(r, &huge);
+	if (json)
+		fprintf(f,
+			"\"mode\":\"%s\",\"zero_copy\":\"%s\",\"umem_pages\":\"%s\","
+			"\"stamp\":\"%s\",\"napi_defer_hard_irqs\":\"%s\",\"gro_flush_timeout\":\"%"
+			"s\","
+			"\"threaded_napi\":\"%s\",\"filter_attached_by_run\":%s,",
+			mode, zc_name(r->cfg.zc), huge ? "hugetlb" : "normal",
+			fg_stamp_name(run_stamp_mode(r)), r->napi_defer, r->gro_flush, r->threaded,
+			r->attached_here ? "true" : "false");
+	else
+		fprintf(f,
+			"AF_XDP %s mode (--zero-copy %s), UMEM on %s pages, stamp %s; busy "
+			"polling: "
+			"napi_defer_hard_irqs %s, gro_flush_timeout %s, threaded NAPI %s\n",
+			mode, zc_name(r->cfg.zc), huge ? "huge" : "normal",
+			fg_stamp_name(run_stamp_mode(r)), r->napi_defer, r->gro_flush, r->threaded);
+}
+
+/* The sinks' part of the summary (fg_backend_summary's extra): what XDP matched
+ * per rule, the pcap file, the pipelines. */
+static void run_summary_extra(void *ctx, FILE *f, bool json)
+{
+	struct run *r = ctx;
+	struct fg_rule_entry *rules = NULL;
+	size_t n = 0;
+
+	if (r->xdp && !fg_rule_list(&r->h, &rules, &n)) {
+		if (json)
+			fprintf(f, ",\"xdp_matched\":[");
+		for (size_t k = 0, first = 1; k < n; k++) {
+			__u32 id = rules[k].rule.rule_id;
+			unsigned long long m;
+
+			if (id >= FG_MAX_RULES)
+				continue;
+			m = (unsigned long long)(rules[k].stats.packets -
+						 r->rule_start[id].packets);
+			if (json)
+				fprintf(f, "%s{\"rule_id\":%u,\"packets\":%llu}", first ? "" : ",",
+					id, m);
+			else if (m)
+				fprintf(f, "XDP matched rule %u: %llu packets\n", id, m);
+			first = 0;
+		}
+		if (json)
+			fputc(']', f);
+		free(rules);
+	}
+	if (r->pcap && json) {
+		run_pcap_json_members(f, r->cfg.pcap, r->pcap);
+	} else if (r->pcap) {
+		struct fg_pcapw_result res = { 0 };
+
+		if (r->pcap->w)
+			fg_pcapw_result(r->pcap->w, &res);
+		fprintf(f,
+			"pcap %s: %llu packets written, %llu dropped (writer behind), %llu "
+			"lost%s\n",
+			r->cfg.pcap, (unsigned long long)res.written,
+			(unsigned long long)pcap_dropped(r->pcap), (unsigned long long)res.lost,
+			res.err ? " (write failed)" : "");
+	}
+	run_sinks_summary(r, f, json);
+}
+
+/* Wait for a signal, the duration, the next rules check or the next live line. */
 static int run_loop(struct run *r)
 {
 	sigset_t set;
@@ -1685,7 +1537,7 @@ static int run_loop(struct run *r)
 
 		if (deadline && deadline < wake)
 			wake = deadline;
-		if (!r->bk && r->ftab_checked_ns + FG_FTAB_REFRESH_NS < wake)
+		if (r->xdp && r->ftab_checked_ns + FG_FTAB_REFRESH_NS < wake)
 			wake = r->ftab_checked_ns + FG_FTAB_REFRESH_NS;
 		if (wake > now) {
 			ts.tv_sec = (time_t)((wake - now) / 1000000000ull);
@@ -1700,7 +1552,7 @@ static int run_loop(struct run *r)
 		if (r->out && fg_out_failed(r->out) && !strcmp(r->cfg.decode, "-"))
 			return 0;
 		now = fg_now_ns();
-		if (!r->bk && now >= r->ftab_checked_ns + FG_FTAB_REFRESH_NS) {
+		if (r->xdp && now >= r->ftab_checked_ns + FG_FTAB_REFRESH_NS) {
 			__u32 id = 0;
 
 			/* Detached (or replaced) from another shell: nothing more
@@ -1708,15 +1560,15 @@ static int run_loop(struct run *r)
 			if (!bpf_xdp_query_id(r->ifindex, 0, &id) && id != r->h.prog_id &&
 			    (int)if_nametoindex(r->cfg.ifname) == r->ifindex) {
 				pr_warn("run: %s: the feedgate filter (prog %u) is no longer "
-					"attached%s; "
-					"stopped\n",
+					"attached%s; stopped\n",
 					r->cfg.ifname, r->h.prog_id,
 					id ? " (another program replaced it)" : "");
 				r->filter_gone = true;
 				return 0;
 			}
-			/* Rules changed live (CLI or bpftool): frames without a
-			 * stamp follow them. A failed read keeps the table. */
+			/* Rules changed live (CLI or bpftool): groups joined and
+			 * left, frames without a stamp classified by the new ones.
+			 * A failed read keeps what is there. */
 			run_ftab_refresh(r);
 			r->ftab_checked_ns = now;
 		}
@@ -1728,12 +1580,10 @@ static int run_loop(struct run *r)
 				r->iface_gone = true;
 				return 0;
 			}
-			if (r->bk)
-				fg_backend_live_line(r->bk, stderr,
-						     (double)(now - r->start_ns) / 1e9);
-			else
-				run_live_line(r, (double)(now - r->start_ns) / 1e9,
-					      (double)(now - last) / 1e9);
+			fg_backend_live_line(r->bk, stderr, (double)(now - r->start_ns) / 1e9,
+					     r->xdp && !r->redirects
+						     ? "no redirect rule: nothing to receive"
+						     : NULL);
 			last = now;
 		}
 		if (deadline && now >= deadline)
@@ -1741,127 +1591,104 @@ static int run_loop(struct run *r)
 	}
 }
 
+/* af_xdp: the filter attached (or attached now) and what the run depends on. 0 or -1. */
+static int run_xdp_filter(struct run *r)
+{
+	int ret;
+
+	/* Our share of the filter, before it may be attached here: a run that
+	 * attached it detaches it at the end only when no other consumer
+	 * holds a share by then. */
+	r->use_fd = fg_iface_use(r->cfg.ifname);
+	if (r->use_fd < 0) {
+		pr_warn("run: %s: Couldn't take a share of the filter (/run/feedgate/%s.users): "
+			"%s\n",
+			r->cfg.ifname, r->cfg.ifname, strerror(-r->use_fd));
+		return -1;
+	}
+	ret = fg_filter_is_attached(r->cfg.ifname);
+	if (ret < 0) {
+		pr_warn("run: %s: %s\n", r->cfg.ifname, strerror(-ret));
+		return -1;
+	}
+	if (ret == 0) {
+		struct fg_attach_opts o = { .mode = FG_MODE_NATIVE };
+
+		if (fg_filter_attach(r->cfg.ifname, &o, &r->h))
+			return -1;
+		r->attached_here = true;
+	} else if (fg_filter_open(r->cfg.ifname, &r->h)) {
+		return -1;
+	}
+	r->have_handle = true;
+	if (fg_config_read(&r->h, &r->xdp_cfg))
+		return -1;
+	/* What busy polling depends on (napi_defer_hard_irqs 0 means softirqs
+	 * keep running between the polls), and where receive work runs. */
+	if (netdev_attr_read(r->cfg.ifname, "napi_defer_hard_irqs", r->napi_defer,
+			     sizeof(r->napi_defer)))
+		snprintf(r->napi_defer, sizeof(r->napi_defer), "unknown");
+	if (netdev_attr_read(r->cfg.ifname, "gro_flush_timeout", r->gro_flush,
+			     sizeof(r->gro_flush)))
+		snprintf(r->gro_flush, sizeof(r->gro_flush), "unknown");
+	if (netdev_attr_read(r->cfg.ifname, "threaded", r->threaded, sizeof(r->threaded)))
+		snprintf(r->threaded, sizeof(r->threaded), "unknown");
+	return 0;
+}
+
+/* af_xdp: do the interface's frames fit the UMEM frames? 0, or -1 (printed). */
+static int run_xdp_mtu(const struct run *r)
+{
+	char buf[32];
+	unsigned long mtu;
+	uint32_t frame = r->cfg.frame_size ? r->cfg.frame_size : 2048;
+	/* the kernel keeps XDP_PACKET_HEADROOM (256) in front; a head stamp
+	 * and up to two VLAN tags come on top of the MTU and the Ethernet header */
+	unsigned long room = frame - 256 - FG_STAMP_LEN, need;
+
+	if (netdev_attr_read(r->cfg.ifname, "mtu", buf, sizeof(buf)))
+		return 0; /* unknown: nothing to check against */
+	mtu = strtoul(buf, NULL, 10);
+	need = mtu + 14 + 8;
+	if (need <= room)
+		return 0;
+	if (frame < 4096 && need <= 4096 - 256 - FG_STAMP_LEN)
+		pr_warn("run: %s: MTU %lu does not fit AF_XDP frames of %u bytes (%lu of room): "
+			"larger datagrams would be dropped; add --frame-size 4096\n",
+			r->cfg.ifname, mtu, frame, room);
+	else
+		pr_warn("run: %s: MTU %lu does not fit AF_XDP frames of %u bytes: larger "
+			"datagrams would be dropped (lower the MTU, or use --backend af_packet)\n",
+			r->cfg.ifname, mtu, frame);
+	return -1;
+}
+
 static void run_free(struct run *r)
 {
-	run_close_queues(r);
-	run_sinks_free(r);
+	fg_backend_close(r->bk); /* stops the threads, leaves xsk_map and the groups */
+	r->bk = NULL;
+	run_sinks_free(r); /* with the handle open: it removes the reply rules */
 	fg_ftab_live_free(&r->ftab);
-	fg_mcast_leave(&r->mc);
 	if (r->pcap) {
 		pcap_writer_close(r->pcap);
+		fg_pcapw_free(r->pcap->w);
 		free(r->pcap);
+		r->pcap = NULL;
 	}
 	free(r->rule_start);
-	free(r->snap);
-	free(r->prev);
-}
-
-/* --- the other capture backends (feedgate/backend.h) ---------------------------------------- */
-
-/* The sinks' part of the summary (fg_backend_summary's extra). */
-static void run_backend_extra(void *ctx, FILE *f, bool json)
-{
-	struct run *r = ctx;
-
-	if (r->pcap && json)
-		run_pcap_json_members(f, r->cfg.pcap, r->pcap->written, pcap_dropped(r->pcap));
-	else if (r->pcap)
-		fprintf(f, "pcap %s: %llu packets written, %llu dropped (writer behind)\n",
-			r->cfg.pcap, (unsigned long long)r->pcap->written,
-			(unsigned long long)pcap_dropped(r->pcap));
-	run_sinks_summary(r, f, json);
-}
-
-/*
- * --backend af_packet|io_uring|socket: the feeds are those of the filter's
- * rules that let packets up the stack (pass; redirect falls back to the
- * policy without an AF_XDP socket), one thread per selected queue (socket
- * paths: at most one per feed), the same sinks, live line and summary.
- * --poll wakeup blocks, busy and spin spin. Returns the exit status.
- */
-static int run_backend(struct run *r, const int *cpus, int n)
-{
-	static struct fg_backend_feed feeds[FG_BACKEND_MAX_FEEDS];
-	struct fg_backend_opts o = { 0 };
-	const struct fg_backend_ops *ops;
-	struct fg_rule_entry *rules = NULL;
-	size_t nrules = 0;
-	int status = 1;
-
-	if (fg_backend_by_name(r->cfg.backend, &ops))
-		return 1;
-	/* The rules live in the filter's maps: it must be attached (either policy). */
-	if (fg_filter_open(r->cfg.ifname, &r->h))
-		return 1;
-	if (fg_rule_list(&r->h, &rules, &nrules))
-		goto out;
-	o.ifname = r->cfg.ifname;
-	o.feeds = feeds;
-	o.nfeeds = fg_backend_feeds_from_rules(rules, nrules, feeds, FG_BACKEND_MAX_FEEDS);
-	o.threads = (unsigned int)n;
-	o.batch = r->cfg.batch;
-	o.spin = r->cfg.poll != FG_POLL_WAKEUP;
-	o.block_size = r->cfg.block_size;
-	o.block_count = r->cfg.block_count;
-	o.frame_size = r->cfg.frame_size;
-	o.retire_ms = r->cfg.retire_ms;
-	o.itch_stamps = r->cfg.itch_stamps;
-	o.fanout = r->cfg.fanout;
-	o.rcvbuf = r->cfg.rcvbuf;
-	if (fg_backend_open(ops, &o, &r->bk))
-		goto out;
-	if (run_sinks_make(r, fg_backend_nthreads(r->bk), rules, nrules))
-		goto out;
-	if (r->pcap) {
-		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
-			pr_warn("run: Couldn't start the pcap writer thread\n");
-			goto out;
-		}
-		r->pcap->started = true;
-	}
-	if (fg_backend_start(r->bk, cpus, r->sk.sink)) {
-		pr_warn("run: Couldn't start the receive threads\n");
-		goto out;
-	}
-	r->start_ns = fg_now_ns();
-	pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s\n", r->cfg.ifname, ops->name,
-		r->sk.n, r->sk.n == 1 ? "" : "s", o.spin ? "spinning" : "blocking", o.nfeeds,
-		o.nfeeds == 1 ? "" : "s");
-	run_loop(r);
-	fg_backend_stop(r->bk);
-	r->end_ns = fg_now_ns();
-	if (r->pcap)
-		pcap_writer_close(r->pcap);
-	run_sinks_finish(r);
-	fg_backend_summary(r->bk, run_summary_file(r), r->cfg.json, r->cfg.ifname,
-			   (double)(r->end_ns - r->start_ns) / 1e9, rules, nrules,
-			   run_backend_extra, r);
-	status = run_out_status(r);
-	for (unsigned int i = 0; i < r->sk.n; i++) {
-		int e = fg_backend_thread_error(r->bk, i);
-
-		if (e) {
-			pr_warn("run: %s: thread %u stopped: %s\n", ops->name, i, strerror(-e));
-			status = 1;
-		}
-	}
-out:
-	fg_backend_close(r->bk);
-	r->bk = NULL;
-	run_sinks_free(r); /* before the handle goes: it removes the reply rules */
-	free(rules);
-	fg_filter_close(&r->h);
-	return status;
+	r->rule_start = NULL;
 }
 
 int do_run(int argc, char **argv)
 {
+	static struct fg_backend_feed feeds[FG_BACKEND_MAX_FEEDS];
 	static struct run run;
 	struct run *r = &run;
 	int queues[FG_MAX_QUEUES], cpus[FG_MAX_QUEUES], n, ret, status = 1;
-	bool have_handle = false;
+	struct fg_backend_opts o = { 0 };
+	struct fg_rule_entry *rules = NULL;
+	size_t nrules = 0;
 	sigset_t set;
-	struct fg_rxq_stats *fin = NULL;
 
 	memset(r, 0, sizeof(*r));
 	r->use_fd = -1;
@@ -1870,10 +1697,13 @@ int do_run(int argc, char **argv)
 	ret = run_parse(argc, argv, &r->cfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
+	if (fg_backend_by_name(r->cfg.backend ? r->cfg.backend : "af_xdp", &r->ops))
+		return EXIT_USAGE;
+	r->xdp = r->ops == &fg_afxdp_ops;
 	if (fg_require_root("run"))
 		return 1;
-	/* Only the main thread takes SIGINT/SIGTERM (sigtimedwait); one that
-	 * comes during the setup ends the run as soon as it is up. A shell
+	/* Only the main thread takes SIGINT/SIGTERM/SIGHUP (sigtimedwait); one
+	 * that comes during the setup ends the run as soon as it is up. A shell
 	 * starts background jobs with SIGINT ignored, and an ignored signal is
 	 * discarded even while blocked: back to the default first. */
 	signal(SIGINT, SIG_DFL);
@@ -1889,112 +1719,80 @@ int do_run(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	r->ifindex = (int)if_nametoindex(r->cfg.ifname);
 	if (!r->ifindex) {
-		pr_warn("%s: no such interface\n", r->cfg.ifname);
+		pr_warn("run: %s: no such interface\n", r->cfg.ifname);
 		return 1;
 	}
 	n = run_select(r, queues, cpus);
 	if (n < 0)
 		return EXIT_USAGE;
+	if (r->xdp && run_xdp_mtu(r))
+		return EXIT_USAGE;
 	r->rule_start = calloc(FG_MAX_RULES, sizeof(*r->rule_start));
-	r->snap = calloc((size_t)n, sizeof(*r->snap));
-	r->prev = calloc((size_t)n, sizeof(*r->prev));
-	fin = calloc((size_t)n, sizeof(*fin));
-	if (!r->rule_start || !r->snap || !r->prev || !fin) {
+	if (!r->rule_start) {
 		pr_warn("run: %s\n", strerror(ENOMEM));
 		goto out;
 	}
-	if (r->cfg.pcap && !r->cfg.symbols && !r->cfg.decode) {
+	if (r->cfg.pcap) {
 		r->pcap = calloc(1, sizeof(*r->pcap));
-		if (!r->pcap || pcap_writer_open(r->pcap, r->cfg.pcap, (unsigned int)n))
+		if (!r->pcap ||
+		    pcap_writer_open(r->pcap, r->cfg.pcap, (unsigned int)n,
+				     r->ops->l3 ? FG_PCAPW_LINK_RAW : FG_PCAPW_LINK_ETHERNET))
 			goto out;
 	}
 
-	if (r->cfg.backend && strcmp(r->cfg.backend, "af_xdp")) {
-		status = run_backend(r, cpus, n);
-		goto out;
-	}
-	/* Our share of the filter, before it may be attached here: a run
-	 * that attached it detaches it at the end only when no other
-	 * consumer holds a share by then. */
-	r->use_fd = fg_iface_use(r->cfg.ifname);
-	if (r->use_fd < 0) {
-		pr_warn("run: %s: Couldn't take a share of the filter (%s/%s.users): %s\n",
-			r->cfg.ifname, "/run/feedgate", r->cfg.ifname, strerror(-r->use_fd));
-		goto out;
-	}
-	ret = fg_filter_is_attached(r->cfg.ifname);
-	if (ret < 0) {
-		pr_warn("run: %s: %s\n", r->cfg.ifname, strerror(-ret));
-		goto out;
-	}
-	if (ret == 0) {
-		struct fg_attach_opts o = { .mode = FG_MODE_NATIVE };
-
-		if (fg_filter_attach(r->cfg.ifname, &o, &r->h))
+	if (r->xdp) {
+		if (run_xdp_filter(r))
 			goto out;
-		r->attached_here = true;
-		have_handle = true;
-	} else if (fg_filter_open(r->cfg.ifname, &r->h)) {
-		goto out;
+	} else {
+		/* The rules live in the filter's maps: it must be attached (either policy). */
+		if (fg_filter_open(r->cfg.ifname, &r->h))
+			goto out;
+		r->have_handle = true;
 	}
-	have_handle = true;
-	if (fg_config_read(&r->h, &r->xdp_cfg))
+	if (fg_rule_list(&r->h, &rules, &nrules))
 		goto out;
-	/* What busy polling depends on (napi_defer_hard_irqs 0 means softirqs
-	 * keep running between the polls), and where receive work runs. */
-	if (netdev_attr_read(r->cfg.ifname, "napi_defer_hard_irqs", r->napi_defer,
-			     sizeof(r->napi_defer)))
-		snprintf(r->napi_defer, sizeof(r->napi_defer), "unknown");
-	if (netdev_attr_read(r->cfg.ifname, "gro_flush_timeout", r->gro_flush,
-			     sizeof(r->gro_flush)))
-		snprintf(r->gro_flush, sizeof(r->gro_flush), "unknown");
-	if (netdev_attr_read(r->cfg.ifname, "threaded", r->threaded, sizeof(r->threaded)))
-		snprintf(r->threaded, sizeof(r->threaded), "unknown");
-
-	{
-		struct fg_rule_entry *rules = NULL;
-		size_t nrules = 0;
-
-		if (fg_rule_list(&r->h, &rules, &nrules))
-			goto out;
-		ret = run_sinks_make(r, (unsigned int)n, rules, nrules);
-		free(rules);
-		if (ret)
-			goto out;
-	}
-	if (run_setup_queues(r, queues, cpus, (unsigned int)n))
-		goto out;
-	{
-		/* Join the feed groups: a NIC's multicast filter and IGMP-snooping
-		 * switches deliver nothing to a host that is not a member. */
-		struct fg_rule_entry *rules = NULL;
-		size_t nrules = 0;
-		char err[256];
-
-		if (fg_rule_list(&r->h, &rules, &nrules))
-			goto out;
-		ret = fg_mcast_join_rules(&r->mc, r->ifindex, rules, nrules, err, sizeof(err));
-		free(rules);
+	if (r->xdp) {
+		ret = run_ftab_refresh(r);
 		if (ret) {
-			pr_warn("run: %s: %s\n", r->cfg.ifname, err);
+			pr_warn("run: %s: Couldn't build the feed table from the rules: %s\n",
+				r->cfg.ifname, strerror(-ret));
 			goto out;
 		}
-		r->mc_live = true;
+		r->ftab_checked_ns = fg_now_ns();
 	}
-	ret = run_ftab_refresh(r);
-	if (ret) {
-		pr_warn("run: %s: Couldn't build the feed table from the rules: %s\n",
-			r->cfg.ifname, strerror(-ret));
+
+	o.ifname = r->cfg.ifname;
+	o.feeds = feeds;
+	o.nfeeds = fg_backend_feeds_from_rules(rules, nrules, feeds, FG_BACKEND_MAX_FEEDS);
+	o.threads = (unsigned int)n;
+	o.batch = r->cfg.batch;
+	o.spin = r->cfg.poll != FG_POLL_WAKEUP;
+	o.poll = r->cfg.poll;
+	o.queues = queues;
+	o.nqueues = (unsigned int)n;
+	o.zc = r->cfg.zc;
+	o.ring = r->cfg.ring;
+	o.xsk_frame_size = r->xdp ? r->cfg.frame_size : 0;
+	o.filter = r->xdp ? &r->h : NULL;
+	o.stamp_cookie = r->xdp_cfg.stamp_cookie;
+	o.ftab = r->xdp ? &r->ftab : NULL;
+	o.block_size = r->cfg.block_size;
+	o.block_count = r->cfg.block_count;
+	o.frame_size = r->xdp ? 0 : r->cfg.frame_size;
+	o.retire_ms = r->cfg.retire_ms;
+	o.itch_stamps = r->cfg.itch_stamps;
+	o.fanout = r->cfg.fanout;
+	o.rcvbuf = r->cfg.rcvbuf;
+	if (fg_backend_open(r->ops, &o, &r->bk))
 		goto out;
-	}
-	r->ftab_checked_ns = fg_now_ns();
-	if (!r->redirects)
+	if (run_sinks_make(r, fg_backend_nthreads(r->bk), rules, nrules))
+		goto out;
+	run_rule_start(r);
+	if (r->xdp && !r->redirects)
 		pr_warn("run: %s: no redirect rule: nothing reaches the consumer until one is "
 			"added "
 			"(feedgate rule add %s GROUP:PORT)\n",
 			r->cfg.ifname, r->cfg.ifname);
-	run_rule_start(r);
-
 	if (r->pcap) {
 		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
 			pr_warn("run: Couldn't start the pcap writer thread\n");
@@ -2002,49 +1800,43 @@ int do_run(int argc, char **argv)
 		}
 		r->pcap->started = true;
 	}
-	for (int i = 0; i < n; i++) {
-		ret = fg_rxq_start(&r->q[i]->rxq);
-		if (ret) {
-			pr_warn("run: Couldn't start the thread of queue %d: %s\n", queues[i],
-				strerror(-ret));
-			goto out;
-		}
+	if (fg_backend_start(r->bk, cpus, r->sk.sink)) {
+		pr_warn("run: Couldn't start the receive threads\n");
+		goto out;
 	}
 	r->start_ns = fg_now_ns();
-	run_start_line(r);
+	run_start_line(r, o.nfeeds);
 
 	run_loop(r);
 
-	/* Traffic back to the policy first, then drain what is on the rings. */
-	for (int i = 0; i < n; i++) {
-		__u32 key = (__u32)queues[i];
-
-		bpf_map_delete_elem(r->h.map_xsk, &key);
-		r->q[i]->registered = false;
-	}
-	{
-		struct timespec ts = { 0, FG_UNREGISTER_GRACE_NS };
-
-		nanosleep(&ts, NULL);
-	}
-	for (int i = 0; i < n; i++)
-		fg_rxq_stop(&r->q[i]->rxq);
+	/* Traffic back to the policy, drain what is on the rings, then the sinks. */
+	fg_backend_stop(r->bk);
 	r->end_ns = fg_now_ns();
 	if (r->pcap)
 		pcap_writer_close(r->pcap);
-	for (int i = 0; i < n; i++) {
-		struct run_queue *q = r->q[i];
-
-		fg_xsk_stats(&q->rxq.xsk, &q->xsk_end);
-		fg_queue_stats_read(&r->h, (__u32)queues[i], &q->xdp_end);
-		fg_rxq_snapshot(&q->rxq, &fin[i]);
-	}
 	run_sinks_finish(r);
-	run_summary(r, fin);
+	free(rules);
+	rules = NULL;
+	if (fg_rule_list(&r->h, &rules, &nrules))
+		nrules = 0;
+	fg_backend_summary(r->bk, run_summary_file(r), r->cfg.json, r->cfg.ifname,
+			   (double)(r->end_ns - r->start_ns) / 1e9, rules, nrules, run_summary_head,
+			   run_summary_extra, r);
 	status = run_out_status(r);
+	if (r->pcap && pcap_writer_failed(r->pcap, r->cfg.pcap))
+		status = 1;
+	for (unsigned int i = 0; i < fg_backend_nthreads(r->bk); i++) {
+		int e = fg_backend_thread_error(r->bk, i);
+
+		if (e) {
+			pr_warn("run: %s: thread %u stopped: %s\n", r->ops->name, i, strerror(-e));
+			status = 1;
+		}
+	}
 out:
+	free(rules);
 	run_free(r);
-	if (have_handle)
+	if (r->have_handle)
 		fg_filter_close(&r->h);
 	if (r->iface_gone) {
 		/* One line, non-zero exit; nothing attached is left (the
@@ -2066,6 +1858,5 @@ out:
 	}
 	if (r->use_fd >= 0)
 		close(r->use_fd);
-	free(fin);
 	return status;
 }

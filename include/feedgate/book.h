@@ -39,6 +39,10 @@
 
 #include "feedgate/itch.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FG_BOOKS_DEFAULT_ORDERS (1u << 24) /* a limit: nothing is reserved for it */
 #define FG_BOOKS_MAX_ORDERS (1u << 30)
 #define FG_BOOK_DEFAULT_DEPTH 10
@@ -99,9 +103,12 @@ struct fg_books_stats {
 
 /*
  * Books for up to order_capacity live orders (0 = FG_BOOKS_DEFAULT_ORDERS); cb may be NULL.
- * The capacity is a limit, not a reservation: memory follows the live orders.
+ * The capacity is a limit, not a reservation: memory follows the live orders. Returns 0
+ * and *out, -EINVAL for a capacity above FG_BOOKS_MAX_ORDERS (with a warning saying so),
+ * or -ENOMEM.
  */
-struct fg_books *fg_books_new(uint32_t order_capacity, const struct fg_book_callbacks *cb);
+int fg_books_new(uint32_t order_capacity, const struct fg_book_callbacks *cb,
+		 struct fg_books **out);
 void fg_books_free(struct fg_books *b);
 
 /* Apply one decoded message (types that do not concern books are counted and ignored). */
@@ -151,5 +158,9 @@ void fg_books_get_stats(const struct fg_books *b, struct fg_books_stats *out);
 
 /* Bytes the books use now: the order table and the pools up to their high-water marks. */
 size_t fg_books_memory(const struct fg_books *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FEEDGATE_BOOK_H */

@@ -19,6 +19,10 @@
 
 #include "feedgate/frame.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum fg_capfile_format {
 	FG_CAPFILE_PCAP = 1,
 	FG_CAPFILE_PCAPNG,
@@ -80,5 +84,9 @@ uint64_t fg_capfile_size(const struct fg_capfile *c);
  * -EPROTONOSUPPORT for a link type (or SLL protocol) that carries no IP.
  */
 int fg_capfile_frame(const struct fg_cap_record *rec, struct fg_frame *f);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FEEDGATE_CAPFILE_H */

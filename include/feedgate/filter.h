@@ -41,6 +41,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Indices are u16: one call examines at most this many messages (the rest are not selected). */
 #define FG_FILTER_MAX_BATCH 65536u
 /* Longest symbol (ITCH stock field). */
@@ -56,8 +60,12 @@ enum fg_filter_impl {
 	FG_FILTER_NIMPL,
 };
 
-/* A filter that selects everything (all types, no symbol subscription); NULL on ENOMEM. */
-struct fg_filter *fg_filter_new(void);
+/*
+ * A filter that selects everything (all types, no symbol subscription): 0 and *out, or
+ * -ENOMEM. A bad FG_FILTER_IMPL is not an error: it is warned about and the best
+ * implementation used.
+ */
+int fg_filter_new(struct fg_filter **out);
 void fg_filter_free(struct fg_filter *f);
 
 /*
@@ -115,5 +123,9 @@ enum fg_filter_impl fg_filter_impl_best(void);
 /* Force an implementation: -ENOTSUP if the CPU cannot run it, -EINVAL if impl is unknown. */
 int fg_filter_set_impl(struct fg_filter *f, enum fg_filter_impl impl);
 enum fg_filter_impl fg_filter_get_impl(const struct fg_filter *f);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FEEDGATE_FILTER_H */

@@ -5,7 +5,7 @@
  * Wire facts: ../shared/docs/itch50-moldudp64.md ("Message catalogue"), from
  * the published "NASDAQ TotalView-ITCH 5.0" specification section 4. Every
  * integer on the wire is big-endian and unaligned, so it is loaded through
- * the fg_load_be*() helpers below (memcpy + be*toh), never by casting a wire
+ * the fg_load_be*() helpers below (memcpy + byte swap), never by casting a wire
  * pointer. Alpha fields are kept exactly as on the wire (space padded, not
  * NUL terminated); prices stay raw integers (Price(4) = u32 with 4 implied
  * decimals, Price(8) = u64 with 8).
@@ -17,10 +17,13 @@
 #ifndef FEEDGATE_ITCH_H
 #define FEEDGATE_ITCH_H
 
-#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Message types (the first byte of every message). */
 #define FG_ITCH_SYSTEM_EVENT 'S'
@@ -82,12 +85,27 @@
 
 /* --- unaligned big-endian loads (never cast a wire pointer) ------------------------------- */
 
+/*
+ * memcpy and a byte swap compile to one load (movbe or load + bswap). The
+ * swap is the compiler's builtin rather than <endian.h>'s be16toh(), which
+ * glibc hides under -std=c11: this header must build in any strict mode.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FG_BE16(x) (x)
+#define FG_BE32(x) (x)
+#define FG_BE64(x) (x)
+#else
+#define FG_BE16(x) __builtin_bswap16(x)
+#define FG_BE32(x) __builtin_bswap32(x)
+#define FG_BE64(x) __builtin_bswap64(x)
+#endif
+
 static inline uint16_t fg_load_be16(const uint8_t *p)
 {
 	uint16_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return be16toh(v);
+	return FG_BE16(v);
 }
 
 static inline uint32_t fg_load_be32(const uint8_t *p)
@@ -95,7 +113,7 @@ static inline uint32_t fg_load_be32(const uint8_t *p)
 	uint32_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return be32toh(v);
+	return FG_BE32(v);
 }
 
 /* u48 (the timestamp): exactly 6 bytes are read, never past the field. */
@@ -109,8 +127,12 @@ static inline uint64_t fg_load_be64(const uint8_t *p)
 	uint64_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
+	return FG_BE64(v);
 }
+
+#undef FG_BE16
+#undef FG_BE32
+#undef FG_BE64
 
 /* --- message bodies (spec field names in snake_case) --------------------------------------- */
 
@@ -355,5 +377,9 @@ int fg_itch_decode_count(const uint8_t *p, size_t len, struct fg_itch_msg *out,
  * small (FG_ITCH_JSON_MAX always suffices).
  */
 int fg_itch_to_json(const struct fg_itch_msg *m, uint64_t seq, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FEEDGATE_ITCH_H */

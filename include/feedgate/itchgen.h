@@ -25,6 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FG_ITCHGEN_DEFAULT_SYMBOLS 8000u
 #define FG_ITCHGEN_MAX_SYMBOLS 65535u /* stock locates are u16, 0 is market-wide */
 #define FG_ITCHGEN_DEFAULT_LIVE 1000000u
@@ -38,8 +42,11 @@ struct fg_itchgen_config {
 
 struct fg_itchgen;
 
-/* NULL on ENOMEM or a configuration out of range (errno says which). cfg may be NULL. */
-struct fg_itchgen *fg_itchgen_new(const struct fg_itchgen_config *cfg);
+/*
+ * 0 and *out; -EINVAL for more than FG_ITCHGEN_MAX_SYMBOLS symbols (with a warning
+ * saying so), -ENOMEM. cfg may be NULL (all defaults).
+ */
+int fg_itchgen_new(const struct fg_itchgen_config *cfg, struct fg_itchgen **out);
 void fg_itchgen_free(struct fg_itchgen *g);
 
 /*
@@ -59,5 +66,9 @@ const char *fg_itchgen_symbol(const struct fg_itchgen *g, uint16_t locate);
 /* Messages produced so far, and orders live now. */
 uint64_t fg_itchgen_count(const struct fg_itchgen *g);
 uint32_t fg_itchgen_live_orders(const struct fg_itchgen *g);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FEEDGATE_ITCHGEN_H */

@@ -23,6 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FG_MOLD_SESSION_LEN 10
 #define FG_MOLD_HEADER_LEN 20
 #define FG_MOLD_REQUEST_LEN 20
@@ -185,5 +189,9 @@ void fg_mold_seq_expire(struct fg_mold_seq *s, uint64_t now_ns);
 
 /* Report every hole now (end of input). */
 void fg_mold_seq_flush(struct fg_mold_seq *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* FEEDGATE_MOLD_H */

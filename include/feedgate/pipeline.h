@@ -158,6 +158,20 @@ void fg_pipeline_free(struct fg_pipeline *p);
 /* The sink to hand to a capture path (on_batch and on_idle). */
 struct fg_sink fg_pipeline_sink(struct fg_pipeline *p);
 
+/*
+ * The lines by rule again, after the rules changed while the pipeline ran
+ * (lines as in fg_pipeline_config; the pipeline keeps no pointer to them).
+ * A line joins the stream of its feed's name (or group) when the pipeline
+ * has one, so a feed whose rule was deleted and added again goes on where
+ * it was and the messages it missed are a gap; other lines make new
+ * streams. Rule ids not listed no longer match. Only for a pipeline made
+ * with lines, on the thread that feeds it. 0, -EINVAL (not by rule, a rule id
+ * out of range or twice), -ENOSPC (streams), -E2BIG (lines of a stream) or
+ * -ENOMEM; on error the mapping in force is kept.
+ */
+int fg_pipeline_set_lines(struct fg_pipeline *p, const struct fg_pipeline_line *lines,
+			  unsigned int n);
+
 /* Process a batch of frames (what the sink's on_batch does). */
 void fg_pipeline_frames(struct fg_pipeline *p, const struct fg_frame *frames, unsigned int n);
 

@@ -7,7 +7,9 @@
  *   cc bbo_watch.c $(pkg-config --cflags --libs feedgate) -o bbo_watch
  *   ./bbo_watch capture.pcap META
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <feedgate.h>
 
 static void on_bbo(void *ctx, uint16_t locate, uint32_t bid, uint64_t bid_shares, uint32_t ask,
@@ -41,11 +43,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bbo_watch FILE.pcap SYMBOL\n");
 		return 2;
 	}
-	if (fg_capfile_open(argv[1], &cap)) {
-		fprintf(stderr, "bbo_watch: %s: not a readable capture\n", argv[1]);
+	/* Calls that fail return -errno; the reader's errnos say it all, so
+	 * the message is ours to word. */
+	rc = fg_capfile_open(argv[1], &cap);
+	if (rc) {
+		fprintf(stderr, "bbo_watch: Couldn't open %s: %s\n", argv[1],
+			rc == -EPROTONOSUPPORT ? "not a pcap, pcapng or BinaryFILE capture"
+					       : strerror(-rc));
 		return 1;
 	}
 	cfg.symbols = argv[2];
+	/* A configuration it refuses is explained through the library's print
+	 * function (stderr unless fg_set_print() says otherwise). */
 	if (fg_pipeline_new(&cfg, &p)) {
 		fg_capfile_close(cap);
 		return 1;

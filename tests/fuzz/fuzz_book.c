@@ -194,8 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	b = fg_books_new(CAPACITY, &cb);
-	if (!b)
+	if (fg_books_new(CAPACITY, &cb, &b))
 		return 0;
 	memset(seen, 0, sizeof(seen));
 	if (!(data[0] & 1)) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fg_backend_probe: the driver of tests/integration/test_backends_veth.sh.
- * Opens a capture backend (feedgate/backend.h) on an interface, runs its
+ * Opens a capture backend (fg_backend.h) on an interface, runs its
  * threads with a counting sink until the expected number of packets has
  * come (plus a settle time that lets extra packets show up) or a timeout,
  * and prints one JSON object: the backend's settings and kernel counters,
@@ -35,7 +35,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
-#include "feedgate/backend.h"
+#include "fg_backend.h"
 #include "feedgate/capfile.h"
 #include "feedgate/mold.h"
 #include "feedgate/pipeline.h"
@@ -45,7 +45,7 @@
 #include "fg_log.h"
 #include "fg_net.h"
 #include "fg_rule.h"
-#include "fg_rxloop.h"
+#include "fg_hist.h"
 
 #define MAX_FLOWS 64
 #define MAX_SEQ (1u << 22) /* message numbers tracked per flow */

@@ -123,18 +123,18 @@ if start_run "$T/r1.json" "$T/r1.err" --poll wakeup --ring 4096 --json; then
 		fg_eq "feed $f sent vs received" "$got" "$sent"
 		sent_total=$((sent_total + ${sent:-0}))
 	done
-	drops=$(py "$T/r1.json" "d['total']['xdp_statistics']['rx_dropped'] + d['total']['xdp_statistics']['rx_ring_full']")
+	drops=$(py "$T/r1.json" "d['total']['kstats']['rx_dropped'] + d['total']['kstats']['rx_ring_full']")
 	fg_eq "redirected = received + counted drops" \
-		"$(py "$T/r1.json" "d['total']['xdp_redirected']")" \
+		"$(py "$T/r1.json" "d['total']['kstats']['xdp_redirected']")" \
 		"$(py "$T/r1.json" "d['total']['packets'] + $drops")"
 	fg_eq "received + counted drops = sent" "$(py "$T/r1.json" "d['total']['packets'] + $drops")" "$sent_total"
 	# noise never reaches the consumer: every frame it took was a feed's
-	fg_eq "frames without metadata" "$(py "$T/r1.json" "d['total']['no_meta']")" 0
+	fg_eq "frames without a stamp" "$(py "$T/r1.json" "d['total']['no_stamp']")" 0
 	fg_eq "frames = feed frames" "$(py "$T/r1.json" "d['total']['packets'] == sum(x['packets'] for x in d['feeds'])")" True
 	fg_eq "every frame stamped by gen" "$(py "$T/r1.json" "d['total']['gen_stamped'] == d['total']['packets']")" True
 	udp_tcp=$(($(gen_noise "$T/g1.txt" udp_other_port) + $(gen_noise "$T/g1.txt" udp_other_group) + $(gen_noise "$T/g1.txt" tcp)))
 	fg_eq "UDP/TCP noise dropped at XDP" "$(($(stats "s['global']['drop_no_rule']") - drop0))" "$udp_tcp"
-	[ "$(py "$T/r1.json" "d['total']['latency_xdp_ns']['count']")" = "$sent_total" ] ||
+	[ "$(py "$T/r1.json" "d['total']['latency_rx_ns']['count']")" = "$sent_total" ] ||
 		fg_bad "latency not recorded for every packet"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r1.err")"
@@ -149,8 +149,8 @@ if start_run "$T/r2.json" "$T/r2.err" --poll wakeup --json; then
 	stop_run
 	fg_eq "queues in use" "$(py "$T/r2.json" "len(d['queues'])")" 4
 	fg_eq "each socket = its queue's redirects" \
-		"$(py "$T/r2.json" "all(q['packets'] + q['xdp_statistics']['rx_dropped'] + q['xdp_statistics']['rx_ring_full'] == q['xdp_redirected'] for q in d['queues'])")" True
-	fg_eq "no redirect without socket" "$(py "$T/r2.json" "d['total']['xdp_no_socket']")" 0
+		"$(py "$T/r2.json" "all(q['packets'] + q['kstats']['rx_dropped'] + q['kstats']['rx_ring_full'] == q['kstats']['xdp_redirected'] for q in d['queues'])")" True
+	fg_eq "no redirect without socket" "$(py "$T/r2.json" "d['total']['kstats']['xdp_no_socket']")" 0
 	fg_eq "all arrived" "$(py "$T/r2.json" "d['total']['packets']")" 16000
 	busy=$(py "$T/r2.json" "sum(1 for q in d['queues'] if q['packets'] > 0)")
 	[ "${busy:-0}" -ge 2 ] || fg_bad "traffic reached only ${busy:-0} queue(s): flows not spread"
@@ -424,7 +424,7 @@ stop_run
 fg_eq "run exit status" "$RUN_RC" 0
 fg_eq "ring as asked" "$(py "$T/afp.json" "(d['block_size'], d['block_count'], d['retire_ms'], d['fanout'])")" "(65536, 8, 5, 'cpu')"
 fg_eq "feed 1 sent vs received" "$(py "$T/afp.json" "d['feeds'][0]['packets']")" "$(gen_feed "$T/gafp.txt" 1)"
-fg_eq "kernel drops" "$(py "$T/afp.json" "d['total']['kernel_drops']")" 0
+fg_eq "kernel drops" "$(py "$T/afp.json" "d['total']['kstats']['kernel_drops']")" 0
 rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 >/dev/null ||
 	fg_bad "couldn't restore feed 1's redirect rule"
 fg_end "$(gen_feed "$T/gafp.txt" 1) feed packets"
@@ -437,6 +437,20 @@ fg_expect_err "run: --backend 'netmap': use af_xdp, af_packet, io_uring or socke
 fg_expect_err "--poll 'fast'" fg_in_rx "$F" run "$IF" --poll fast
 fg_expect_err "must be a power of two" fg_in_rx "$F" run "$IF" --ring 1000
 fg_expect_err "--fanout 'x': use hash or cpu" fg_in_rx "$F" run "$IF" --backend af_packet --fanout x
+# options of another backend are refused (exit 2), never ignored
+for args in "--block-size 65536" "--rcvbuf 1048576" "--fanout hash" "--retire-ms 2"; do
+	# shellcheck disable=SC2086
+	fg_expect_err "does not apply to --backend af_xdp" fg_in_rx "$F" run "$IF" $args
+	# shellcheck disable=SC2086
+	fg_in_rx "$F" run "$IF" $args >/dev/null 2>&1
+	fg_eq "exit status of run $args with af_xdp" $? 2
+done
+fg_expect_err "does not apply to --backend socket" fg_in_rx "$F" run "$IF" --backend socket --ring 4096
+fg_expect_err "does not apply to --backend socket" fg_in_rx "$F" run "$IF" --backend socket --zero-copy on
+fg_expect_err "AF_XDP frames are 2048 or 4096 bytes" fg_in_rx "$F" run "$IF" --frame-size 3000
+# a capture file that cannot be written: said, and the device left alone
+fg_expect_err "No space left on device" fg_in_rx "$F" run "$IF" --pcap /dev/full --duration 1
+[ -c /dev/full ] || fg_bad "/dev/full is gone"
 fg_expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
 if start_run "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then
 	fg_expect_err "queue busy" fg_in_rx "$F" run "$IF" --queues 0 --poll wakeup

@@ -83,20 +83,20 @@ run_mode() {
 }
 
 # check_mode NAME STAMP_KEY LAT: every frame counted under STAMP_KEY (stamp_meta,
-# stamp_head or classified_by_rules); XDP latency samples for each (LAT=1) or none.
+# stamp_head or classified); XDP latency samples for each (LAT=1) or none.
 check_mode() {
 	local name=$1 key=$2 lat=$3 total got f sent
 	total=$(py "$T/$name.json" "d['total']['packets']")
 	fg_eq "packets received" "$total" "$COUNT"
-	got=$(py "$T/$name.json" "d['total']['$key']")
+	got=$(py "$T/$name.json" "d['total']['kstats']['$key']")
 	fg_eq "$key" "$got" "$COUNT"
-	fg_eq "unclassified" "$(py "$T/$name.json" "d['total']['unclassified']")" 0
+	fg_eq "unclassified" "$(py "$T/$name.json" "d['total']['kstats']['unclassified']")" 0
 	for f in 1 2; do
 		sent=$(feed_sent "$T/$name.gen" $f)
 		got=$(py "$T/$name.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
 		fg_eq "feed $f sent vs received" "$got" "$sent"
 	done
-	got=$(py "$T/$name.json" "d['total']['latency_xdp_ns']['count']")
+	got=$(py "$T/$name.json" "d['total']['latency_rx_ns']['count']")
 	if [ "$lat" = 1 ]; then
 		fg_eq "XDP -> consumer latency samples" "$got" "$COUNT"
 	else
@@ -150,7 +150,7 @@ for mode in head none; do
 	fg_begin mode_$mode
 	if attach_mode $mode >/dev/null; then
 		if run_mode $mode; then
-			if [ $mode = head ]; then check_mode head stamp_head 1; else check_mode none classified_by_rules 0; fi
+			if [ $mode = head ]; then check_mode head stamp_head 1; else check_mode none classified 0; fi
 		fi
 		RAN="$RAN $mode"
 	else
@@ -202,14 +202,14 @@ if attach_mode head >/dev/null && fg_run_start "$T/flip.json" "$T/flip.err" --po
 	fg_eq "run exit status" "$FG_RUN_RC" 0
 	[ -s "$T/flip.attach" ] && fg_bad "attach --stamp failed: $(head -1 "$T/flip.attach")"
 	fg_eq "packets received" "$(py "$T/flip.json" "d['total']['packets']")" "$COUNT"
-	fg_eq "unclassified" "$(py "$T/flip.json" "d['total']['unclassified']")" 0
-	sum=$(py "$T/flip.json" "d['total']['stamp_meta'] + d['total']['stamp_head'] + d['total']['classified_by_rules']")
+	fg_eq "unclassified" "$(py "$T/flip.json" "d['total']['kstats']['unclassified']")" 0
+	sum=$(py "$T/flip.json" "d['total']['kstats']['stamp_meta'] + d['total']['kstats']['stamp_head'] + d['total']['kstats']['classified']")
 	fg_eq "stamped + classified" "$sum" "$COUNT"
-	for k in stamp_head classified_by_rules; do
-		[ "$(py "$T/flip.json" "d['total']['$k']")" -gt 0 ] 2>/dev/null || fg_bad "no frame counted as $k: the mode never changed?"
+	for k in stamp_head classified; do
+		[ "$(py "$T/flip.json" "d['total']['kstats']['$k']")" -gt 0 ] 2>/dev/null || fg_bad "no frame counted as $k: the mode never changed?"
 	done
 	fg_eq "decode output vs replay md5" "$(unfeed "$T/flip.decode" | md5sum | cut -d' ' -f1)" "$REF_MD5"
-	note="meta $(py "$T/flip.json" "d['total']['stamp_meta']"), head $(py "$T/flip.json" "d['total']['stamp_head']"), rules $(py "$T/flip.json" "d['total']['classified_by_rules']")"
+	note="meta $(py "$T/flip.json" "d['total']['kstats']['stamp_meta']"), head $(py "$T/flip.json" "d['total']['kstats']['stamp_head']"), rules $(py "$T/flip.json" "d['total']['kstats']['classified']")"
 else
 	fg_bad "setup failed: $(tr '\n' '|' <"$T/flip.err" 2>/dev/null)"
 	note=""
@@ -232,7 +232,7 @@ if attach_mode none >/dev/null && rx rule del "$IF" 239.1.1.2:5001 >/dev/null &&
 	sent2=$(feed_sent "$T/live2.gen" 2)
 	got=$(py "$T/live.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.2:5001'][0]")
 	fg_eq "late feed's packets (sent after its rule)" "$got" "$sent2"
-	fg_eq "unclassified" "$(py "$T/live.json" "d['total']['unclassified']")" 0
+	fg_eq "unclassified" "$(py "$T/live.json" "d['total']['kstats']['unclassified']")" 0
 else
 	fg_bad "setup failed"
 fi

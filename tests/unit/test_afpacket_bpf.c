@@ -26,7 +26,7 @@
 #include <linux/if_packet.h>
 
 #include "fg_cunit.h"
-#include "feedgate/backend.h"
+#include "fg_backend.h"
 #include "fg_net.h"
 #include "prog/fg_pkt.h"
 

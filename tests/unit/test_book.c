@@ -20,8 +20,26 @@
 #include "feedgate/book.h"
 #include "feedgate/itch.h"
 #include "feedgate/itchgen.h"
+#include "feedgate/log.h"
 
 /* --- message builders (decoded form) ------------------------------------------------------- */
+
+/* The constructors return 0 or -errno; a test only wants the object (NULL fails it). */
+static struct fg_books *new_books(uint32_t capacity, const struct fg_book_callbacks *cb)
+{
+	struct fg_books *b = NULL;
+
+	CU_ASSERT_EQUAL(fg_books_new(capacity, cb, &b), 0);
+	return b;
+}
+
+static struct fg_itchgen *new_itchgen(const struct fg_itchgen_config *cfg)
+{
+	struct fg_itchgen *g = NULL;
+
+	CU_ASSERT_EQUAL(fg_itchgen_new(cfg, &g), 0);
+	return g;
+}
 
 static struct fg_itch_msg add_msg(uint64_t ref, uint16_t loc, char side, uint32_t shares,
 				  uint32_t price)
@@ -92,7 +110,7 @@ static struct fg_books_stats stats(const struct fg_books *b)
 
 static void test_book_top_levels_in_price_order(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	struct fg_level lv[8];
 	struct fg_bbo bbo;
 	const uint32_t bids[] = { 1000, 1010, 990, 1005, 1010 },
@@ -134,7 +152,7 @@ static void test_book_top_levels_in_price_order(void)
 
 static void test_book_execution_is_clamped_to_open_shares(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	struct fg_order o;
 	struct fg_level lv[2];
 
@@ -164,7 +182,7 @@ static void test_book_execution_is_clamped_to_open_shares(void)
 
 static void test_book_replace_loses_time_priority(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	uint64_t refs[4];
 	struct fg_order o;
 
@@ -196,7 +214,7 @@ static void test_book_replace_loses_time_priority(void)
 
 static void test_book_delete_removes_and_unknown_refs_are_counted(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	struct fg_order o;
 
 	CU_ASSERT_FATAL(b != NULL);
@@ -217,7 +235,7 @@ static void test_book_delete_removes_and_unknown_refs_are_counted(void)
 
 static void test_book_rejects_duplicate_and_bad_adds(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	struct fg_level lv[2];
 
 	CU_ASSERT_FATAL(b != NULL);
@@ -244,7 +262,7 @@ static void test_book_rejects_duplicate_and_bad_adds(void)
 
 static void test_book_trades_do_not_change_the_book(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	struct fg_itch_msg p = { .type = 'P', .stock_locate = 1 },
 			   q = { .type = 'Q', .stock_locate = 1 };
 	struct fg_level lv[2];
@@ -268,7 +286,7 @@ static void test_book_trades_do_not_change_the_book(void)
 
 static void test_book_names_instruments_from_r(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	struct fg_itch_msg r = { .type = 'R', .stock_locate = 4242 };
 	char sym[9];
 
@@ -324,7 +342,7 @@ static void test_book_callbacks_report_levels_bbo_and_trades(void)
 {
 	static struct rec r;
 	const struct fg_book_callbacks cb = { &r, rec_level, rec_bbo, rec_trade };
-	struct fg_books *b = fg_books_new(64, &cb);
+	struct fg_books *b = new_books(64, &cb);
 	static const char *const want[] = {
 		"L 1 B 1000 100 1", "B 1 1000 100 0 0", /* A 1 */
 		"L 1 B 990 50 1", /* A 2: below the best, no BBO change */
@@ -609,10 +627,10 @@ static void test_book_matches_naive_reference_on_generated_day(void)
 {
 	const unsigned int nmsg = 1000000, nsym = 1500;
 	struct fg_itchgen_config cfg = { .seed = 4242, .symbols = nsym };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	static struct shadow sh;
 	const struct fg_book_callbacks cb = { &sh, sh_level, sh_bbo, sh_trade };
-	struct fg_books *b = fg_books_new(1u << 18, &cb);
+	struct fg_books *b = new_books(1u << 18, &cb);
 	struct ref_book r = { .cap = nmsg + 2 };
 	unsigned int bad = 0, decode_errors = 0, checks = 0, removed_ok = 0, priority_ok = 0;
 	uint64_t counts[256] = { 0 };
@@ -711,8 +729,8 @@ static void test_book_overflow_is_counted_not_fatal(void)
 {
 	const uint32_t nsym = 200, cap = 1000;
 	struct fg_itchgen_config cfg = { .seed = 9, .symbols = nsym };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
-	struct fg_books *b = fg_books_new(cap, NULL);
+	struct fg_itchgen *g = new_itchgen(&cfg);
+	struct fg_books *b = new_books(cap, NULL);
 	struct fg_books_stats st;
 	uint64_t seen;
 	uint8_t buf[64];
@@ -743,7 +761,7 @@ static void test_book_overflow_is_counted_not_fatal(void)
 static void test_book_colliding_references_against_reference(void)
 {
 	const uint32_t cap = 16; /* table of 32 slots */
-	struct fg_books *b = fg_books_new(cap, NULL);
+	struct fg_books *b = new_books(cap, NULL);
 	struct {
 		uint64_t ref;
 		uint32_t shares;
@@ -858,7 +876,7 @@ static void test_book_batch_equals_single_on_colliding_table_with_junk(void)
 	uint64_t h1 = 14695981039346656037ull, h2 = h1, x = 0x9e3779b97f4a7c15ull, next = 1;
 	struct fg_book_callbacks c1 = { &h1, dig_level, dig_bbo, dig_trade };
 	struct fg_book_callbacks c2 = { &h2, dig_level, dig_bbo, dig_trade };
-	struct fg_books *one = fg_books_new(cap, &c1), *many = fg_books_new(cap, &c2);
+	struct fg_books *one = new_books(cap, &c1), *many = new_books(cap, &c2);
 	struct fg_itch_msg *m = calloc(n, sizeof(*m));
 	static struct fg_level a[256], c[256];
 	uint64_t live[2 * 64] = { 0 }; /* references live in `one`, oldest first */
@@ -956,8 +974,8 @@ static void test_book_batch_apply_equals_single_apply(void)
 {
 	const uint32_t nsym = 300, n = 200000, batch = 333;
 	struct fg_itchgen_config cfg = { .seed = 5, .symbols = nsym };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
-	struct fg_books *one = fg_books_new(4000, NULL), *many = fg_books_new(4000, NULL);
+	struct fg_itchgen *g = new_itchgen(&cfg);
+	struct fg_books *one = new_books(4000, NULL), *many = new_books(4000, NULL);
 	struct fg_itch_msg *m = calloc(n, sizeof(*m));
 	static struct fg_level a[4096], c[4096];
 	struct fg_books_stats sa, sc;
@@ -1049,7 +1067,7 @@ static unsigned int model_check(const struct fg_books *b, const struct live_mode
 static void test_book_sparse_and_huge_references_against_model(void)
 {
 	static struct live_model lm;
-	struct fg_books *b = fg_books_new(2048, NULL);
+	struct fg_books *b = new_books(2048, NULL);
 	uint64_t x = 0x2545f4914f6cdd1dull, next = 1, dead[64] = { 0 };
 	unsigned int bad = 0, ndead = 0;
 
@@ -1131,7 +1149,7 @@ static void test_book_sparse_and_huge_references_against_model(void)
 static void test_book_tables_grow_with_live_orders(void)
 {
 	const uint32_t n = 400000;
-	struct fg_books *b = fg_books_new(0, NULL);
+	struct fg_books *b = new_books(0, NULL);
 	size_t m0, m1;
 	unsigned int bad = 0;
 	uint64_t x = 77;
@@ -1173,7 +1191,7 @@ static void test_book_tables_grow_with_live_orders(void)
 static void test_book_old_orders_survive_sweeps_and_growth(void)
 {
 	static struct live_model lm;
-	struct fg_books *b = fg_books_new(0, NULL);
+	struct fg_books *b = new_books(0, NULL);
 	uint64_t next = 1, x = 99;
 	unsigned int bad = 0;
 
@@ -1237,7 +1255,7 @@ static void test_book_old_orders_survive_sweeps_and_growth(void)
  */
 static void test_book_time_priority_is_arrival_not_reference(void)
 {
-	struct fg_books *b = fg_books_new(64, NULL);
+	struct fg_books *b = new_books(64, NULL);
 	const uint64_t order[] = { 50, 7, 900, 3, 1ull << 40, 8 };
 	uint64_t refs[8];
 	unsigned int n;
@@ -1338,7 +1356,7 @@ static unsigned int ladder_check(const struct fg_books *b, const struct live_mod
 static void test_book_ladder_edges_against_model(void)
 {
 	static struct live_model lm;
-	struct fg_books *b = fg_books_new(8192, NULL);
+	struct fg_books *b = new_books(8192, NULL);
 	uint64_t x = 0xdeadbeefcafef00dull, next = 1;
 	unsigned int bad = 0;
 	uint32_t center = 500000; /* $50.00, moves */
@@ -1503,6 +1521,20 @@ static void test_book_prefetches_are_in_the_build(void)
 #endif
 }
 
+/* A capacity beyond the limit is refused, with -EINVAL and nothing made. */
+static void test_book_refuses_capacity_above_the_limit(void)
+{
+	struct fg_books *b = NULL;
+	fg_print_fn_t old = fg_set_print(NULL); /* the warning is not this test's output */
+
+	CU_ASSERT_EQUAL(fg_books_new(FG_BOOKS_MAX_ORDERS + 1, NULL, &b), -EINVAL);
+	CU_ASSERT_PTR_NULL(b);
+	fg_set_print(old);
+	CU_ASSERT_EQUAL(fg_books_new(FG_BOOKS_MAX_ORDERS, NULL, &b), 0);
+	CU_ASSERT_PTR_NOT_NULL(b);
+	fg_books_free(b);
+}
+
 static const struct fg_test tests[] = {
 	FG_TEST(test_book_top_levels_in_price_order),
 	FG_TEST(test_book_execution_is_clamped_to_open_shares),
@@ -1523,6 +1555,7 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_book_time_priority_is_arrival_not_reference),
 	FG_TEST(test_book_ladder_edges_against_model),
 	FG_TEST(test_book_prefetches_are_in_the_build),
+	FG_TEST(test_book_refuses_capacity_above_the_limit),
 };
 
 FG_TEST_MAIN("book", tests, NULL, NULL)

@@ -29,12 +29,12 @@
 static uint8_t *make_binaryfile(size_t *len)
 {
 	struct fg_itchgen_config gc = { .seed = 66, .symbols = 64 };
-	struct fg_itchgen *g = fg_itchgen_new(&gc);
+	struct fg_itchgen *g = NULL;
 	int fd = memfd_create("fg-faults", 0);
 	uint8_t *buf = NULL;
 	off_t end;
 
-	if (!g || fd < 0 || fg_itchgen_write_binaryfile(g, fd, NMSG))
+	if (fg_itchgen_new(&gc, &g) || fd < 0 || fg_itchgen_write_binaryfile(g, fd, NMSG))
 		goto out;
 	end = lseek(fd, 0, SEEK_END);
 	if (end <= 0)

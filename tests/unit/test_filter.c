@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +19,7 @@
 #include "fg_cunit.h"
 #include "feedgate/filter.h"
 #include "feedgate/itchgen.h"
+#include "feedgate/log.h"
 
 #define POOL 16 /* symbols random messages draw from */
 #define MAX_LOC 64 /* random messages use locates 0..MAX_LOC */
@@ -102,9 +104,26 @@ static void pool_name(char *buf, unsigned int i)
 
 /* --- helpers ------------------------------------------------------------------------------- */
 
+/* The constructors return 0 or -errno; a test only wants the object (NULL fails it). */
+static struct fg_filter *any_filter(void)
+{
+	struct fg_filter *f = NULL;
+
+	CU_ASSERT_EQUAL(fg_filter_new(&f), 0);
+	return f;
+}
+
+static struct fg_itchgen *new_itchgen(const struct fg_itchgen_config *cfg)
+{
+	struct fg_itchgen *g = NULL;
+
+	CU_ASSERT_EQUAL(fg_itchgen_new(cfg, &g), 0);
+	return g;
+}
+
 static struct fg_filter *new_filter(enum fg_filter_impl impl)
 {
-	struct fg_filter *f = fg_filter_new();
+	struct fg_filter *f = any_filter();
 
 	CU_ASSERT_FATAL(f != NULL);
 	CU_ASSERT_FATAL(fg_filter_set_impl(f, impl) == 0);
@@ -155,7 +174,7 @@ static void free_all(struct fg_filter **fs)
 
 static void test_filter_rejects_bad_symbols(void)
 {
-	struct fg_filter *f = fg_filter_new();
+	struct fg_filter *f = any_filter();
 	const char *bad[] = { "",      ",",   "AAPL,,MSFT", "AAPL,",  "TOOLONGSY",
 			      "A\x01", "A B", "AB\x7f",	    " , AAPL" };
 
@@ -174,7 +193,7 @@ static void test_filter_rejects_bad_symbols(void)
 
 static void test_filter_thousands_of_symbols(void)
 {
-	struct fg_filter *f = fg_filter_new();
+	struct fg_filter *f = any_filter();
 	char *csv = malloc(5000 * 9), *p = csv, stock[8], name[16];
 
 	CU_ASSERT_FATAL(f && csv);
@@ -197,7 +216,7 @@ static void test_filter_thousands_of_symbols(void)
 
 static void test_filter_rejects_bad_types(void)
 {
-	struct fg_filter *f = fg_filter_new();
+	struct fg_filter *f = any_filter();
 
 	CU_ASSERT_FATAL(f != NULL);
 	CU_ASSERT_EQUAL(fg_filter_set_types(f, "AF1"), -EINVAL);
@@ -206,6 +225,18 @@ static void test_filter_rejects_bad_types(void)
 	CU_ASSERT_EQUAL(fg_filter_set_types(f, NULL), 0);
 	CU_ASSERT_EQUAL(fg_filter_set_types(f, ""), 0);
 	fg_filter_free(f);
+}
+
+static char warned[256];
+static int nwarned;
+
+static int take_warning(enum fg_print_level level, const char *fmt, va_list ap)
+{
+	if (level == FG_PRINT_WARN) {
+		nwarned++;
+		vsnprintf(warned, sizeof(warned), fmt, ap);
+	}
+	return 0;
 }
 
 static void test_filter_impl_choice(void)
@@ -221,7 +252,7 @@ static void test_filter_impl_choice(void)
 	CU_ASSERT_STRING_EQUAL(fg_filter_impl_name(FG_FILTER_AVX512), "avx512");
 
 	setenv("FG_FILTER_IMPL", "scalar", 1);
-	f = fg_filter_new();
+	f = any_filter();
 	unsetenv("FG_FILTER_IMPL");
 	CU_ASSERT_FATAL(f != NULL);
 	CU_ASSERT_EQUAL(fg_filter_get_impl(f), FG_FILTER_SCALAR);
@@ -233,9 +264,29 @@ static void test_filter_impl_choice(void)
 				fg_filter_impl_supported((enum fg_filter_impl)v) ? 0 : -ENOTSUP);
 	}
 	fg_filter_free(f);
-	f = fg_filter_new();
+	f = any_filter();
 	CU_ASSERT_EQUAL(fg_filter_get_impl(f), fg_filter_impl_best());
 	fg_filter_free(f);
+
+	/* A bad override is a warning through the print function, and the best one runs. */
+	{
+		char want[256];
+		fg_print_fn_t old = fg_set_print(take_warning);
+
+		setenv("FG_FILTER_IMPL", "avx3", 1);
+		f = any_filter();
+		unsetenv("FG_FILTER_IMPL");
+		fg_set_print(old);
+		CU_ASSERT_FATAL(f != NULL);
+		CU_ASSERT_EQUAL(fg_filter_get_impl(f), fg_filter_impl_best());
+		fg_filter_free(f);
+		snprintf(want, sizeof(want),
+			 "Couldn't use FG_FILTER_IMPL='avx3' (want scalar, sse42, avx2 or avx512): "
+			 "Invalid argument; using %s\n",
+			 fg_filter_impl_name(fg_filter_impl_best()));
+		CU_ASSERT_EQUAL(nwarned, 1);
+		CU_ASSERT_STRING_EQUAL(warned, want);
+	}
 	printf("\n    best here: %s ", fg_filter_impl_name(fg_filter_impl_best()));
 }
 
@@ -341,7 +392,7 @@ static void test_filter_no_symbols_is_a_type_filter(void)
 	uint8_t a[36], x[23], junk[2] = { 'X', 0 }, r[1] = { 'R' }, e[1] = { 'A' };
 	const uint8_t *msgs[5] = { a, x, junk, r, e };
 	uint16_t lens[5] = { 36, 23, 2, 1, 0 }, out[5];
-	struct fg_filter *f = fg_filter_new();
+	struct fg_filter *f = any_filter();
 	unsigned int k;
 
 	CU_ASSERT_FATAL(f != NULL);
@@ -363,7 +414,7 @@ static void test_filter_symbols_added_after_learning(void)
 	uint8_t d[19];
 	const uint8_t *msgs[1] = { d };
 	uint16_t lens[1] = { 19 }, out[1];
-	struct fg_filter *f = fg_filter_new();
+	struct fg_filter *f = any_filter();
 	char stock[8];
 
 	CU_ASSERT_FATAL(f != NULL);
@@ -611,7 +662,7 @@ struct day {
 static int make_day(struct day *d, uint64_t seed, unsigned int n, uint32_t symbols)
 {
 	struct fg_itchgen_config cfg = { .seed = seed, .symbols = symbols };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	size_t off = 0;
 
 	d->buf = malloc((size_t)n * 64);
@@ -658,7 +709,7 @@ static void test_filter_variants_equal_scalar_on_generated_day(void)
 	struct day d = { 0 };
 	const unsigned int nsym = 2000;
 	struct fg_itchgen_config cfg = { .seed = 77, .symbols = nsym };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	unsigned int mismatch = 0;
 	uint64_t sel_all = 0, sel_sub = 0, sel_types = 0;
 	char csv[100 * 10] = "";

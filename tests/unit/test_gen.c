@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "feedgate/itch.h"
+#include "feedgate/log.h"
 #include "feedgate/mold.h"
 #include "fg_cunit.h"
 #include "fg_gen.h"
@@ -362,24 +364,54 @@ static void test_gen_unsend_takes_the_accounting_back(void)
 	fg_gen_free(g);
 }
 
+static char warned[256];
+static int nwarned;
+
+static int take_warning(enum fg_print_level level, const char *fmt, va_list ap)
+{
+	if (level == FG_PRINT_WARN) {
+		nwarned++;
+		vsnprintf(warned, sizeof(warned), fmt, ap);
+	}
+	return 0;
+}
+
+/*
+ * fg_gen_new() refuses c with -EINVAL and one warning: "Couldn't create the
+ * generator: " + why (struct fg_gen_config's names, never a command-line flag).
+ */
+static void refused(const struct fg_gen_config *c, const char *why)
+{
+	fg_print_fn_t old = fg_set_print(take_warning);
+	struct fg_gen *g = NULL;
+	char want[256];
+
+	nwarned = 0;
+	CU_ASSERT_EQUAL(fg_gen_new(c, &g), -EINVAL);
+	fg_set_print(old);
+	CU_ASSERT_PTR_NULL(g);
+	snprintf(want, sizeof(want), "Couldn't create the generator: %s: Invalid argument\n", why);
+	CU_ASSERT_EQUAL(nwarned, 1);
+	CU_ASSERT_STRING_EQUAL(warned, want);
+	CU_ASSERT_PTR_NULL(strstr(warned, "--"));
+}
+
 static void test_gen_rejects_bad_configurations(void)
 {
 	struct fg_gen_config c = { .feeds = 1, .msgs_per_packet = 1 };
-	struct fg_gen *g = NULL;
 
 	c.feeds = 0;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "feeds 0, want 1..64");
 	c.feeds = FG_GEN_MAX_FEEDS + 1;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "feeds 65, want 1..64");
 	c.feeds = 1;
 	c.msgs_per_packet = 0;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "msgs_per_packet 0, want 1..64");
 	c.msgs_per_packet = FG_GEN_MAX_MPP + 1;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "msgs_per_packet 65, want 1..64");
 	c.msgs_per_packet = 1;
 	c.noise = -1;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
-	CU_ASSERT_PTR_NULL(g);
+	refused(&c, "noise -1 (packets per feed packet), want 0..1000");
 }
 
 /* --- lines and loss ------------------------------------------------------------------------- */
@@ -642,16 +674,15 @@ static void test_gen_rejects_bad_lines_and_loss(void)
 	struct fg_gen_config c = { .feeds = 1, .msgs_per_packet = 1, .lines = 3 };
 	struct fg_gen *g = NULL;
 
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "lines 3, want 1 or 2");
 	c.lines = 2;
 	c.loss[1] = 1.5;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "loss[1] (line B) 1.5, want a ratio from 0 to 1");
 	c.loss[1] = NAN;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
+	refused(&c, "loss[1] (line B) nan, want a ratio from 0 to 1");
 	c.loss[1] = 0;
 	c.loss_both = -0.1;
-	CU_ASSERT_EQUAL(fg_gen_new(&c, &g), -EINVAL);
-	CU_ASSERT_PTR_NULL(g);
+	refused(&c, "loss_both -0.1, want a ratio from 0 to 1");
 	/* 1 is allowed: everything lost but the first packet (see below) */
 	c.loss_both = 1;
 	CU_ASSERT_EQUAL_FATAL(fg_gen_new(&c, &g), 0);

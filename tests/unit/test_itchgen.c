@@ -16,6 +16,7 @@
 #include "fg_cunit.h"
 #include "feedgate/itch.h"
 #include "feedgate/itchgen.h"
+#include "feedgate/log.h"
 
 #define NS(h, m) ((((uint64_t)(h)*60 + (m)) * 60) * 1000000000ull)
 
@@ -28,15 +29,42 @@ static uint64_t be(const uint8_t *p, int n)
 	return v;
 }
 
+/* The generator of a test: NULL (and a failed assertion) if it cannot be made. */
+static struct fg_itchgen *new_itchgen(const struct fg_itchgen_config *cfg)
+{
+	struct fg_itchgen *g = NULL;
+
+	CU_ASSERT_EQUAL(fg_itchgen_new(cfg, &g), 0);
+	return g;
+}
+
+static char warned[256];
+static int nwarned;
+
+static int take_warning(enum fg_print_level level, const char *fmt, va_list ap)
+{
+	if (level == FG_PRINT_WARN) {
+		nwarned++;
+		vsnprintf(warned, sizeof(warned), fmt, ap);
+	}
+	return 0;
+}
+
 static void test_itchgen_rejects_bad_config(void)
 {
 	struct fg_itchgen_config cfg = { .symbols = 70000 };
-	struct fg_itchgen *g;
+	struct fg_itchgen *g = NULL;
+	fg_print_fn_t old;
 
-	errno = 0;
-	CU_ASSERT_PTR_NULL(fg_itchgen_new(&cfg));
-	CU_ASSERT_EQUAL(errno, EINVAL);
-	g = fg_itchgen_new(NULL); /* all defaults */
+	/* Refused with -EINVAL and one warning that names the field, not a flag. */
+	old = fg_set_print(take_warning);
+	CU_ASSERT_EQUAL(fg_itchgen_new(&cfg, &g), -EINVAL);
+	fg_set_print(old);
+	CU_ASSERT_PTR_NULL(g);
+	CU_ASSERT_EQUAL(nwarned, 1);
+	CU_ASSERT_STRING_EQUAL(warned, "Couldn't create the ITCH generator: symbols 70000, want at "
+				       "most 65535: Invalid argument\n");
+	CU_ASSERT_EQUAL_FATAL(fg_itchgen_new(NULL, &g), 0); /* all defaults */
 	CU_ASSERT_FATAL(g != NULL);
 	CU_ASSERT_EQUAL(fg_itchgen_symbols(g), FG_ITCHGEN_DEFAULT_SYMBOLS);
 	CU_ASSERT_PTR_NULL(fg_itchgen_symbol(g, 0));
@@ -50,7 +78,7 @@ static void test_itchgen_day_opens_with_the_directory(void)
 {
 	const uint32_t nsym = 3000;
 	struct fg_itchgen_config cfg = { .seed = 3, .symbols = nsym };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	char(*seen)[8] = calloc(nsym + 1, 8);
 	uint8_t p[64];
 	size_t len;
@@ -106,7 +134,7 @@ static void test_itchgen_mix_lifecycles_and_clock(void)
 {
 	const uint32_t nsym = 1000, n = 3000000, max_live = 1u << 20;
 	struct fg_itchgen_config cfg = { .seed = 11, .symbols = nsym, .max_live_orders = max_live };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	struct live *o = calloc(n + 2, sizeof(*o));
 	uint64_t count[256] = { 0 }, body = 0, last_ts = 0, max_ref = 0, live = 0;
 	unsigned int decode_bad = 0, life_bad = 0, clock_bad = 0, dense_bad = 0, share_bad = 0;
@@ -235,7 +263,7 @@ static void test_itchgen_mix_lifecycles_and_clock(void)
 static void test_itchgen_respects_max_live_orders(void)
 {
 	struct fg_itchgen_config cfg = { .seed = 2, .symbols = 50, .max_live_orders = 100 };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	uint32_t most = 0;
 	uint8_t p[64];
 
@@ -253,7 +281,7 @@ static void test_itchgen_respects_max_live_orders(void)
 static void test_itchgen_system_events_at_their_times(void)
 {
 	struct fg_itchgen_config cfg = { .seed = 1, .symbols = 100, .max_live_orders = 50000 };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	uint64_t last = 0, q_at = 0, m_at = 0;
 	unsigned int back = 0;
 	uint8_t p[64];
@@ -287,7 +315,7 @@ static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
 static uint64_t day_hash(uint64_t seed, unsigned int n)
 {
 	struct fg_itchgen_config cfg = { .seed = seed, .symbols = 500 };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg);
 	uint64_t h = 0xcbf29ce484222325ull;
 	uint8_t p[64];
 
@@ -309,7 +337,7 @@ static void test_itchgen_same_seed_same_bytes(void)
 static void test_itchgen_short_buffer_consumes_nothing(void)
 {
 	struct fg_itchgen_config cfg = { .seed = 8, .symbols = 20 };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg), *ref = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg), *ref = new_itchgen(&cfg);
 	unsigned int bad = 0, zeros = 0;
 
 	CU_ASSERT_FATAL(g && ref);
@@ -339,7 +367,7 @@ static void test_itchgen_binaryfile_framing(void)
 {
 	const unsigned int n = 250000;
 	struct fg_itchgen_config cfg = { .seed = 21, .symbols = 400 };
-	struct fg_itchgen *g = fg_itchgen_new(&cfg), *ref = fg_itchgen_new(&cfg);
+	struct fg_itchgen *g = new_itchgen(&cfg), *ref = new_itchgen(&cfg);
 	char path[] = "/tmp/fg-itchgen-XXXXXX";
 	int fd = mkstemp(path);
 	unsigned int bad = 0, k = 0;

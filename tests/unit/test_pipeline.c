@@ -767,6 +767,113 @@ static void test_pipeline_arbitration_pair(void)
 	free(s);
 }
 
+/* A feed's rule deleted and added again under a new id while frames flow: the feed
+ * goes on in its stream (the messages it missed are a gap, nothing is counted twice),
+ * a frame whose new rule id the pipeline has not been told yet still finds its
+ * stream by destination, a new rule makes a new stream, and a bad set keeps the
+ * mapping in force. */
+static void test_pipeline_set_lines_follows_rule_changes(void)
+{
+	const struct fg_pipeline_line first[] = {
+		{ .rule_id = 0, .feed_id = 1, .feed = "F1", .group = "239.1.1.1:5000" },
+	};
+	const struct fg_pipeline_line again[] = {
+		{ .rule_id = 7, .feed_id = 2, .feed = "F1", .group = "239.1.1.1:5000" },
+		{ .rule_id = 8, .feed_id = 3, .feed = "F2", .group = "239.1.1.2:5000" },
+	};
+	const struct fg_pipeline_line twice[] = {
+		{ .rule_id = 9, .feed_id = 4, .feed = "F3", .group = "239.1.1.3:5000" },
+		{ .rule_id = 9, .feed_id = 4, .feed = "F3", .group = "239.1.1.3:5000" },
+	};
+	struct fg_pipeline_config cfg = { .on_message = on_msg, .on_gap = on_gap };
+	struct fg_pipeline *p, *plain;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct pb *a = malloc(sizeof(*a) * 5);
+	struct fg_frame f[5];
+	uint8_t m[64] = { 0 };
+
+	cfg.ctx = s;
+	cfg.lines = first;
+	cfg.nlines = 1;
+	cfg.gap_window_ns = 1000;
+	CU_ASSERT_EQUAL_FATAL(fg_pipeline_new(&cfg, &p), 0);
+	CU_ASSERT_EQUAL(fg_pipeline_nstreams(p), 1);
+
+	pb_start(&a[0], "\xef\x01\x01\x01", 5000, "SESSION001", 1);
+	pb_msg(&a[0], m, msg_add(m, 1, 1, 'B', 100, "AAPL", 1000000));
+	pb_msg(&a[0], m, msg_add(m, 1, 2, 'S', 100, "AAPL", 1010000));
+	pb_end(&a[0], -1);
+	frame_of(&f[0], &a[0], 100);
+	f[0].rule_id = 0;
+	fg_pipeline_frames(p, f, 1);
+	CU_ASSERT_EQUAL(s->n, 2);
+
+	/* deleted (3..4 filtered out meanwhile), added again as rule 7; F2 new as rule 8 */
+	CU_ASSERT_EQUAL(fg_pipeline_set_lines(p, again, 2), 0);
+	CU_ASSERT_EQUAL(fg_pipeline_nstreams(p), 2);
+	pb_start(&a[1], "\xef\x01\x01\x01", 5000, "SESSION001", 5);
+	pb_msg(&a[1], m, msg_exec(m, 1, 1, 10));
+	pb_end(&a[1], -1);
+	/* rule 11: added again once more, not told yet: found by destination */
+	pb_start(&a[2], "\xef\x01\x01\x01", 5000, "SESSION001", 6);
+	pb_msg(&a[2], m, msg_exec(m, 1, 2, 10));
+	pb_end(&a[2], -1);
+	pb_start(&a[3], "\xef\x01\x01\x02", 5000, "SESSION002", 1);
+	pb_msg(&a[3], m, msg_add(m, 1, 3, 'B', 100, "AAPL", 1000000));
+	pb_end(&a[3], -1);
+	/* rule 12 to a destination no line has: unmatched */
+	pb_start(&a[4], "\xef\x09\x09\x09", 5000, "SESSION009", 1);
+	pb_msg(&a[4], m, msg_add(m, 1, 4, 'B', 100, "AAPL", 1000000));
+	pb_end(&a[4], -1);
+	frame_of(&f[0], &a[1], 200);
+	f[0].rule_id = 7;
+	frame_of(&f[1], &a[2], 210);
+	f[1].rule_id = 11;
+	frame_of(&f[2], &a[3], 220);
+	f[2].rule_id = 8;
+	frame_of(&f[3], &a[4], 230);
+	f[3].rule_id = 12;
+	fg_pipeline_frames(p, f, 2);
+	fg_pipeline_idle(p, 5000);
+	CU_ASSERT_EQUAL_FATAL(s->gaps, 1);
+	CU_ASSERT_STRING_EQUAL(s->gap_feed[0], "F1");
+	CU_ASSERT_EQUAL(s->gap[0].first, 3);
+	CU_ASSERT_EQUAL(s->gap[0].last, 4);
+	CU_ASSERT_EQUAL_FATAL(s->n, 4);
+	CU_ASSERT_EQUAL(s->seqs[2], 5);
+	CU_ASSERT_EQUAL(s->seqs[3], 6);
+	CU_ASSERT_EQUAL(s->feed[2], s->feed[0]);
+	CU_ASSERT_EQUAL(s->feed[3], s->feed[0]);
+	fg_pipeline_frames(p, f + 2, 2);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->unmatched, 1);
+	CU_ASSERT_EQUAL_FATAL(s->n, 5);
+	CU_ASSERT_NOT_EQUAL(s->feed[4], s->feed[0]);
+
+	/* a rule id twice: refused, rule 7 still leads to F1 */
+	CU_ASSERT_EQUAL(fg_pipeline_set_lines(p, twice, 2), -EINVAL);
+	pb_start(&a[0], "\xef\x01\x01\x01", 5000, "SESSION001", 7);
+	pb_msg(&a[0], m, msg_exec(m, 1, 1, 1));
+	pb_end(&a[0], -1);
+	frame_of(&f[0], &a[0], 6000);
+	f[0].rule_id = 7;
+	fg_pipeline_frames(p, f, 1);
+	CU_ASSERT_EQUAL_FATAL(s->n, 6);
+	CU_ASSERT_EQUAL(s->seqs[5], 7);
+	CU_ASSERT_EQUAL(fg_pipeline_stats(p)->unmatched, 1);
+	CU_ASSERT_EQUAL(s->feed[5], s->feed[0]);
+	CU_ASSERT_EQUAL(s->gaps, 1);
+
+	/* a pipeline by destination has no lines to change */
+	cfg.lines = NULL;
+	cfg.nlines = 0;
+	CU_ASSERT_EQUAL_FATAL(fg_pipeline_new(&cfg, &plain), 0);
+	CU_ASSERT_EQUAL(fg_pipeline_set_lines(plain, again, 2), -EINVAL);
+	fg_pipeline_free(plain);
+	fg_pipeline_free(p);
+	free(a);
+	free(s);
+}
+
 /* A gap is reported at its place in the stream: after what came before it, before
  * what follows (held until the gap is given up: here, at the end of input). */
 static void test_pipeline_gap_order_in_decode_output(void)
@@ -1339,6 +1446,7 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_real_20230822_trades_and_events),
 	FG_TEST(test_pipeline_all_real_captures),
 	FG_TEST(test_pipeline_arbitration_pair),
+	FG_TEST(test_pipeline_set_lines_follows_rule_changes),
 	FG_TEST(test_pipeline_gap_order_in_decode_output),
 	FG_TEST(test_pipeline_symbol_filter_learns_within_batch),
 	FG_TEST(test_pipeline_counts_malformed_and_other_traffic),

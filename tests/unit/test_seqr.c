@@ -234,7 +234,7 @@ static void test_seqr_hole_on_both_lines_without_server_is_one_precise_gap(void)
 	g = find_ev('g', 5);
 	m = find_msg(11);
 	CU_ASSERT_FATAL(g >= 0 && m >= 0);
-	CU_ASSERT(evs[g].b == 10 && g < m); /* the gap comes before what follows it */
+	CU_ASSERT(g < m && evs[g].b == 10); /* the gap comes before what follows it */
 	CU_ASSERT(last_why && !strcmp(last_why, "no server"));
 	/* 1-4 and 11-12: exactly those, in order */
 	CU_ASSERT(find_msg(4) < g && find_msg(5) < 0);
@@ -383,7 +383,7 @@ static void test_seqr_held_buffer_overflow_gives_up_the_oldest_hole(void)
 		feed(s, 0, "SESSION001", q, 1, q);
 	g = find_ev('g', 2);
 	CU_ASSERT_FATAL(g >= 0);
-	CU_ASSERT(evs[g].b == 2 && g < find_msg(3));
+	CU_ASSERT(g < find_msg(3) && evs[g].b == 2);
 	CU_ASSERT(last_why && !strcmp(last_why, "hold full"));
 	CU_ASSERT(st->hold_full >= 1 && st->hold_high <= 16);
 	CU_ASSERT(find_msg(1) >= 0 && find_msg(3) >= 0);
@@ -410,7 +410,7 @@ static void test_seqr_a_jump_wider_than_the_hold_is_reported_at_once(void)
 	feed(s, 0, "SESSION001", 1000, 1, 1);
 	g = find_ev('g', 2);
 	CU_ASSERT_FATAL(g >= 0);
-	CU_ASSERT(evs[g].b == 999 && g < find_msg(1000)); /* one gap, the whole hole */
+	CU_ASSERT(g < find_msg(1000) && evs[g].b == 999); /* one gap, the whole hole */
 	CU_ASSERT(stream_is(1, 1) || find_msg(1000) > g);
 	fg_seqr_tick(s, 2000);
 	CU_ASSERT_EQUAL(nreq, 0);

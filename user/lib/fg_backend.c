@@ -17,7 +17,7 @@
 #include <net/if.h>
 #include <pthread.h>
 
-#include "feedgate/backend.h"
+#include "fg_backend.h"
 #include "fg_backend_int.h"
 #include "fg_gen.h"
 #include "fg_json.h"
@@ -25,7 +25,6 @@
 #include "fg_log.h"
 #include "fg_mcast.h"
 #include "fg_rule.h"
-#include "fg_rxloop.h"
 
 /* Empty polls between two on_idle calls of the sink when spinning. */
 #define FG_BK_IDLE_EVERY 256
@@ -57,10 +56,12 @@ struct fg_backend {
 	struct fg_bk_thread *t[FG_BACKEND_MAX_THREADS];
 	struct fg_mcast mc;
 	struct fg_rxq_stats *snap, *prev; /* live line: [n] each, allocated on first use */
+	uint64_t *prev_drops; /* live line: kernel drops at the last line, [n] */
 	uint64_t start_ns, prev_ns; /* threads started; last live line */
 };
 
 static const struct fg_backend_ops *const fg_backends[] = {
+	&fg_afxdp_ops,
 	&fg_afpacket_ops,
 	&fg_uring_ops,
 	&fg_sockrx_ops,
@@ -105,6 +106,21 @@ void fg_bk_opts_defaults(const struct fg_backend_opts *in, struct fg_backend_opt
 		out->buf_size = FG_BK_DEF_BUF_SIZE;
 	if (!out->ring_buffers)
 		out->ring_buffers = FG_BK_DEF_RING_BUFFERS;
+}
+
+static const char *const poll_names[] = { "busy", "spin", "wakeup" };
+
+const char *fg_poll_name(enum fg_poll_mode m)
+{
+	return (unsigned int)m < 3 ? poll_names[m] : "unknown";
+}
+
+int fg_poll_parse(const char *s)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, poll_names[i]))
+			return i;
+	return -1;
 }
 
 int fg_backend_by_name(const char *name, const struct fg_backend_ops **out)
@@ -289,7 +305,7 @@ static int fg_bk_check(const struct fg_backend_ops *ops, const struct fg_backend
 		pr_warn("%s: no interface given\n", ops->name);
 		return -EINVAL;
 	}
-	if (!o->nfeeds) {
+	if (!o->nfeeds && !ops->live_feeds) {
 		pr_warn("%s: %s: no feeds to receive: add rules with --action pass (feedgate rule "
 			"add)\n",
 			ops->name, o->ifname);
@@ -346,13 +362,16 @@ int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_op
 		free(b);
 		return -ENODEV;
 	}
-	b->feeds = malloc(o->nfeeds * sizeof(*b->feeds));
+	if (ops == &fg_afxdp_ops)
+		b->o.threads = o->nqueues;
+	b->feeds = malloc((o->nfeeds ? o->nfeeds : 1) * sizeof(*b->feeds));
 	if (!b->feeds) {
 		pr_warn("%s: %s\n", ops->name, strerror(ENOMEM));
 		free(b);
 		return -ENOMEM;
 	}
-	memcpy(b->feeds, o->feeds, o->nfeeds * sizeof(*b->feeds));
+	if (o->nfeeds)
+		memcpy(b->feeds, o->feeds, o->nfeeds * sizeof(*b->feeds));
 	b->o.feeds = b->feeds;
 	b->o.ifname = b->ifname;
 
@@ -381,7 +400,7 @@ int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_op
 	for (unsigned int i = 0; i < n; i++) {
 		struct fg_bk_thread *t;
 
-		if (posix_memalign((void **)&t, FG_CACHELINE, sizeof(*t))) {
+		if (posix_memalign((void **)&t, 64, sizeof(*t))) {
 			pr_warn("%s: %s\n", ops->name, strerror(ENOMEM));
 			ret = -ENOMEM;
 			goto fail;
@@ -446,8 +465,23 @@ int fg_backend_start(struct fg_backend *b, const int *cpus, const struct fg_sink
 	return 0;
 }
 
+/* Time for a NAPI poll that already looked the socket up in the xsk_map to
+ * finish putting its frames on the ring, before the drain starts. */
+#define FG_BK_QUIESCE_NS 20000000
+
 void fg_backend_stop(struct fg_backend *b)
 {
+	bool running = false;
+
+	for (unsigned int i = 0; i < b->n; i++)
+		running |= b->t[i] && b->t[i]->started;
+	if (running && b->ops->quiesce) {
+		struct timespec ts = { 0, FG_BK_QUIESCE_NS };
+
+		for (unsigned int i = 0; i < b->n; i++)
+			b->ops->quiesce(b->rx[i]);
+		nanosleep(&ts, NULL);
+	}
 	for (unsigned int i = 0; i < b->n; i++)
 		if (b->t[i] && b->t[i]->started)
 			__atomic_store_n(&b->t[i]->stop, 1, __ATOMIC_RELEASE);
@@ -457,6 +491,15 @@ void fg_backend_stop(struct fg_backend *b)
 			b->t[i]->started = false;
 		}
 	}
+}
+
+int fg_backend_sync_groups(struct fg_backend *b, const struct fg_rule_entry *rules, size_t n,
+			   unsigned int *joined, unsigned int *left, char *err, size_t errlen)
+{
+	*joined = *left = 0;
+	if (b->ops->joins_groups)
+		return 0;
+	return fg_mcast_sync_rules(&b->mc, b->ifindex, rules, n, joined, left, err, errlen);
 }
 
 int fg_backend_thread_error(const struct fg_backend *b, unsigned int t)
@@ -497,15 +540,21 @@ void fg_backend_snapshot(const struct fg_backend *b, unsigned int t, struct fg_r
 
 static void fg_bk_json_kstats(FILE *f, const struct fg_backend_kstats *k)
 {
-	fprintf(f,
-		"{\"kernel_packets\":%llu,\"kernel_drops\":%llu,\"freeze_q\":%llu,"
-		"\"syscalls\":%llu,\"truncated\":%llu,\"src_filtered\":%llu,\"bad\":%llu,"
-		"\"vlan_restored\":%llu,\"no_buffers\":%llu,\"rearms\":%llu}",
-		(unsigned long long)k->kernel_packets, (unsigned long long)k->kernel_drops,
-		(unsigned long long)k->freeze_q, (unsigned long long)k->syscalls,
-		(unsigned long long)k->truncated, (unsigned long long)k->src_filtered,
-		(unsigned long long)k->bad, (unsigned long long)k->vlan_restored,
-		(unsigned long long)k->no_buffers, (unsigned long long)k->rearms);
+	const char *sep = "{";
+
+#define FG_BK_JSON(n)                                                   \
+	fprintf(f, "%s\"" #n "\":%llu", sep, (unsigned long long)k->n); \
+	sep = ",";
+	FG_BK_KSTATS(FG_BK_JSON)
+#undef FG_BK_JSON
+	fputc('}', f);
+}
+
+static void fg_bk_kstats_add(struct fg_backend_kstats *t, const struct fg_backend_kstats *k)
+{
+#define FG_BK_SUM(n) t->n += k->n;
+	FG_BK_KSTATS(FG_BK_SUM)
+#undef FG_BK_SUM
 }
 
 void fg_backend_json(const struct fg_backend *b, FILE *f)
@@ -516,8 +565,14 @@ void fg_backend_json(const struct fg_backend *b, FILE *f)
 
 	memset(&tot, 0, sizeof(tot));
 	fprintf(f, "\"backend\":\"%s\",\"threads\":%u,\"batch\":%u,\"poll\":\"%s\",", b->ops->name,
-		b->n, o->batch, o->spin ? "spin" : "block");
-	if (b->ops == &fg_afpacket_ops)
+		b->n, o->batch,
+		b->ops == &fg_afxdp_ops ? fg_poll_name(o->poll)
+		: o->spin		? "spin"
+					: "block");
+	if (b->ops == &fg_afxdp_ops)
+		fprintf(f, "\"ring\":%u,\"frame_size\":%u,", o->ring ? o->ring : 2048,
+			o->xsk_frame_size ? o->xsk_frame_size : 2048);
+	else if (b->ops == &fg_afpacket_ops)
 		fprintf(f,
 			"\"block_size\":%u,\"block_count\":%u,\"frame_size\":%u,"
 			"\"retire_ms\":%u,\"fanout\":\"%s\",",
@@ -536,16 +591,7 @@ void fg_backend_json(const struct fg_backend *b, FILE *f)
 	fprintf(f, "\"groups_joined\":%u,\"kstats\":[", groups);
 	for (unsigned int i = 0; i < b->n; i++) {
 		fg_backend_kstats(b, i, &k);
-		tot.kernel_packets += k.kernel_packets;
-		tot.kernel_drops += k.kernel_drops;
-		tot.freeze_q += k.freeze_q;
-		tot.syscalls += k.syscalls;
-		tot.truncated += k.truncated;
-		tot.src_filtered += k.src_filtered;
-		tot.bad += k.bad;
-		tot.vlan_restored += k.vlan_restored;
-		tot.no_buffers += k.no_buffers;
-		tot.rearms += k.rearms;
+		fg_bk_kstats_add(&tot, &k);
 		if (i)
 			fputc(',', f);
 		fg_bk_json_kstats(f, &k);
@@ -556,7 +602,7 @@ void fg_backend_json(const struct fg_backend *b, FILE *f)
 
 /* --- reports for `feedgate run` ----------------------------------------------------------------- */
 
-void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
+void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs, const char *note)
 {
 	static struct fg_hist d, tot;
 	uint64_t pk = 0, by = 0, drops = 0, now = fg_now_ns();
@@ -568,10 +614,13 @@ void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
 	if (!b->snap) {
 		b->snap = calloc(b->n, sizeof(*b->snap));
 		b->prev = calloc(b->n, sizeof(*b->prev));
-		if (!b->snap || !b->prev) {
+		b->prev_drops = calloc(b->n, sizeof(*b->prev_drops));
+		if (!b->snap || !b->prev || !b->prev_drops) {
 			free(b->snap);
 			free(b->prev);
+			free(b->prev_drops);
 			b->snap = b->prev = NULL;
+			b->prev_drops = NULL;
 			return;
 		}
 		for (unsigned int i = 0; i < b->n; i++) {
@@ -589,13 +638,15 @@ void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
 		pk += b->snap[i].packets - b->prev[i].packets;
 		by += b->snap[i].bytes - b->prev[i].bytes;
 		fg_backend_kstats(b, i, &ks);
-		drops += ks.kernel_drops;
+		/* over the interval, like the rates beside them */
+		drops += ks.kernel_drops - b->prev_drops[i];
+		b->prev_drops[i] = ks.kernel_drops;
 		fg_hist_delta(&d, &b->snap[i].xdp_lat, &b->prev[i].xdp_lat);
 		fg_hist_merge(&tot, &d);
 	}
 	fg_fmt_rate(r1, sizeof(r1), (double)pk / interval);
 	fg_fmt_rate(r2, sizeof(r2), (double)by * 8 / interval);
-	off = (size_t)snprintf(line, sizeof(line), "run: %.0fs %s %spps %sb/s kdrop %llu", secs,
+	off = (size_t)snprintf(line, sizeof(line), "run: %.0fs %s %spps %sb/s drops %llu", secs,
 			       b->ops->name, r1, r2, (unsigned long long)drops);
 	if (tot.count) {
 		fg_fmt_ns(p50, sizeof(p50), fg_hist_percentile(&tot, 50));
@@ -609,6 +660,8 @@ void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs)
 			    (double)(b->snap[i].packets - b->prev[i].packets) / interval);
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " | t%u %spps", i, r1);
 	}
+	if (note && off < sizeof(line))
+		snprintf(line + off, sizeof(line) - off, " | %s", note);
 	fprintf(f, "%s\n", line);
 	for (unsigned int i = 0; i < b->n; i++)
 		b->prev[i] = b->snap[i];
@@ -674,40 +727,65 @@ static void fg_bk_print_lat(FILE *f, const char *name, const struct fg_hist *h)
 		a, b, c, d, e, (unsigned long long)h->count);
 }
 
+static void fg_bk_json_bucket(void *ctx, uint64_t low, uint64_t width, uint64_t n, uint64_t cum)
+{
+	FILE *f = ctx;
+
+	(void)width;
+	fprintf(f, "%s[%llu,%llu]", cum == n ? "" : ",", (unsigned long long)low,
+		(unsigned long long)n);
+}
+
+/* The non-empty buckets as [lower bound ns, count] pairs: enough for a CDF. */
+static void fg_bk_json_buckets(FILE *f, const char *name, const struct fg_hist *h)
+{
+	fprintf(f, "\"%s\":[", name);
+	fg_hist_foreach(h, fg_bk_json_bucket, f);
+	fputc(']', f);
+}
+
 void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *ifname, double secs,
 			const struct fg_rule_entry *rules, size_t nrules,
+			void (*head)(void *ctx, FILE *f, bool json),
 			void (*extra)(void *ctx, FILE *f, bool json), void *ctx)
 {
 	struct fg_rxq_stats *s = calloc(1, sizeof(*s)), *tot = calloc(1, sizeof(*tot));
-	struct fg_backend_kstats ks;
-	uint64_t drops = 0;
+	struct fg_backend_kstats ks, kt;
+	const bool xdp = b->ops == &fg_afxdp_ops;
 
 	if (!s || !tot) {
 		free(s);
 		free(tot);
 		return;
 	}
+	memset(&kt, 0, sizeof(kt));
 	fg_hist_init(&tot->xdp_lat);
 	fg_hist_init(&tot->gen_lat);
 	if (json) {
 		fprintf(f, "{\"iface\":");
 		fg_json_str(f, ifname);
 		fprintf(f, ",\"duration_s\":%.3f,", secs);
-	} else
-		fprintf(f, "feedgate run %s: %.2f s, backend %s, %u thread%s, %s, batch %u\n",
-			ifname, secs, b->ops->name, b->n, b->n == 1 ? "" : "s",
-			b->o.spin ? "spinning" : "blocking", b->o.batch);
-	if (json) {
+		if (head)
+			head(ctx, f, true);
 		fg_backend_json(b, f);
 		fprintf(f, ",\"queues\":[");
 	} else {
-		fprintf(f, "%-6s %-4s %12s %14s %10s %12s %12s %10s %9s %9s\n", "thread", "cpu",
-			"packets", "bytes", "batches", "syscalls", "kernel_drop", "truncated",
-			"p99", "gen_p99");
+		fprintf(f, "feedgate run %s: %.2f s, backend %s, %u thread%s, poll %s, batch %u\n",
+			ifname, secs, b->ops->name, b->n, b->n == 1 ? "" : "s",
+			xdp	    ? fg_poll_name(b->o.poll)
+			: b->o.spin ? "spinning"
+				    : "blocking",
+			b->o.batch);
+		if (head)
+			head(ctx, f, false);
+		fprintf(f, "%-6s %-5s %-4s %12s %14s %10s %12s %12s %10s %9s %9s\n", "thread",
+			"queue", "cpu", "packets", "bytes", "batches", "syscalls", "kernel_drop",
+			xdp ? "no_socket" : "truncated", "p99", "gen_p99");
 	}
 	for (unsigned int i = 0; i < b->n; i++) {
 		fg_backend_snapshot(b, i, s);
 		fg_backend_kstats(b, i, &ks);
+		fg_bk_kstats_add(&kt, &ks);
 		tot->packets += s->packets;
 		tot->bytes += s->bytes;
 		tot->batches += s->batches;
@@ -715,23 +793,26 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 		tot->syscalls += s->syscalls;
 		tot->no_meta += s->no_meta;
 		tot->gen_stamped += s->gen_stamped;
-		drops += ks.kernel_drops;
 		for (unsigned int k = 0; k < FG_MAX_RULES; k++)
 			tot->rule_packets[k] += s->rule_packets[k];
 		fg_hist_merge(&tot->xdp_lat, &s->xdp_lat);
 		fg_hist_merge(&tot->gen_lat, &s->gen_lat);
 		if (json) {
 			fprintf(f,
-				"%s{\"queue\":%u,\"cpu\":%d,\"packets\":%llu,\"bytes\":%llu,"
-				"\"batches\":%llu,\"empty_polls\":%llu,\"syscalls\":%llu,"
-				"\"no_stamp\":%llu,\"gen_stamped\":%llu,\"kstats\":",
-				i ? "," : "", i, b->t[i]->cpu, (unsigned long long)s->packets,
-				(unsigned long long)s->bytes, (unsigned long long)s->batches,
-				(unsigned long long)s->empty_polls, (unsigned long long)s->syscalls,
-				(unsigned long long)s->no_meta, (unsigned long long)s->gen_stamped);
+				"%s{\"thread\":%u,\"queue\":%d,\"cpu\":%d,\"mode\":\"%s\","
+				"\"packets\":%llu,\"bytes\":%llu,\"batches\":%llu,\"empty_polls\":%"
+				"llu,"
+				"\"syscalls\":%llu,\"no_stamp\":%llu,\"gen_stamped\":%llu,"
+				"\"kstats\":",
+				i ? "," : "", i, xdp ? ks.queue : (int)i, b->t[i]->cpu,
+				xdp ? (ks.zerocopy ? "zerocopy" : "copy") : b->ops->name,
+				(unsigned long long)s->packets, (unsigned long long)s->bytes,
+				(unsigned long long)s->batches, (unsigned long long)s->empty_polls,
+				(unsigned long long)s->syscalls, (unsigned long long)s->no_meta,
+				(unsigned long long)s->gen_stamped);
 			fg_bk_json_kstats(f, &ks);
 			fputc(',', f);
-			fg_bk_json_lat(f, "latency_kernel_ns", &s->xdp_lat);
+			fg_bk_json_lat(f, "latency_rx_ns", &s->xdp_lat);
 			fputc(',', f);
 			fg_bk_json_lat(f, "latency_gen_ns", &s->gen_lat);
 			fputc('}', f);
@@ -742,32 +823,42 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 				fg_fmt_ns(p99, sizeof(p99), fg_hist_percentile(&s->xdp_lat, 99));
 			if (s->gen_lat.count)
 				fg_fmt_ns(g99, sizeof(g99), fg_hist_percentile(&s->gen_lat, 99));
-			fprintf(f, "%-6u %-4d %12llu %14llu %10llu %12llu %12llu %10llu %9s %9s\n",
-				i, b->t[i]->cpu, (unsigned long long)s->packets,
-				(unsigned long long)s->bytes, (unsigned long long)s->batches,
-				(unsigned long long)s->syscalls,
+			fprintf(f,
+				"%-6u %-5d %-4d %12llu %14llu %10llu %12llu %12llu %10llu %9s "
+				"%9s\n",
+				i, xdp ? ks.queue : (int)i, b->t[i]->cpu,
+				(unsigned long long)s->packets, (unsigned long long)s->bytes,
+				(unsigned long long)s->batches, (unsigned long long)s->syscalls,
 				(unsigned long long)ks.kernel_drops,
-				(unsigned long long)ks.truncated, p99, g99);
+				(unsigned long long)(xdp ? ks.xdp_no_socket : ks.truncated), p99,
+				g99);
 		}
 	}
 	if (json) {
 		fprintf(f,
 			"],\"total\":{\"packets\":%llu,\"bytes\":%llu,\"batches\":%llu,"
-			"\"empty_polls\":%llu,\"syscalls\":%llu,\"kernel_drops\":%llu,"
-			"\"no_stamp\":%llu,\"gen_stamped\":%llu,",
+			"\"empty_polls\":%llu,\"syscalls\":%llu,\"no_stamp\":%llu,"
+			"\"gen_stamped\":%llu,\"kstats\":",
 			(unsigned long long)tot->packets, (unsigned long long)tot->bytes,
 			(unsigned long long)tot->batches, (unsigned long long)tot->empty_polls,
-			(unsigned long long)tot->syscalls, (unsigned long long)drops,
-			(unsigned long long)tot->no_meta, (unsigned long long)tot->gen_stamped);
-		fg_bk_json_lat(f, "latency_kernel_ns", &tot->xdp_lat);
+			(unsigned long long)tot->syscalls, (unsigned long long)tot->no_meta,
+			(unsigned long long)tot->gen_stamped);
+		fg_bk_json_kstats(f, &kt);
+		fputc(',', f);
+		fg_bk_json_lat(f, "latency_rx_ns", &tot->xdp_lat);
 		fputc(',', f);
 		fg_bk_json_lat(f, "latency_gen_ns", &tot->gen_lat);
+		fputc(',', f);
+		fg_bk_json_buckets(f, "latency_rx_buckets", &tot->xdp_lat);
+		fputc(',', f);
+		fg_bk_json_buckets(f, "latency_gen_buckets", &tot->gen_lat);
 		fprintf(f, "},\"feeds\":[");
 	} else {
-		fprintf(f, "%-11s %12llu %14llu %10llu %12llu %12llu\n", "total",
+		fprintf(f, "%-18s %12llu %14llu %10llu %12llu %12llu %10llu\n", "total",
 			(unsigned long long)tot->packets, (unsigned long long)tot->bytes,
 			(unsigned long long)tot->batches, (unsigned long long)tot->syscalls,
-			(unsigned long long)drops);
+			(unsigned long long)kt.kernel_drops,
+			(unsigned long long)(xdp ? kt.xdp_no_socket : kt.truncated));
 	}
 	for (size_t k = 0, first = 1; k < nrules; k++) {
 		char key[FG_KEY_STR_LEN], name[FG_FEED_NAME_LEN + 1];
@@ -783,9 +874,10 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 				first ? "" : ",", id, rules[k].rule.feed_id, key);
 			fg_json_str(f, name);
 			fprintf(f, ",\"packets\":%llu}", (unsigned long long)tot->rule_packets[id]);
-		} else
+		} else {
 			fprintf(f, "feed %-22s rule %-4u %-16s received %llu\n", key, id,
 				name[0] ? name : "-", (unsigned long long)tot->rule_packets[id]);
+		}
 		first = 0;
 	}
 	if (json) {
@@ -794,7 +886,23 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 			extra(ctx, f, true);
 		fprintf(f, "}\n");
 	} else {
-		fg_bk_print_lat(f, "kernel -> consumer", &tot->xdp_lat);
+		if (xdp)
+			fprintf(f,
+				"AF_XDP: %llu frames stamped in the metadata, %llu in the "
+				"headroom, "
+				"%llu without a stamp (%llu classified by the rules, %llu matching "
+				"none); rx_dropped %llu, ring_full %llu, fill_ring_empty %llu, "
+				"invalid %llu, bad descriptors %llu\n",
+				(unsigned long long)kt.stamp_meta,
+				(unsigned long long)kt.stamp_head, (unsigned long long)kt.no_stamp,
+				(unsigned long long)kt.classified,
+				(unsigned long long)kt.unclassified,
+				(unsigned long long)kt.rx_dropped,
+				(unsigned long long)kt.rx_ring_full,
+				(unsigned long long)kt.rx_fill_ring_empty,
+				(unsigned long long)kt.rx_invalid_descs,
+				(unsigned long long)kt.bad);
+		fg_bk_print_lat(f, xdp ? "XDP -> consumer" : "kernel -> consumer", &tot->xdp_lat);
 		fg_bk_print_lat(f, "generator -> consumer", &tot->gen_lat);
 		if (extra)
 			extra(ctx, f, false);
@@ -818,5 +926,6 @@ void fg_backend_close(struct fg_backend *b)
 	free(b->feeds);
 	free(b->snap);
 	free(b->prev);
+	free(b->prev_drops);
 	free(b);
 }

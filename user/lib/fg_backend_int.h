@@ -4,7 +4,7 @@
  * and nobody else needs: error lines, the realtime -> monotonic conversion
  * of kernel receive stamps, and the UDP feed sockets of the two socket
  * paths with the synthetic L3 header they put in front of each payload
- * (see feedgate/backend.h).
+ * (see fg_backend.h).
  */
 #ifndef FG_BACKEND_INT_H
 #define FG_BACKEND_INT_H
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <sys/socket.h>
 
-#include "feedgate/backend.h"
+#include "fg_backend.h"
 #include "fg_log.h"
 
 /* Relaxed whole-value counter updates: one writer, readers in other threads. */

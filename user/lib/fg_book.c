@@ -54,6 +54,7 @@
 #include <sys/mman.h>
 
 #include "feedgate/book.h"
+#include "fg_log.h"
 
 /*
  * The message handlers are inlined into fg_books_apply(): as calls they
@@ -253,7 +254,7 @@ static void otable_free(struct otable *t)
 	unmap(t->stamp, t->ssize);
 }
 
-struct fg_books *fg_books_new(uint32_t order_capacity, const struct fg_book_callbacks *cb)
+int fg_books_new(uint32_t order_capacity, const struct fg_book_callbacks *cb, struct fg_books **out)
 {
 	struct fg_books *b;
 	uint64_t max, pmax;
@@ -262,12 +263,13 @@ struct fg_books *fg_books_new(uint32_t order_capacity, const struct fg_book_call
 	if (!order_capacity)
 		order_capacity = FG_BOOKS_DEFAULT_ORDERS;
 	if (order_capacity > FG_BOOKS_MAX_ORDERS) {
-		errno = EINVAL;
-		return NULL;
+		pr_warn("Couldn't create the order books: order_capacity %u, want at most %u: %s\n",
+			order_capacity, FG_BOOKS_MAX_ORDERS, strerror(EINVAL));
+		return -EINVAL;
 	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
-		return NULL;
+		return -ENOMEM;
 	/* Each table at most half full at the capacity, as they are kept at any size. */
 	max = pow2_at_least(2ull * order_capacity);
 	pmax = max < PRIMARY_MAX_SLOTS ? max : PRIMARY_MAX_SLOTS;
@@ -291,13 +293,13 @@ struct fg_books *fg_books_new(uint32_t order_capacity, const struct fg_book_call
 	b->symbols = map_zero(b->symbols_size);
 	if (rc || !b->levels || !b->ladders || !b->books || !b->symbols) {
 		fg_books_free(b);
-		errno = ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	if (cb)
 		b->cb = *cb;
 	b->st.order_capacity = order_capacity;
-	return b;
+	*out = b;
+	return 0;
 }
 
 void fg_books_free(struct fg_books *b)

@@ -129,7 +129,7 @@ static void set_locate(struct fg_filter *f, unsigned int loc, int known, int sub
 	f->lstate[loc >> 4] |= ((known ? FG_LSTATE_KNOWN : 0) | (sub ? FG_LSTATE_SUB : 0)) << sh;
 }
 
-struct fg_filter *fg_filter_new(void)
+int fg_filter_new(struct fg_filter **out)
 {
 	struct fg_filter *f;
 	const char *env;
@@ -137,14 +137,14 @@ struct fg_filter *fg_filter_new(void)
 	pthread_once(&lut_once, lut_init);
 	f = calloc(1, sizeof(*f));
 	if (!f)
-		return NULL;
+		return -ENOMEM;
 	f->dir = calloc(65536, sizeof(*f->dir));
 	f->rpos = calloc(FG_FILTER_MAX_BATCH, sizeof(*f->rpos));
 	f->sym_mask = 15;
 	f->syms = calloc(f->sym_mask + 1, sizeof(*f->syms));
 	if (!f->dir || !f->rpos || !f->syms) {
 		fg_filter_free(f);
-		return NULL;
+		return -ENOMEM;
 	}
 	memset(f->type_mask, 0xff, sizeof(f->type_mask));
 	f->all_types = 1;
@@ -159,19 +159,20 @@ struct fg_filter *fg_filter_new(void)
 	if (env && *env) {
 		enum fg_filter_impl want;
 
+		/* A bad override is not worth failing for: the best one works. */
 		if (fg_filter_impl_parse(env, &want))
-			pr_warn("FG_FILTER_IMPL='%s': unknown (scalar, sse42, avx2, "
-				"avx512); using %s\n",
-				env, fg_filter_impl_name(f->impl));
+			pr_warn("Couldn't use FG_FILTER_IMPL='%s' (want scalar, sse42, avx2 or "
+				"avx512): %s; using %s\n",
+				env, strerror(EINVAL), fg_filter_impl_name(f->impl));
 		else if (!fg_filter_impl_supported(want))
-			pr_warn("FG_FILTER_IMPL='%s': not supported by this CPU; "
-				"using %s\n",
-				env, fg_filter_impl_name(f->impl));
+			pr_warn("Couldn't use FG_FILTER_IMPL='%s' on this CPU: %s; using %s\n", env,
+				strerror(ENOTSUP), fg_filter_impl_name(f->impl));
 		else
 			f->impl = want;
 	}
 	f->select = impl_fns[f->impl];
-	return f;
+	*out = f;
+	return 0;
 }
 
 void fg_filter_free(struct fg_filter *f)

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "feedgate/backend.h"
+#include "fg_backend.h"
 #include "feedgate/frame.h"
 
 struct fg_ftab {

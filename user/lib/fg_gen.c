@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,36 +97,43 @@ static void fg_mcast_mac(uint32_t group_be, uint8_t mac[6])
 	mac[5] = (uint8_t)g;
 }
 
+/* One line for a configuration fg_gen_new() refuses; -EINVAL. The fields are named as
+ * in struct fg_gen_config: the caller may not have a command line at all. */
+static int __attribute__((format(printf, 1, 2))) fg_gen_refuse(const char *fmt, ...)
+{
+	char why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pr_warn("Couldn't create the generator: %s: %s\n", why, strerror(EINVAL));
+	return -EINVAL;
+}
+
 int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out)
 {
+	static const char *const loss_name[FG_GEN_MAX_LINES + 1] = { "loss[0] (line A)",
+								     "loss[1] (line B)",
+								     "loss_both" };
 	struct fg_gen *g;
+	int err;
 
-	if (!c->feeds || c->feeds > FG_GEN_MAX_FEEDS) {
-		pr_warn("gen: --feeds %u: must be 1..%u\n", c->feeds, FG_GEN_MAX_FEEDS);
-		return -EINVAL;
-	}
-	if (!c->msgs_per_packet || c->msgs_per_packet > FG_GEN_MAX_MPP) {
-		pr_warn("gen: --messages-per-packet %u: must be 1..%u\n", c->msgs_per_packet,
-			FG_GEN_MAX_MPP);
-		return -EINVAL;
-	}
-	if (!(c->noise >= 0) || c->noise > 1000) {
-		pr_warn("gen: --noise %g: must be 0..1000 (noise packets per feed packet)\n",
-			c->noise);
-		return -EINVAL;
-	}
-	if (c->lines > FG_GEN_MAX_LINES) {
-		pr_warn("gen: --lines %u: must be 1 or 2\n", c->lines);
-		return -EINVAL;
-	}
+	if (!c->feeds || c->feeds > FG_GEN_MAX_FEEDS)
+		return fg_gen_refuse("feeds %u, want 1..%u", c->feeds, FG_GEN_MAX_FEEDS);
+	if (!c->msgs_per_packet || c->msgs_per_packet > FG_GEN_MAX_MPP)
+		return fg_gen_refuse("msgs_per_packet %u, want 1..%u", c->msgs_per_packet,
+				     FG_GEN_MAX_MPP);
+	if (!(c->noise >= 0) || c->noise > 1000)
+		return fg_gen_refuse("noise %g (packets per feed packet), want 0..1000", c->noise);
+	if (c->lines > FG_GEN_MAX_LINES)
+		return fg_gen_refuse("lines %u, want 1 or 2", c->lines);
 	/* !(x >= 0) also refuses NaN */
 	for (unsigned int l = 0; l <= FG_GEN_MAX_LINES; l++) {
 		double r = l < FG_GEN_MAX_LINES ? c->loss[l] : c->loss_both;
 
-		if (!(r >= 0) || r > 1) {
-			pr_warn("gen: loss ratio %g: must be 0..1\n", r);
-			return -EINVAL;
-		}
+		if (!(r >= 0) || r > 1)
+			return fg_gen_refuse("%s %g, want a ratio from 0 to 1", loss_name[l], r);
 	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -158,11 +166,9 @@ int fg_gen_new(const struct fg_gen_config *c, struct fg_gen **out)
 		fd->st.port = (uint16_t)(FG_GEN_BASE_PORT + f);
 		fd->st.next_seq = 1;
 		fg_mcast_mac(fd->st.group, fd->mac);
-		fd->itch = fg_itchgen_new(&ic);
-		if (!fd->itch) {
-			int err = errno ? -errno : -ENOMEM;
-
-			pr_warn("gen: Couldn't create the ITCH encoder for feed %u: %s\n", f + 1,
+		err = fg_itchgen_new(&ic, &fd->itch);
+		if (err) {
+			pr_warn("Couldn't create the ITCH day of generator feed %u: %s\n", f + 1,
 				strerror(-err));
 			fg_gen_free(g);
 			return err;
@@ -291,9 +297,9 @@ uint32_t fg_gen_next_feed(struct fg_gen *g, unsigned int feed, uint8_t *buf, str
 	fg_put_udp(buf + FG_GEN_OFF_UDP, (uint16_t)(FG_GEN_BASE_SPORT + feed), fd->st.port,
 		   udp_len);
 	/* the trailer: stamp (written at send time), packet number, magic */
-	fg_put_be64(q, 0);
-	fg_put_be32(q + 8, g->pkt_no++);
-	fg_put_be32(q + 12, FG_GEN_TRAILER_MAGIC);
+	fg_put_be64(q + FG_GEN_TRAILER_OFF_SEND_NS, 0);
+	fg_put_be32(q + FG_GEN_TRAILER_OFF_PKT_NO, g->pkt_no++);
+	fg_put_be32(q + FG_GEN_TRAILER_OFF_MAGIC, FG_GEN_TRAILER_MAGIC);
 	len = (uint32_t)(q + FG_GEN_TRAILER_LEN - buf);
 
 	p->len = len;
@@ -360,9 +366,9 @@ uint32_t fg_gen_heartbeat(struct fg_gen *g, unsigned int feed, unsigned int line
 		    fd->st.group);
 	fg_put_udp(buf + FG_GEN_OFF_UDP, (uint16_t)(FG_GEN_BASE_SPORT + feed), fd->st.port,
 		   udp_len);
-	fg_put_be64(q, 0);
-	fg_put_be32(q + 8, g->pkt_no++);
-	fg_put_be32(q + 12, FG_GEN_TRAILER_MAGIC);
+	fg_put_be64(q + FG_GEN_TRAILER_OFF_SEND_NS, 0);
+	fg_put_be32(q + FG_GEN_TRAILER_OFF_PKT_NO, g->pkt_no++);
+	fg_put_be32(q + FG_GEN_TRAILER_OFF_MAGIC, FG_GEN_TRAILER_MAGIC);
 	p->len = (uint32_t)(q + FG_GEN_TRAILER_LEN - buf);
 	p->kind = FG_GEN_FEED;
 	p->feed = (uint16_t)feed;
@@ -566,11 +572,12 @@ int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *p
 	/* The UDP datagram ends where the IP datagram does for our frames;
 	 * the trailer is exactly the 16 bytes after it. */
 	t = payload + plen;
-	if (end - t != FG_GEN_TRAILER_LEN || fg_load_be32(t + 12) != FG_GEN_TRAILER_MAGIC)
+	if (end - t != FG_GEN_TRAILER_LEN ||
+	    fg_load_be32(t + FG_GEN_TRAILER_OFF_MAGIC) != FG_GEN_TRAILER_MAGIC)
 		return 0;
-	*send_ns = fg_load_be64(t);
+	*send_ns = fg_load_be64(t + FG_GEN_TRAILER_OFF_SEND_NS);
 	if (pkt_no)
-		*pkt_no = fg_load_be32(t + 8);
+		*pkt_no = fg_load_be32(t + FG_GEN_TRAILER_OFF_PKT_NO);
 	return 1;
 }
 

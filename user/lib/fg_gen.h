@@ -7,7 +7,7 @@
  * Feeds. Feed f (0-based) is group 239.1.1.(f+1), UDP port 5000+f, source
  * port 40000+f, MoldUDP64 session "FG%08u" (f+1), its own sequence numbers
  * from 1 and its own ITCH day (fg_itchgen, seeded with seed and f). A packet
- * carries --messages-per-packet messages, fewer when the next one would not
+ * carries msgs_per_packet messages, fewer when the next one would not
  * fit in a 1500-byte IP packet. UDP checksums are 0 (allowed for IPv4).
  *
  * Lines. With two lines (config lines = 2) every feed packet exists twice,
@@ -57,26 +57,28 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <linux/types.h>
 
 #include "feedgate/frame.h"
+#include "feedgate/itch.h"
+#include "feedgate/mold.h"
+#include "fg_gen_layout.h" /* offsets, trailer, limits: shared with bpf/fg_gen.bpf.c */
 
-#define FG_GEN_MAX_FEEDS 64
+/* The layout header cannot include the library's headers: keep it in step here. */
+_Static_assert(FG_GEN_MOLD_HEADER_LEN == FG_MOLD_HEADER_LEN, "MoldUDP64 header length");
+_Static_assert(FG_GEN_SESSION_LEN == FG_MOLD_SESSION_LEN, "MoldUDP64 session length");
+_Static_assert(FG_GEN_ITCH_LEN_A == FG_ITCH_LEN_A && FG_GEN_ITCH_LEN_D == FG_ITCH_LEN_D,
+	       "ITCH A and D lengths");
+_Static_assert(FG_GEN_ITCH_OFF_REF == FG_ITCH_HEADER_LEN, "ITCH order reference after the header");
+
 #define FG_GEN_BASE_PORT 5000
 #define FG_GEN_BASE_SPORT 40000
 #define FG_GEN_BASE_SPORT_B (FG_GEN_BASE_SPORT + FG_GEN_MAX_FEEDS) /* line B */
 #define FG_GEN_MAX_LINES 2
 #define FG_GEN_NOISE_PORT 6000
 #define FG_GEN_MAX_MPP 64 /* messages per packet */
-#define FG_GEN_IP_MTU 1500
-#define FG_GEN_TRAILER_LEN 16
-#define FG_GEN_TRAILER_MAGIC 0x46475453u /* "FGTS" */
-#define FG_GEN_MAX_FRAME (14 + FG_GEN_IP_MTU + FG_GEN_TRAILER_LEN)
 /* Feed packets keep the trailer inside the 1514 bytes a 1500-MTU link carries. */
 #define FG_GEN_MAX_IP (FG_GEN_IP_MTU - FG_GEN_TRAILER_LEN)
-/* Offsets in a feed frame (Ethernet, IPv4 without options, UDP). */
-#define FG_GEN_OFF_IP 14
-#define FG_GEN_OFF_UDP 34
-#define FG_GEN_OFF_MOLD 42
 
 enum fg_gen_kind {
 	FG_GEN_FEED = 0,
@@ -129,7 +131,7 @@ struct fg_gen_feed_stats {
 	uint64_t bytes; /* frame bytes */
 	uint64_t next_seq; /* sequence number of the next message (first was 1) */
 	/* Per line (with lines or loss): frames that went out, packets dropped
-	 * on purpose (--loss, --loss-both), frames the sender could not send
+	 * on purpose (loss, loss_both), frames the sender could not send
 	 * (device refused, run stopped; fg_gen_unsend()). For each line,
 	 * sent + lost + refused = packets. */
 	uint32_t group_b; /* network byte order; 0 with one line */
@@ -227,7 +229,7 @@ static inline void fg_put_be64(uint8_t *p, uint64_t v)
 static inline void fg_gen_stamp(uint8_t *buf, const struct fg_gen_pkt *p, uint64_t ns)
 {
 	if (p->trailer_off)
-		fg_put_be64(buf + p->trailer_off, ns);
+		fg_put_be64(buf + p->trailer_off + FG_GEN_TRAILER_OFF_SEND_NS, ns);
 }
 
 /*
@@ -246,7 +248,6 @@ int fg_gen_trailer_find(const struct fg_frame *f, uint64_t *send_ns, uint32_t *p
  * message of a feed packet; `run --itch-stamps` reads the first message's
  * back. Only meaningful between a generator and a consumer on one host.
  */
-#define FG_GEN_NS_PER_DAY 86400000000000ull
 void fg_gen_stamp_itch(uint8_t *buf, const struct fg_gen_pkt *p, uint64_t ns);
 /* 1 and *ts (ns, < 24 h) when f is a UDP MoldUDP64 packet whose first
  * message is long enough to hold a timestamp; 0 otherwise. Bounds-checked. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "feedgate/itchgen.h"
+#include "fg_log.h"
 
 #define NS_PER_S 1000000000ull
 #define HMS(h, m, s) ((((uint64_t)(h)*60 + (m)) * 60 + (s)) * NS_PER_S)
@@ -278,7 +279,7 @@ out:
 	return err;
 }
 
-struct fg_itchgen *fg_itchgen_new(const struct fg_itchgen_config *cfg)
+int fg_itchgen_new(const struct fg_itchgen_config *cfg, struct fg_itchgen **out)
 {
 	struct fg_itchgen_config c = { 0 };
 	struct fg_itchgen *g;
@@ -291,12 +292,13 @@ struct fg_itchgen *fg_itchgen_new(const struct fg_itchgen_config *cfg)
 	if (!c.max_live_orders)
 		c.max_live_orders = FG_ITCHGEN_DEFAULT_LIVE;
 	if (c.symbols > FG_ITCHGEN_MAX_SYMBOLS) {
-		errno = EINVAL;
-		return NULL;
+		pr_warn("Couldn't create the ITCH generator: symbols %u, want at most %u: %s\n",
+			c.symbols, FG_ITCHGEN_MAX_SYMBOLS, strerror(EINVAL));
+		return -EINVAL;
 	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
-		return NULL;
+		return -ENOMEM;
 	x = c.seed;
 	for (int i = 0; i < 4; i++)
 		g->s[i] = splitmix64(&x);
@@ -306,15 +308,15 @@ struct fg_itchgen *fg_itchgen_new(const struct fg_itchgen_config *cfg)
 	g->live = malloc((size_t)g->max_live * sizeof(*g->live));
 	if (!g->sym || !g->live || make_symbols(g)) {
 		fg_itchgen_free(g);
-		errno = ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	g->next_ref = 1;
 	g->next_match = 1;
 	g->ts = HMS(3, 5, 0);
 	g->phase = PH_OPEN;
 	g->dir_next = 1;
-	return g;
+	*out = g;
+	return 0;
 }
 
 void fg_itchgen_free(struct fg_itchgen *g)

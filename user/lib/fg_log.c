@@ -1,11 +1,55 @@
 // SPDX-License-Identifier: MIT
-/* Logging to stderr with a "feedgate: " prefix on warnings. */
+/*
+ * The library's one way out for messages: a replaceable print function
+ * (feedgate/log.h), by default stderr with a "feedgate: " prefix on warnings.
+ */
 #include <stdio.h>
 #include <bpf/libbpf.h>
 
 #include "fg_log.h"
 
-int fg_log_verbosity = FG_LOG_INFO;
+int fg_log_verbosity = FG_PRINT_INFO;
+
+static int fg_print_default(enum fg_print_level level, const char *fmt, va_list ap)
+{
+	int n;
+
+	if ((int)level > fg_log_verbosity)
+		return 0;
+	/* prefix and message as one line, whatever other threads print */
+	flockfile(stderr);
+	if (level == FG_PRINT_WARN)
+		fputs("feedgate: ", stderr);
+	n = vfprintf(stderr, fmt, ap);
+	funlockfile(stderr);
+	return n;
+}
+
+/* Read on every message, possibly from receive threads: atomic, so a
+ * fg_set_print() racing with them hands over cleanly. */
+static fg_print_fn_t fg_print_fn = fg_print_default;
+
+fg_print_fn_t fg_set_print(fg_print_fn_t fn)
+{
+	return __atomic_exchange_n(&fg_print_fn, fn, __ATOMIC_ACQ_REL);
+}
+
+static void fg_vlog(enum fg_print_level lvl, const char *fmt, va_list ap)
+{
+	fg_print_fn_t fn = __atomic_load_n(&fg_print_fn, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(lvl, fmt, ap);
+}
+
+void fg_log(enum fg_print_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fg_vlog(lvl, fmt, ap);
+	va_end(ap);
+}
 
 void fg_errf(char *err, size_t len, const char *fmt, ...)
 {
@@ -18,28 +62,16 @@ void fg_errf(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-void fg_log(enum fg_log_level lvl, const char *fmt, ...)
-{
-	va_list ap;
-
-	if ((int)lvl > fg_log_verbosity)
-		return;
-	if (lvl == FG_LOG_WARN)
-		fputs("feedgate: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf warns about things we handle ourselves (probing, fallbacks):
 	 * keep it quiet unless asked. */
-	int want = level == LIBBPF_WARN ? FG_LOG_DEBUG : FG_LOG_DEBUG + 1;
+	int want = level == LIBBPF_WARN ? FG_PRINT_DEBUG : FG_PRINT_DEBUG + 1;
 
 	if (want > fg_log_verbosity)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	fg_vlog(FG_PRINT_DEBUG, fmt, ap);
+	return 0;
 }
 
 void fg_log_setup_libbpf(void)

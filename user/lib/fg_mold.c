@@ -10,6 +10,7 @@
  * copy arrives, so a hole filled late delivers out of order (the window is
  * meant to be short: the skew between the two lines).
  */
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 

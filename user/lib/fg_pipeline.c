@@ -52,7 +52,8 @@ struct stream {
 	unsigned int nlines;
 	char line_name[FG_SEQR_MAX_LINES][FG_PIPELINE_FEED_NAME_LEN];
 	int rr_fd; /* the re-request server's socket (the caller's), -1: none */
-	char jprefix[640]; /* {"feed":NAME, for the decode lines (NAME escaped: up to 6 bytes a byte) */
+	char jprefix
+		[640]; /* {"feed":NAME, for the decode lines (NAME escaped: up to 6 bytes a byte) */
 	size_t jprefix_len;
 	uint64_t rr_recv_errors;
 	uint64_t now; /* time of the packet being sequenced */
@@ -292,9 +293,9 @@ static int make_filter(const struct fg_pipeline_config *cfg, struct fg_filter **
 	*out = NULL;
 	if (!(cfg->symbols && *cfg->symbols) && !(cfg->types && *cfg->types))
 		return 0;
-	f = fg_filter_new();
-	if (!f)
-		return -ENOMEM;
+	rc = fg_filter_new(&f);
+	if (rc)
+		return rc;
 	if (cfg->symbols && *cfg->symbols && (rc = fg_filter_add_symbols(f, cfg->symbols))) {
 		pr_warn("pipeline: symbols '%s': expected a comma-separated list of symbols of 1-8 "
 			"characters\n",
@@ -355,7 +356,7 @@ static void session_change(struct fg_pipeline *p, unsigned int s, const char *pr
 	if (state_shared(p, s)) {
 		state = FG_PIPELINE_SESSION_KEPT_SHARED;
 	} else if ((p->filter && make_filter(&p->cfg, &nf)) ||
-		   (p->books && !(nb = fg_books_new(p->cfg.order_capacity, p->cfg.book_cb)))) {
+		   (p->books && fg_books_new(p->cfg.order_capacity, p->cfg.book_cb, &nb))) {
 		fg_filter_free(nf);
 		state = FG_PIPELINE_SESSION_KEPT_NOMEM;
 	}
@@ -820,6 +821,30 @@ static int setup_arbitration(struct fg_pipeline *p, const char *pair)
 	return 0;
 }
 
+/*
+ * A line's destination as a feed of the stream too: a frame whose rule id
+ * the pipeline does not know yet (its rule added again under a new id, not
+ * yet passed on by fg_pipeline_set_lines) still finds its stream and line.
+ * Best effort: a group that does not parse or no room left, and only the
+ * rule id leads there.
+ */
+static void line_flow(struct fg_pipeline *p, const char *group, unsigned int s, unsigned int line)
+{
+	uint8_t fam, addr[16];
+	uint16_t port;
+	int fi;
+
+	if (!group || fg_net_parse_endpoint(group, &fam, addr, &port))
+		return;
+	fi = find_feed(p, fam, addr, port);
+	if (fi < 0)
+		fi = add_feed(p, fam, addr, port, 0);
+	if (fi < 0)
+		return;
+	p->feeds[fi].stream = (uint16_t)s;
+	p->feeds[fi].line = (uint8_t)line;
+}
+
 /* The lines of feedgate's rules: one stream per feed id, one line per rule. */
 static int setup_lines(struct fg_pipeline *p)
 {
@@ -854,8 +879,71 @@ static int setup_lines(struct fg_pipeline *p)
 		}
 		p->rules[l->rule_id].stream1 = (uint16_t)(s + 1);
 		p->rules[l->rule_id].line = (uint8_t)line;
+		line_flow(p, l->group, (unsigned int)s, (unsigned int)line);
 	}
 	return 0;
+}
+
+static int stream_by_name(const struct fg_pipeline *p, const char *name)
+{
+	for (unsigned int s = 0; s < p->nstreams; s++)
+		if (!strcmp(p->streams[s].name, name))
+			return (int)s;
+	return -1;
+}
+
+int fg_pipeline_set_lines(struct fg_pipeline *p, const struct fg_pipeline_line *lines,
+			  unsigned int n)
+{
+	struct rule_map *m;
+	int ret = 0;
+
+	if (!p->rules)
+		return -EINVAL;
+	m = calloc(RULE_MAP_SIZE, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n && !ret; i++) {
+		const struct fg_pipeline_line *l = &lines[i];
+		const char *name = l->feed && *l->feed ? l->feed : l->group ? l->group : "?";
+		const char *lname = l->group ? l->group : "?";
+		struct stream *st;
+		int s, line = -1;
+
+		if (l->rule_id >= RULE_MAP_SIZE || m[l->rule_id].stream1) {
+			ret = -EINVAL;
+			break;
+		}
+		s = stream_by_name(p, name);
+		/* an unnamed feed's second line: the stream its first line found */
+		for (unsigned int j = 0; j < i && s < 0; j++)
+			if (lines[j].feed_id == l->feed_id)
+				s = m[lines[j].rule_id].stream1 - 1;
+		if (s < 0) {
+			s = new_stream(p, name);
+			if (s < 0) {
+				ret = s;
+				break;
+			}
+		}
+		st = &p->streams[s];
+		for (unsigned int k = 0; k < st->nlines && line < 0; k++)
+			if (!strcmp(st->line_name[k], lname))
+				line = (int)k;
+		if (line < 0)
+			line = stream_add_line(st, lname);
+		if (line < 0) {
+			ret = line;
+			break;
+		}
+		m[l->rule_id].stream1 = (uint16_t)(s + 1);
+		m[l->rule_id].line = (uint8_t)line;
+		line_flow(p, l->group, (unsigned int)s, (unsigned int)line);
+	}
+	if (!ret)
+		memcpy(p->rules, m, RULE_MAP_SIZE * sizeof(*m));
+	free(m);
+	return ret;
 }
 
 int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **out)
@@ -898,11 +986,9 @@ int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **o
 	p->fixed_feeds = cfg->nfeeds > 0;
 
 	if (cfg->books) {
-		p->books = fg_books_new(cfg->order_capacity, cfg->book_cb);
-		if (!p->books) {
-			rc = -ENOMEM;
+		rc = fg_books_new(cfg->order_capacity, cfg->book_cb, &p->books);
+		if (rc)
 			goto fail;
-		}
 	}
 	*out = p;
 	return 0;

@@ -117,7 +117,7 @@ static void port_batch(void *ctx, const struct fg_frame *frames, unsigned int n)
 			p->local[k++] = *f;
 			continue;
 		}
-		key = r->alias[f->feed_id];
+		key = __atomic_load_n(&r->alias[f->feed_id], __ATOMIC_RELAXED);
 		o = __atomic_load_n(&r->owner[key], __ATOMIC_ACQUIRE);
 		if (o < 0) {
 			int16_t want = -1;
@@ -232,10 +232,12 @@ void fg_router_get_stats(const struct fg_router *r, unsigned int t, struct fg_ro
 
 int fg_router_owner(const struct fg_router *r, uint16_t feed_id)
 {
-	return __atomic_load_n(&r->owner[r->alias[feed_id]], __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&r->owner[__atomic_load_n(&r->alias[feed_id], __ATOMIC_RELAXED)],
+			       __ATOMIC_ACQUIRE);
 }
 
 void fg_router_alias(struct fg_router *r, uint16_t from, uint16_t to)
 {
-	r->alias[from] = r->alias[to];
+	__atomic_store_n(&r->alias[from], __atomic_load_n(&r->alias[to], __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
 }

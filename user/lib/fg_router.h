@@ -49,7 +49,8 @@ void fg_router_free(struct fg_router *r);
 struct fg_sink fg_router_sink(struct fg_router *r, unsigned int t, struct fg_sink inner);
 
 /* Frames of feed id from are routed as those of feed id to (two lines made one
- * feed by hand: run --arbitrate). Before the threads start. */
+ * feed by hand: run --arbitrate; a feed's rule added again under a new id).
+ * From any thread, also while frames flow. */
 void fg_router_alias(struct fg_router *r, uint16_t from, uint16_t to);
 
 /* Readable from any thread. */

@@ -169,6 +169,12 @@ static void give_up_front(struct fg_seqr *s, uint64_t upto, const char *why)
 		s->nranges++;
 		s->ranges[0].last = upto;
 		s->ranges[1].first = upto + 1;
+		/* what the server sent of the front is the front's (as in range_fill) */
+		if (s->ranges[0].ask_last > upto)
+			s->ranges[0].ask_last = upto;
+		if (s->ranges[1].ask_first < upto + 1)
+			s->ranges[1].ask_first = upto + 1;
+		s->ranges[1].from_reply = 0;
 		r = &s->ranges[0];
 	}
 	lose(s, r, why, s->ranges[0].seen_ns);

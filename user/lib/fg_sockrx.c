@@ -5,7 +5,7 @@
  * one socket per feed and one receive context per thread, reading their
  * counters, and turning a received datagram into an L3 frame with a
  * synthetic IPv4 (RFC 791) or IPv6 (RFC 8200) + UDP (RFC 768) header
- * written in front of the payload (see feedgate/backend.h).
+ * written in front of the payload (see fg_backend.h).
  *
  * Blocking mode: a thread with one socket sleeps in recvmmsg() with
  * MSG_WAITFORONE (SO_RCVTIMEO bounds the sleep so a stop is seen); with

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Capture backends other than AF_XDP, behind one interface, so that
- * `feedgate run --backend X` drives any of them with the same per-thread
- * loop, counters and latency measurement as the AF_XDP consumer:
+ * The capture backends of `feedgate run`, all behind one interface: one
+ * launcher, one receive loop per thread, one set of counters and latency
+ * histograms, one summary. Internal to feedgate (not installed): a strategy
+ * embeds the pipeline (feedgate/pipeline.h) and brings its own capture.
  *
+ *   af_xdp     one AF_XDP socket per receive queue (fg_afxdp.c), registered
+ *              in the XDP filter's xsk_map; each frame's feed from the XDP
+ *              stamp, or from the rules in force when it has none (fg_ftab.h).
+ *              Polling: busy (a non-blocking recvfrom() lets the kernel run
+ *              the queue's NAPI poll in this thread, with SO_PREFER_BUSY_POLL,
+ *              SO_BUSY_POLL and SO_BUSY_POLL_BUDGET = batch), spin (the ring
+ *              indexes only, no system call) or wakeup (poll(), for a shared
+ *              core).
  *   af_packet  TPACKET_V3 mmap ring per thread, PACKET_FANOUT (hash or cpu)
  *              across threads, a classic BPF socket filter generated from
  *              the feeds so that only feed packets are copied up. Frames
@@ -50,7 +59,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/types.h>
+
 #include "feedgate/frame.h"
+#include "fg_hist.h"
+#include "fg_maps.h"
 
 #define FG_BACKEND_MAX_THREADS 64
 #define FG_BACKEND_MAX_BATCH 256
@@ -70,6 +83,17 @@ struct fg_backend_feed {
 };
 
 enum fg_fanout_mode { FG_FANOUT_HASH = 0, FG_FANOUT_CPU };
+
+/* How a receive thread waits when its ring is empty (af_xdp names them; the
+ * other backends spin for busy and spin, and block for wakeup). */
+enum fg_poll_mode { FG_POLL_BUSY = 0, FG_POLL_SPIN, FG_POLL_WAKEUP };
+
+/* "busy" / "spin" / "wakeup" and back (-1 when unknown). */
+const char *fg_poll_name(enum fg_poll_mode m);
+int fg_poll_parse(const char *s);
+
+struct fg_ftab_live;
+struct fg_filter_handle;
 
 struct fg_backend_opts {
 	const char *ifname;
@@ -95,6 +119,17 @@ struct fg_backend_opts {
 	uint32_t buf_size; /* bytes per datagram buffer, headers included (default 2048) */
 	uint32_t
 		ring_buffers; /* io_uring provided buffers per thread, power of two (default 4096) */
+	/* af_xdp */
+	const int *queues; /* the receive queues, one thread each (threads = nqueues) */
+	unsigned int nqueues;
+	enum fg_poll_mode poll;
+	int zc; /* enum fg_zc_mode (fg_xsk.h) */
+	uint32_t ring; /* RX ring entries; 0 = fg_xsk's default */
+	uint32_t xsk_frame_size; /* UMEM frame: 2048 or 4096; 0 = 2048 */
+	unsigned int busy_poll_us; /* SO_BUSY_POLL with --poll busy; 0 = 20 */
+	struct fg_filter_handle *filter; /* xsk_map to register in, queue_stats to read */
+	uint64_t stamp_cookie; /* the filter's fg_config.stamp_cookie */
+	struct fg_ftab_live *ftab; /* rules for frames without a stamp (may be NULL) */
 };
 
 /*
@@ -112,7 +147,49 @@ struct fg_backend_kstats {
 	uint64_t vlan_restored; /* af_packet: VLAN tags put back into the frame */
 	uint64_t no_buffers; /* io_uring: multishot ended for want of buffers (ENOBUFS) */
 	uint64_t rearms; /* io_uring: multishot receives armed again */
+	/* af_xdp: XDP_STATISTICS of the socket, the filter's queue_stats since open */
+	uint64_t rx_dropped, rx_ring_full, rx_fill_ring_empty, rx_invalid_descs;
+	uint64_t xdp_redirected, xdp_no_socket;
+	/* af_xdp: how each frame's feed was known */
+	uint64_t stamp_meta; /* XDP stamp in the metadata area */
+	uint64_t stamp_head; /* XDP stamp prepended to the frame */
+	uint64_t no_stamp; /* no stamp: looked up in the rules ... */
+	uint64_t classified; /* ... and found */
+	uint64_t unclassified; /* ... and matching no rule */
+	uint64_t fill_stalls; /* fill ring full (should never happen) */
+	/* what the context is (af_xdp) */
+	int32_t queue; /* receive queue, -1: not one */
+	uint8_t zerocopy; /* bound in zero-copy mode */
+	uint8_t huge_pages; /* UMEM on huge pages */
 };
+
+/* Every counter of struct fg_backend_kstats by name, for the summaries:
+ * X(name) once per uint64_t member, in order. */
+/* clang-format off */
+#define FG_BK_KSTATS(X)        \
+	X(kernel_packets)      \
+	X(kernel_drops)        \
+	X(freeze_q)            \
+	X(syscalls)            \
+	X(truncated)           \
+	X(src_filtered)        \
+	X(bad)                 \
+	X(vlan_restored)       \
+	X(no_buffers)          \
+	X(rearms)              \
+	X(rx_dropped)          \
+	X(rx_ring_full)        \
+	X(rx_fill_ring_empty)  \
+	X(rx_invalid_descs)    \
+	X(xdp_redirected)      \
+	X(xdp_no_socket)       \
+	X(stamp_meta)          \
+	X(stamp_head)          \
+	X(no_stamp)            \
+	X(classified)          \
+	X(unclassified)        \
+	X(fill_stalls)
+/* clang-format on */
 
 /*
  * A backend. open() sets up o->threads receive contexts (or fewer, *n
@@ -129,20 +206,26 @@ struct fg_backend_kstats {
 struct fg_backend_ops {
 	const char *name;
 	bool joins_groups; /* its sockets join the groups; else fg_backend_open() does */
+	bool l3; /* its frames start at the IP header (fg_frame.l3): pcap link type raw */
+	bool live_feeds; /* follows rule changes while it runs (no feeds needed at open) */
 	int (*open)(const struct fg_backend_opts *o, void **rx, unsigned int *n, char *err,
 		    size_t errlen);
 	int (*rx_burst)(void *rx, struct fg_frame *frames, unsigned int max);
 	void (*rx_release)(void *rx);
 	void (*kstats)(void *rx, struct fg_backend_kstats *ks);
+	/* before the threads stop: let no more traffic in (af_xdp: leave xsk_map), so
+	 * that what is on the rings can be drained. May be NULL. */
+	void (*quiesce)(void *rx);
 	void (*close)(void *rx);
 };
 
+extern const struct fg_backend_ops fg_afxdp_ops;
 extern const struct fg_backend_ops fg_afpacket_ops;
 extern const struct fg_backend_ops fg_uring_ops;
 extern const struct fg_backend_ops fg_sockrx_ops;
 
-/* "af_packet" / "io_uring" / "socket". -ENOENT with one pr_warn line for
- * any other name ("af_xdp" is the consumer's, not a backend here). */
+/* "af_xdp" / "af_packet" / "io_uring" / "socket". -ENOENT with one pr_warn line
+ * for any other name. */
 int fg_backend_by_name(const char *name, const struct fg_backend_ops **out);
 /* "hash" / "cpu" -> mode; -EINVAL (nothing printed) otherwise. */
 int fg_fanout_parse(const char *s, enum fg_fanout_mode *out);
@@ -157,6 +240,28 @@ int fg_backend_feed_parse(const char *s, struct fg_backend_feed *f, char *err, s
 int fg_backend_feed_format(const struct fg_backend_feed *f, char *buf, size_t len);
 
 struct fg_rule_entry; /* fg_loader.h */
+
+/*
+ * The counters every receive thread keeps, whatever the backend: written by
+ * the thread only (relaxed atomic stores), read by the live line and the
+ * summary. rx_lat: receive stamp (the XDP program's, or the kernel's) to
+ * the moment the consumer took the frame; gen_lat: the generator's send
+ * stamp to the same moment.
+ */
+struct fg_rxq_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t batches;
+	uint64_t empty_polls;
+	uint64_t syscalls;
+	uint64_t no_meta; /* frames without a receive stamp */
+	uint64_t gen_stamped; /* frames carrying a generator send stamp */
+	uint64_t bad_desc;
+	uint64_t rule_packets[FG_MAX_RULES]; /* by XDP rule id */
+	struct fg_hist xdp_lat; /* receive stamp -> taken off the ring ("latency_rx_ns") */
+	struct fg_hist gen_lat; /* generator send stamp -> taken off the ring */
+} __attribute__((aligned(64)));
+
 /*
  * The feeds of the rules that let packets up the stack: action pass or
  * redirect (a redirect rule with no AF_XDP socket on the queue falls back to
@@ -169,7 +274,6 @@ unsigned int fg_backend_feeds_from_rules(const struct fg_rule_entry *rules, size
 /* --- running a backend ----------------------------------------------------------------------- */
 
 struct fg_backend;
-struct fg_rxq_stats; /* fg_rxloop.h: the AF_XDP loop's counters, used by every backend */
 
 /*
  * Check the options, join the groups (unless the backend's sockets do) and
@@ -191,8 +295,14 @@ const char *fg_backend_name(const struct fg_backend *b);
  * blocking). 0 or -errno (threads already started are stopped).
  */
 int fg_backend_start(struct fg_backend *b, const int *cpus, const struct fg_sink *sinks);
-/* Ask every thread to drain what is ready and exit; wait for them. */
+/* Let no more traffic in (ops->quiesce), give what is in flight a moment,
+ * then ask every thread to drain what is ready and exit; wait for them. */
 void fg_backend_stop(struct fg_backend *b);
+
+/* Make the groups the backend joined follow the rules (live rule changes;
+ * backends that do not join themselves). 0 or -errno with a line in err. */
+int fg_backend_sync_groups(struct fg_backend *b, const struct fg_rule_entry *rules, size_t n,
+			   unsigned int *joined, unsigned int *left, char *err, size_t errlen);
 /* The -errno a thread stopped with (0: none): a broken ring or socket. */
 int fg_backend_thread_error(const struct fg_backend *b, unsigned int t);
 
@@ -209,21 +319,25 @@ void fg_backend_json(const struct fg_backend *b, FILE *f);
  * kernel -> consumer latency over the interval since the previous call:
  *   run: 3s af_packet 20.0kpps 12.3Mb/s kdrop 0 p50 4.1us p99 9.8us p99.9 21us | t0 10.0kpps ...
  */
-void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs);
+void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs, const char *note);
 
 /*
- * The summary at the end of a run: one JSON object with a newline (json) or
- * lines for people. Settings, then per thread and in total: packets,
- * bytes, batches, empty polls, system calls, kernel counters, and the
- * latencies kernel stamp -> consumer ("latency_kernel_ns") and generator
- * stamp -> consumer ("latency_gen_ns": count, p50, p90, p99, p999, min,
- * max, mean, stddev); per feed rule the packets received (rules may be
- * NULL; feeds given without a rule have no id and are not listed). extra
- * (may be NULL) adds the sinks' part: called before the JSON object's
- * closing brace (it writes ,"key":value) or after the text.
+ * The summary at the end of a run, the same for every backend: one JSON
+ * object with a newline (json) or lines for people. Settings, then per
+ * thread ("queues") and in total: packets, bytes, batches, empty polls,
+ * system calls, every kernel counter (kstats), and the latencies receive
+ * stamp -> consumer ("latency_rx_ns": the XDP program's stamp on af_xdp,
+ * the kernel's receive timestamp elsewhere) and generator stamp -> consumer
+ * ("latency_gen_ns"): count, p50, p90, p99, p999, min, max, mean, stddev;
+ * with buckets in total. Per feed rule the packets received (rules may be
+ * NULL). head (may be NULL) adds members right after the settings (it
+ * writes "key":value,); extra (may be NULL) adds the sinks' part: called
+ * before the JSON object's closing brace (it writes ,"key":value) or after
+ * the text.
  */
 void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *ifname, double secs,
 			const struct fg_rule_entry *rules, size_t nrules,
+			void (*head)(void *ctx, FILE *f, bool json),
 			void (*extra)(void *ctx, FILE *f, bool json), void *ctx);
 
 /* Stop (if running), close the contexts, leave the groups. NULL is fine. */
