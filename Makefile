@@ -74,7 +74,7 @@ compile: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO)
 .SECONDARY: $(BPF_OBJS)
 
 # --- BPF ---------------------------------------------------------------------
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/fg_maps.h vmlinux/vmlinux.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/fg_*.h) vmlinux/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
