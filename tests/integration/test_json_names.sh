@@ -8,6 +8,8 @@
 #   run_json         run --json --pcap --decode: the summary parses; iface,
 #                    pcap file and feed names as they are; decode lines parse
 #                    and name their feeds so
+#   replay_json_file_name  replay --json of a file whose name has a newline and
+#                    a 0xff byte: the summary parses and keeps both
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -139,4 +141,29 @@ if [ -z "$bad" ]; then
 else
 	fg_fail "${bad#; }"
 fi
+# replay: a capture whose file name holds a newline and a 0xff byte
+fg_case replay_json_file_name
+CAP=$(printf '%s/odd\nname\377"x.pcap' "$T")
+if "$F" gen --pcap "$CAP" --feeds 2 --count 100 >/dev/null 2>"$T/gen2.err"; then
+	"$F" replay "$CAP" --json >"$T/replay.json" 2>"$T/replay.err"
+	rc=$?
+	# a byte that is not UTF-8 comes back as a lone surrogate (\udcff), the
+	# way Python's surrogateescape reads file names: the name exactly
+	bad=$(CAP="$CAP" python3 -c '
+import json, os, sys
+try:
+    d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+except ValueError as e:
+    print("not JSON: %s" % e)
+    sys.exit(0)
+got = d.get("file")
+want = os.fsencode(os.environ["CAP"])
+if not isinstance(got, str) or got.encode("utf-8", "surrogateescape") != want:
+    print("file name %r, want %r" % (got, want))
+' "$T/replay.json")
+	[ $rc = 0 ] || bad="$bad; replay exited $rc: $(tail -1 "$T/replay.err")"
+else
+	bad="gen --pcap failed: $(tail -1 "$T/gen2.err")"
+fi
+[ -z "$bad" ] && fg_pass || fg_fail "${bad#; }"
 exit ${FG_FAILED:-0}
