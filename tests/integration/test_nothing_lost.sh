@@ -23,6 +23,10 @@
 #   live_rule_joins_group   rule add / del under run: ip maddr gains and loses
 #                           the group within a second
 #   no_redirect_rule_said   run with no redirect rule says so at start
+#   full_disk_pcap          run --pcap on a full disk: exit 1, a line with the
+#                           counts, a file of whole records, the run goes on
+#   foreign_pin_refused     a pin swapped for another map: commands refuse it
+#                           and leave it; removed, the program's map is pinned
 #   emfile_named            stats under ulimit -n 8 names "Too many open files"
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -97,6 +101,29 @@ if fg_run_start "$T/fd.json" "$T/fd.err" --queues 0 --poll wakeup --json --decod
 	fg_eq "packets still counted" "$(py "$T/fd.json" "d['total']['packets']")" 20000
 fi
 rm -f "$SMALL/d.json"
+fg_end
+
+# --- a full disk under run --pcap: whole records only, the books go on -------------------------
+fg_begin full_disk_pcap
+if fg_run_start "$T/fp.json" "$T/fp.err" --queues 0 --poll wakeup --json --pcap "$SMALL/c.pcap"; then
+	gen --rate 20000 --count 20000 --feeds 1 --messages-per-packet 4 >/dev/null 2>&1
+	sleep 0.5
+	fg_run_stop
+	[ "$FG_RUN_RC" -ne 0 ] || fg_bad "exit status 0 on a full disk"
+	grep -q "c.pcap: write failed: No space left on device: [0-9]* packets written whole, [0-9]* lost" "$T/fp.err" ||
+		fg_bad "no line naming the file and the counts: $(tr '\n' '|' <"$T/fp.err")"
+	whole=$(sed -n 's/.*: \([0-9]*\) packets written whole.*/\1/p' "$T/fp.err" | head -1)
+	"$F" replay "$SMALL/c.pcap" --json >"$T/fp.replay" 2>"$T/fp.rerr" || fg_bad "replay of the cut file failed: $(tail -1 "$T/fp.rerr")"
+	fg_eq "the cut file ends at a whole record" "$(py "$T/fp.replay" "d['truncated']")" False
+	fg_eq "records in the file vs the count said" "$(py "$T/fp.replay" "d['frames']")" "$whole"
+	fg_eq "summary: written" "$(py "$T/fp.json" "d['pcap']['written']")" "$whole"
+	fg_eq "summary: written + lost + dropped = received" \
+		"$(py "$T/fp.json" "d['pcap']['written'] + d['pcap']['lost'] + d['pcap']['dropped']")" 20000
+	fg_eq "packets still counted" "$(py "$T/fp.json" "d['total']['packets']")" 20000
+else
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/fp.err")"
+fi
+rm -f "$SMALL/c.pcap"
 fg_end
 
 fg_begin full_disk_replay
@@ -249,6 +276,33 @@ if fg_run_start "$T/nr.out" "$T/nr.err" --queues 0 --poll wakeup; then
 	grep -q "no redirect rule: nothing reaches the consumer" "$T/nr.err" || fg_bad "not said: $(head -3 "$T/nr.err" | tr '\n' '|')"
 else
 	fg_bad "run did not start"
+fi
+fg_end
+
+# --- a pin swapped for another map is refused, never re-pinned ---------------------------------
+fg_begin foreign_pin_refused
+setup_filter
+PIN=/sys/fs/bpf/feedgate/$IF/feed_rules
+shape=$(bpftool map show pinned "$PIN" -j 2>/dev/null | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+print(m["type"], m["bytes_key"], m["bytes_value"], m["max_entries"], m.get("flags", 0))')
+read -r mtype kb vb me mflags <<<"$shape"
+if [ -z "${me:-}" ]; then
+	fg_bad "couldn't read the pin's shape"
+else
+	rm -f "$PIN"
+	bpftool map create "$PIN" type "$mtype" key "$kb" value "$vb" entries "$me" name feed_rules \
+		flags "$mflags" 2>"$T/mc.err" || fg_bad "bpftool map create: $(head -1 "$T/mc.err")"
+	id0=$(bpftool map show pinned "$PIN" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	fg_expect_err "not the attached program's" rx rule list "$IF"
+	fg_expect_err "not the attached program's" rx rule add "$IF" 239.9.9.9:9000
+	fg_eq "the other map still pinned" \
+		"$(bpftool map show pinned "$PIN" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" "$id0"
+	rm -f "$PIN"
+	rx rule list "$IF" >/dev/null 2>"$T/rl.err" || fg_bad "with the pin removed, rule list failed: $(head -1 "$T/rl.err")"
+	[ "$(bpftool map show pinned "$PIN" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" != "$id0" ] ||
+		fg_bad "the program's map was not pinned again"
 fi
 fg_end
 

@@ -384,6 +384,62 @@ static int fg_pin_one(const char *ifname, int i, int fd)
 	return 0;
 }
 
+static __u32 fg_pinned_id(const char *ifname, int i);
+
+/* What a map is, for people: "map id 12 (hash, key 20, value 40, 4096 entries, name x)". */
+static void fg_map_describe(int fd, char *buf, size_t len)
+{
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+	const char *type;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		snprintf(buf, len, "a map (%s)", strerror(errno));
+		return;
+	}
+	type = libbpf_bpf_map_type_str(info.type);
+	snprintf(buf, len, "map id %u (%s, key %u, value %u, %u entries, name %s)", info.id,
+		 type ? type : "?", info.key_size, info.value_size, info.max_entries, info.name);
+}
+
+/*
+ * The pins of ifname against the attached program's maps: 0 when each pin
+ * is missing or names the program's map, or when none names them (pins of
+ * an earlier program, or of another bpffs: replaced as a whole). Some
+ * naming the program's maps and some not: someone put another map in their
+ * place, and whatever was written to it (bpftool map update on the pin)
+ * would be lost if it were re-pinned. Refused: -EEXIST and one line.
+ */
+static int fg_pins_check(const char *ifname, const __u32 map_ids[FG_NMAPS], const int *fds)
+{
+	int match = 0, other = -1;
+	__u32 pinned[FG_NMAPS];
+	char path[PATH_MAX], a[160], b[160];
+	int fd;
+
+	for (int i = 0; i < FG_NMAPS; i++) {
+		pinned[i] = fg_pinned_id(ifname, i);
+		if (pinned[i] && pinned[i] == map_ids[i])
+			match++;
+		else if (pinned[i] && other < 0)
+			other = i;
+	}
+	if (!match || other < 0)
+		return 0;
+	if (fg_pin_path(ifname, other, path, sizeof(path)))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	fg_map_describe(fd, a, sizeof(a));
+	close(fd);
+	fg_map_describe(fds[other], b, sizeof(b));
+	pr_warn("%s: the pin %s is %s, not the attached program's %s; not replaced: anything "
+		"written to it would be lost (remove it, or detach and attach again)\n",
+		ifname, path, a, b);
+	return -EEXIST;
+}
+
 /* Id of the map pinned as map i of ifname, 0 when none. */
 static __u32 fg_pinned_id(const char *ifname, int i)
 {
@@ -745,7 +801,13 @@ int fg_filter_open(const char *ifname, struct fg_filter_handle *h)
 	h->mode = st.mode;
 
 	/* Pins: keep the ones that name these maps, replace missing or stale
-	 * ones. Best effort: the maps are open either way. */
+	 * ones (best effort: the maps are open either way), but never one that
+	 * someone swapped for another map. */
+	err = fg_bpffs_mounted() ? fg_pins_check(ifname, map_ids, fds) : 0;
+	if (err) {
+		fg_filter_close(h);
+		return err;
+	}
 	for (int i = 0; i < FG_NMAPS; i++)
 		if (!fg_bpffs_mounted() || fg_pinned_id(ifname, i) != map_ids[i])
 			repin = 1;
