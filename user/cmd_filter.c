@@ -760,6 +760,9 @@ static void stats_table(const struct fg_filter_handle *h, const struct snapshot 
 	for (int q = 0; q < s->nqueues; q++)
 		printf("%5d %16llu %16llu\n", q, (unsigned long long)s->queues[q].redirected,
 		       (unsigned long long)s->queues[q].no_socket);
+	/* The program sees the redirect, not what the socket then does with it. */
+	printf("(redirected: handed to the queue's AF_XDP socket; a frame its ring had no room "
+	       "for is still counted here, and by the consumer as rx_ring_full)\n");
 }
 
 static volatile sig_atomic_t stop;
