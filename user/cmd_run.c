@@ -1368,6 +1368,65 @@ static int run_ftab_refresh(struct run *r)
 	return ret;
 }
 
+/*
+ * Per feed, for the live line: messages delivered, ranges recovered and
+ * lost, the hold buffer's high-water mark (the sequencer of the thread that
+ * owns the feed; the counters are read while that thread writes them, a
+ * second's snapshot). NULL without a pipeline.
+ */
+static const char *run_feeds_note(const struct run *r, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int shown = 0, more = 0;
+
+	if (!r->sk.pipe[0])
+		return NULL;
+	buf[0] = '\0';
+	for (unsigned int s = 0; s < fg_pipeline_nstreams(r->sk.pipe[0]); s++) {
+		uint64_t msgs = 0, rec = 0, lost = 0, high = 0;
+		const char *name = NULL;
+		int n;
+
+		if (!fg_pipeline_stream(r->sk.pipe[0], s, &name) || !name)
+			continue;
+		/* the same feed in every thread's pipeline (one of them owns it) */
+		for (unsigned int i = 0; i < r->sk.n && r->sk.pipe[i]; i++) {
+			for (unsigned int k = 0; k < fg_pipeline_nstreams(r->sk.pipe[i]); k++) {
+				const char *nk = NULL;
+				const struct fg_seqr *q = fg_pipeline_stream(r->sk.pipe[i], k, &nk);
+				const struct fg_seqr_stats *st;
+
+				if (!q || !nk || strcmp(nk, name))
+					continue;
+				st = fg_seqr_stats(q);
+				msgs += st->delivered;
+				rec += st->gaps_recovered;
+				lost += st->gaps_unrecovered;
+				high = st->hold_high > high ? st->hold_high : high;
+			}
+		}
+		if (!msgs && !rec && !lost)
+			continue;
+		if (shown == 4) {
+			more++;
+			continue;
+		}
+		n = snprintf(buf + off, len - off,
+			     "%s%s %llu msgs, gaps %llu recovered %llu lost, "
+			     "held %llu",
+			     shown ? "; " : "feeds: ", name ? name : "?", (unsigned long long)msgs,
+			     (unsigned long long)rec, (unsigned long long)lost,
+			     (unsigned long long)high);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+		shown++;
+	}
+	if (more && off < len)
+		snprintf(buf + off, len - off, "; %u more", more);
+	return shown ? buf : NULL;
+}
+
 /* Rule counters at the start, so the summary shows this run's share. */
 static void run_rule_start(struct run *r)
 {
@@ -1532,6 +1591,7 @@ static int run_loop(struct run *r)
 	sigaddset(&set, SIGHUP);
 	for (;;) {
 		uint64_t now = fg_now_ns(), next = last + 1000000000ull, wake = next;
+		char note[512];
 		struct timespec ts;
 		int sig;
 
@@ -1583,7 +1643,7 @@ static int run_loop(struct run *r)
 			fg_backend_live_line(r->bk, stderr, (double)(now - r->start_ns) / 1e9,
 					     r->xdp && !r->redirects
 						     ? "no redirect rule: nothing to receive"
-						     : NULL);
+						     : run_feeds_note(r, note, sizeof(note)));
 			last = now;
 		}
 		if (deadline && now >= deadline)

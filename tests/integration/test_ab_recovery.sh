@@ -146,6 +146,9 @@ if run_ab ab --loss 0.02,0.02 --loss-both 0.01 --serve-rerequest "$SERVER" -- \
 		p99=$(stream ab $f "['recovery_ns']['p99']")
 		[ "${p99:-0}" -gt 0 ] || fg_bad "$f: no recovery latency"
 	done
+	# the live line: per feed, messages and gaps as they come
+	grep -Eq "feeds: F[12] [0-9]+ msgs, gaps [0-9]+ recovered [0-9]+ lost, held [0-9]+" "$T/ab.err" ||
+		fg_bad "no per-feed counters in the live line: $(grep -m1 ' af_xdp ' "$T/ab.err")"
 	note="$(tr '\n' ' ' <"$T/ab.check")recovery p50 $(stream ab F1 "['recovery_ns']['p50']") ns, p99 $(stream ab F1 "['recovery_ns']['p99']") ns"
 else
 	note=""

@@ -130,7 +130,7 @@ static int fg_afxdp_open_one(const struct fg_backend_opts *o, int ifindex, unsig
 	a->ks.huge_pages = a->xsk.huge;
 	if (a->poll == FG_POLL_BUSY) {
 		int one = 1, us = (int)(o->busy_poll_us ? o->busy_poll_us : FG_AFXDP_BUSY_US),
-		    budget = (int)o->batch;
+		    budget = (int)(o->busy_budget ? o->busy_budget : o->batch);
 
 		if (setsockopt(a->xsk.fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
 		    setsockopt(a->xsk.fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||

@@ -452,9 +452,20 @@ int fg_backend_start(struct fg_backend *b, const int *cpus, const struct fg_sink
 			CPU_SET(t->cpu, &set);
 			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 		}
+		if (b->o.rt_priority > 0) {
+			struct sched_param sp = { .sched_priority = b->o.rt_priority };
+
+			pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+			pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+			pthread_attr_setschedparam(&attr, &sp);
+		}
 		ret = -pthread_create(&t->tid, &attr, fg_bk_main, t);
 		pthread_attr_destroy(&attr);
 		if (ret) {
+			if (b->o.rt_priority > 0)
+				pr_warn("Couldn't start receive thread %u with SCHED_FIFO priority %d: "
+					"%s\n",
+					i, b->o.rt_priority, strerror(-ret));
 			fg_backend_stop(b);
 			return ret;
 		}

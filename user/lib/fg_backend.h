@@ -106,6 +106,9 @@ struct fg_backend_opts {
 	/* generator -> consumer latency from ITCH send stamps (feedgate gen
 	 * --itch-stamps) for frames without the generator's trailer */
 	bool itch_stamps;
+	/* SCHED_FIFO priority of the receive threads (1-99); 0 = the normal
+	 * scheduler. Needs CAP_SYS_NICE: the threads do not start without it. */
+	int rt_priority;
 	/* af_packet */
 	uint32_t block_size; /* TPACKET_V3 block, power of two >= page (default 256 KiB) */
 	uint32_t block_count; /* blocks per ring (default 64) */
@@ -127,6 +130,7 @@ struct fg_backend_opts {
 	uint32_t ring; /* RX ring entries; 0 = fg_xsk's default */
 	uint32_t xsk_frame_size; /* UMEM frame: 2048 or 4096; 0 = 2048 */
 	unsigned int busy_poll_us; /* SO_BUSY_POLL with --poll busy; 0 = 20 */
+	unsigned int busy_budget; /* SO_BUSY_POLL_BUDGET with --poll busy; 0 = batch */
 	struct fg_filter_handle *filter; /* xsk_map to register in, queue_stats to read */
 	uint64_t stamp_cookie; /* the filter's fg_config.stamp_cookie */
 	struct fg_ftab_live *ftab; /* rules for frames without a stamp (may be NULL) */
