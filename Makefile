@@ -50,6 +50,7 @@ CMD_OBJS := $(patsubst user/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS))
 LIB_A := $(BUILD)/libfeedgate.a
 LIB_SO := $(BUILD)/libfeedgate.so
 FEEDGATE := $(BUILD)/feedgate
+MAN8 := $(BUILD)/feedgate.8
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -69,7 +70,7 @@ DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libelf-dev zl
 all: deps
 	$(Q)$(MAKE) --no-print-directory compile
 
-compile: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO)
+compile: $(BPF_OBJS) $(FEEDGATE) $(LIB_A) $(LIB_SO) $(MAN8)
 
 .SECONDARY: $(BPF_OBJS)
 
@@ -108,6 +109,11 @@ $(LIB_SO): $(LIB_OBJS)
 $(FEEDGATE): $(CMD_OBJS) $(LIB_A)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The manual page: written by feedgate from the option tables its parsers use.
+$(MAN8): $(FEEDGATE)
+	$(call msg,MAN,$@)
+	$(Q)$(FEEDGATE) --man > $@.tmp && mv $@.tmp $@
 
 # --- tests -------------------------------------------------------------------
 $(BUILD)/tests/%: tests/%.c tests/fg_cunit.h $(LIB_A) $(SKELS)
@@ -180,12 +186,14 @@ lint: $(SKELS)
 		-D__x86_64__ -Iinclude -Iuser/lib -Iuser -I$(BUILD) user tests bench
 	@echo "  LINT     clean"
 
-# Installs the command, libfeedgate (static and shared), the public headers
-# and feedgate.pc, so that a strategy builds with `pkg-config --libs feedgate`.
+# Installs the command and its manual page, libfeedgate (static and shared),
+# the public headers and feedgate.pc, so that a strategy builds with
+# `pkg-config --libs feedgate`.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/feedgate
+		$(DESTDIR)$(PREFIX)/include/feedgate $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(FEEDGATE) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libfeedgate.so.0
 	ln -sf libfeedgate.so.0 $(DESTDIR)$(PREFIX)/lib/libfeedgate.so

@@ -60,3 +60,9 @@ int cli_symbols_check(const char *cmd, const char *v)
 	}
 	return 0;
 }
+
+int cli_symbols_opt(const struct cli_cmd *cmd, const struct cli_opt *o, const char *v)
+{
+	(void)o;
+	return cli_symbols_check(cmd->name, v);
+}

@@ -22,142 +22,10 @@
 #include "fg_log.h"
 #include "fg_rule.h"
 
-/* --- option tables ------------------------------------------------------------ */
+/* --- option tables: cli_opt.h --------------------------------------------------------- */
 
-enum opt_type {
-	OPT_STRING, /* const char * */
-	OPT_ENUM, /* int, one of vals */
-	OPT_FLAG, /* int, set to 1 */
-	OPT_SECONDS, /* double > 0 */
-};
-
-struct opt_enum {
-	const char *name;
-	int value;
-};
-
-struct opt {
-	const char *name; /* "--mode" */
-	enum opt_type type;
-	size_t off; /* where in the config struct */
-	const struct opt_enum *vals; /* OPT_ENUM, NULL-terminated */
-};
-
-#define OPT(n, t, cfg, field, v)              \
-	{                                     \
-		n, t, offsetof(cfg, field), v \
-	}
-
-/*
- * Fill cfg from argv: options from the table, positionals into pos[] (up to
- * npos, all required). Returns 0, 1 for --help (usage printed), or -1 after
- * printing one error line.
- */
-static int opts_parse(const char *cmd, const char *usage, int argc, char **argv,
-		      const struct opt *opts, void *cfg, const char **pos,
-		      const char *const *pos_names, int npos)
-{
-	int n = 0;
-
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		const struct opt *o = NULL;
-		size_t len;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n", usage);
-			return 1;
-		}
-		if (a[0] != '-' || a[1] != '-') {
-			if (a[0] == '-' && a[1]) {
-				pr_warn("%s: unknown option '%s' (usage: feedgate %s)\n", cmd, a,
-					usage);
-				return -1;
-			}
-			if (n == npos) {
-				pr_warn("%s: unexpected argument '%s' (usage: feedgate %s)\n", cmd,
-					a, usage);
-				return -1;
-			}
-			pos[n++] = a;
-			continue;
-		}
-		len = strcspn(a, "=");
-		for (const struct opt *t = opts; t && t->name; t++) {
-			if (strlen(t->name) == len && !strncmp(t->name, a, len)) {
-				o = t;
-				break;
-			}
-		}
-		if (!o) {
-			pr_warn("%s: unknown option '%.*s' (usage: feedgate %s)\n", cmd, (int)len,
-				a, usage);
-			return -1;
-		}
-		if (o->type == OPT_FLAG) {
-			if (a[len] == '=') {
-				pr_warn("%s: %s takes no value\n", cmd, o->name);
-				return -1;
-			}
-			*(int *)((char *)cfg + o->off) = 1;
-			continue;
-		}
-		if (a[len] == '=')
-			val = a + len + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		if (!val) {
-			pr_warn("%s: %s needs a value (usage: feedgate %s)\n", cmd, o->name, usage);
-			return -1;
-		}
-		switch (o->type) {
-		case OPT_STRING:
-			*(const char **)((char *)cfg + o->off) = val;
-			break;
-		case OPT_ENUM: {
-			const struct opt_enum *e;
-			char names[128] = "";
-
-			for (e = o->vals; e->name; e++)
-				if (!strcmp(e->name, val))
-					break;
-			if (e->name) {
-				*(int *)((char *)cfg + o->off) = e->value;
-				break;
-			}
-			for (e = o->vals; e->name; e++) {
-				strncat(names, e->name, sizeof(names) - strlen(names) - 1);
-				if (e[1].name)
-					strncat(names, e[2].name ? ", " : " or ",
-						sizeof(names) - strlen(names) - 1);
-			}
-			pr_warn("%s: %s '%s': use %s\n", cmd, o->name, val, names);
-			return -1;
-		}
-		case OPT_SECONDS: {
-			char *end;
-			double d;
-
-			errno = 0;
-			d = strtod(val, &end);
-			if (errno || end == val || *end || !(d > 0) || d > 86400) {
-				pr_warn("%s: %s '%s': want a number of seconds (0 < N <= 86400)\n",
-					cmd, o->name, val);
-				return -1;
-			}
-			memcpy((char *)cfg + o->off, &d, sizeof(d));
-			break;
-		}
-		case OPT_FLAG:
-			break;
-		}
-	}
-	if (n < npos) {
-		pr_warn("%s: missing %s (usage: feedgate %s)\n", cmd, pos_names[n], usage);
-		return -1;
-	}
-	return 0;
-}
+static const char *const iface_name[] = { "IFACE" };
+static const char *const iface_group_names[] = { "IFACE", "GROUP:PORT" };
 
 /* --- JSON and table helpers -------------------------------------------------------- */
 
@@ -261,34 +129,63 @@ struct attach_cfg {
 	int mode;
 	int policy;
 	int stamp;
-	int mode_set; /* -1 until --mode / --policy is given */
-	int policy_set;
 };
 
-static const struct opt_enum mode_vals[] = {
+static const struct cli_enum mode_vals[] = {
 	{ "native", FG_MODE_NATIVE },
 	{ "skb", FG_MODE_SKB },
 	{ NULL, 0 },
 };
-static const struct opt_enum policy_vals[] = {
+static const struct cli_enum policy_vals[] = {
 	{ "drop", FG_ACTION_DROP },
 	{ "pass", FG_ACTION_PASS },
 	{ NULL, 0 },
 };
-static const struct opt_enum stamp_vals[] = {
+static const struct cli_enum stamp_vals[] = {
 	{ "auto", FG_STAMP_AUTO },
 	{ "meta", FG_STAMP_META },
 	{ "head", FG_STAMP_HEAD },
 	{ "none", FG_STAMP_NONE },
 	{ NULL, 0 },
 };
-static const struct opt attach_opts[] = {
-	OPT("--mode", OPT_ENUM, struct attach_cfg, mode_set, mode_vals),
-	OPT("--policy", OPT_ENUM, struct attach_cfg, policy_set, policy_vals),
-	OPT("--stamp", OPT_ENUM, struct attach_cfg, stamp, stamp_vals),
-	{ NULL, 0, 0, NULL },
+static const struct cli_opt attach_opts[] = {
+	{ .name = "--mode",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct attach_cfg, mode),
+	  .vals = mode_vals,
+	  .def = "native",
+	  .help = "native (driver) XDP, or generic XDP for any driver" },
+	{ .name = "--policy",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct attach_cfg, policy),
+	  .vals = policy_vals,
+	  .def = "pass",
+	  .help = "what becomes of packets no rule matches" },
+	{ .name = "--stamp",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct attach_cfg, stamp),
+	  .vals = stamp_vals,
+	  .def = "auto",
+	  .help = "where the receive stamp goes (auto: meta where the kernel allows it, else "
+		  "head); on an attached interface, changes the mode live" },
+	{ .name = NULL },
 };
-static const char *const iface_name[] = { "IFACE" };
+const struct cli_cmd cli_cmd_attach = {
+	.name = "attach",
+	.pos = "IFACE",
+	.pos_names = iface_name,
+	.npos = 1,
+	.opts = attach_opts,
+	.summary = "attach the XDP filter to IFACE and pin its maps",
+};
+
+const struct cli_cmd cli_cmd_detach = {
+	.name = "detach",
+	.pos = "IFACE",
+	.pos_names = iface_name,
+	.npos = 1,
+	.summary = "detach the filter from IFACE and remove its pins",
+};
 
 /* Why the stamp mode in force is what it is, for people. */
 static const char *stamp_why(const struct fg_config *c)
@@ -321,30 +218,23 @@ static int attach_again(const char *ifname, const struct attach_cfg *cfg)
 
 int do_attach(int argc, char **argv)
 {
-	static const char usage[] = "attach IFACE [--mode native|skb] [--policy drop|pass] "
-				    "[--stamp auto|meta|head|none]";
-	struct attach_cfg cfg = { FG_MODE_NATIVE, FG_ACTION_PASS, FG_STAMP_AUTO, -1, -1 };
+	struct attach_cfg cfg = {};
 	struct fg_attach_opts o = {};
 	struct fg_filter_handle h;
 	struct fg_config c;
 	const char *pos[1];
-	int ret, stamp_given = 0;
+	cli_given_t given;
+	int ret;
 
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], "--stamp", 7) && (!argv[i][7] || argv[i][7] == '='))
-			stamp_given = 1;
-	ret = opts_parse("attach", usage, argc - 1, argv + 1, attach_opts, &cfg, pos, iface_name,
-			 1);
+	ret = cli_parse(&cli_cmd_attach, argc - 1, argv + 1, &cfg, pos, &given);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
-	if (cfg.mode_set >= 0)
-		cfg.mode = cfg.mode_set;
-	if (cfg.policy_set >= 0)
-		cfg.policy = cfg.policy_set;
 	if (fg_require_root("attach"))
 		return 1;
 	/* `attach IFACE --stamp MODE` on our own program: a live change. */
-	if (stamp_given && cfg.mode_set < 0 && cfg.policy_set < 0 &&
+	if (cli_was_given(&cli_cmd_attach, given, "--stamp") &&
+	    !cli_was_given(&cli_cmd_attach, given, "--mode") &&
+	    !cli_was_given(&cli_cmd_attach, given, "--policy") &&
 	    fg_filter_is_attached(pos[0]) == 1)
 		return attach_again(pos[0], &cfg);
 	o.mode = (enum fg_xdp_mode)cfg.mode;
@@ -366,11 +256,10 @@ int do_attach(int argc, char **argv)
 
 int do_detach(int argc, char **argv)
 {
-	static const char usage[] = "detach IFACE";
 	const char *pos[1];
 	int ret;
 
-	ret = opts_parse("detach", usage, argc - 1, argv + 1, NULL, NULL, pos, iface_name, 1);
+	ret = cli_parse(&cli_cmd_detach, argc - 1, argv + 1, NULL, pos, NULL);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (fg_require_root("detach"))
@@ -391,22 +280,55 @@ struct rule_cfg {
 	int json;
 };
 
-static const struct opt rule_add_opts[] = {
-	OPT("--src", OPT_STRING, struct rule_cfg, src, NULL),
-	OPT("--action", OPT_STRING, struct rule_cfg, action, NULL),
-	OPT("--feed", OPT_STRING, struct rule_cfg, feed, NULL),
-	{ NULL, 0, 0, NULL },
+static const struct cli_opt rule_add_opts[] = {
+	{ .name = "--src",
+	  .type = CLI_STRING,
+	  CLI_AT(struct rule_cfg, src),
+	  .arg = "PREFIX",
+	  .help = "match only this source prefix (any source when left out)" },
+	{ .name = "--action",
+	  .type = CLI_STRING,
+	  CLI_AT(struct rule_cfg, action),
+	  .arg = "redirect|pass|drop",
+	  .help = "redirect to the AF_XDP consumer (default), pass to the stack, or drop" },
+	{ .name = "--feed",
+	  .type = CLI_STRING,
+	  CLI_AT(struct rule_cfg, feed),
+	  .arg = "NAME",
+	  .help = "the feed the rule belongs to (rules of one feed are its A and B lines)" },
+	{ .name = NULL },
 };
-static const struct opt rule_list_opts[] = {
-	OPT("--json", OPT_FLAG, struct rule_cfg, json, NULL),
-	{ NULL, 0, 0, NULL },
+static const struct cli_opt rule_list_opts[] = {
+	{ .name = "--json",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct rule_cfg, json),
+	  .help = "one JSON object instead of a table" },
+	{ .name = NULL },
 };
-static const char *const iface_group_names[] = { "IFACE", "GROUP:PORT" };
 
-static const char rule_add_usage[] =
-	"rule add IFACE GROUP:PORT [--src PREFIX] [--action redirect|pass|drop] [--feed NAME]";
-static const char rule_del_usage[] = "rule del IFACE GROUP:PORT";
-static const char rule_list_usage[] = "rule list IFACE [--json]";
+const struct cli_cmd cli_cmd_rule_add = {
+	.name = "rule add",
+	.pos = "IFACE GROUP:PORT",
+	.pos_names = iface_group_names,
+	.npos = 2,
+	.opts = rule_add_opts,
+	.summary = "add a rule for a multicast group and port",
+};
+const struct cli_cmd cli_cmd_rule_del = {
+	.name = "rule del",
+	.pos = "IFACE GROUP:PORT",
+	.pos_names = iface_group_names,
+	.npos = 2,
+	.summary = "delete the rule for a group and port",
+};
+const struct cli_cmd cli_cmd_rule_list = {
+	.name = "rule list",
+	.pos = "IFACE",
+	.pos_names = iface_name,
+	.npos = 1,
+	.opts = rule_list_opts,
+	.summary = "list the rules with their ids and feeds",
+};
 
 static int rule_add(int argc, char **argv)
 {
@@ -419,8 +341,7 @@ static int rule_add(int argc, char **argv)
 	const char *pos[2];
 	int ret;
 
-	ret = opts_parse("rule add", rule_add_usage, argc, argv, rule_add_opts, &cfg, pos,
-			 iface_group_names, 2);
+	ret = cli_parse(&cli_cmd_rule_add, argc, argv, &cfg, pos, NULL);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (fg_rule_parse(pos[1], cfg.src, cfg.action, cfg.feed, &k, &r, err, sizeof(err))) {
@@ -451,8 +372,7 @@ static int rule_del(int argc, char **argv)
 	const char *pos[2];
 	int ret, have;
 
-	ret = opts_parse("rule del", rule_del_usage, argc, argv, NULL, NULL, pos, iface_group_names,
-			 2);
+	ret = cli_parse(&cli_cmd_rule_del, argc, argv, NULL, pos, NULL);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (fg_rule_key_parse(pos[1], &k, err, sizeof(err))) {
@@ -485,8 +405,7 @@ static int rule_list(int argc, char **argv)
 	size_t n;
 	int ret, wk, ws;
 
-	ret = opts_parse("rule list", rule_list_usage, argc, argv, rule_list_opts, &cfg, pos,
-			 iface_name, 1);
+	ret = cli_parse(&cli_cmd_rule_list, argc, argv, &cfg, pos, NULL);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (fg_require_root("rule list"))
@@ -536,8 +455,11 @@ int do_rule(int argc, char **argv)
 	if (!strcmp(argv[1], "list"))
 		return rule_list(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("usage: feedgate %s\n       feedgate %s\n       feedgate %s\n",
-		       rule_add_usage, rule_del_usage, rule_list_usage);
+		cli_help(stdout, &cli_cmd_rule_add);
+		putchar('\n');
+		cli_help(stdout, &cli_cmd_rule_del);
+		putchar('\n');
+		cli_help(stdout, &cli_cmd_rule_list);
 		return 0;
 	}
 	pr_warn("rule: unknown subcommand '%s': use add, del or list\n", argv[1]);
@@ -551,10 +473,28 @@ struct stats_cfg {
 	double watch;
 };
 
-static const struct opt stats_opts[] = {
-	OPT("--json", OPT_FLAG, struct stats_cfg, json, NULL),
-	OPT("--watch", OPT_SECONDS, struct stats_cfg, watch, NULL),
-	{ NULL, 0, 0, NULL },
+static const struct cli_opt stats_opts[] = {
+	{ .name = "--json",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct stats_cfg, json),
+	  .help = "one JSON object (one a reading with --watch) instead of tables" },
+	{ .name = "--watch",
+	  .type = CLI_SECONDS,
+	  CLI_AT(struct stats_cfg, watch),
+	  .arg = "SECONDS",
+	  .hi = 86400,
+	  .want = "a number of seconds (0 < N <= 86400)",
+	  .help = "print again every SECONDS with rates since the last reading, until "
+		  "SIGINT or SIGTERM" },
+	{ .name = NULL },
+};
+const struct cli_cmd cli_cmd_stats = {
+	.name = "stats",
+	.pos = "IFACE",
+	.pos_names = iface_name,
+	.npos = 1,
+	.opts = stats_opts,
+	.summary = "the filter's counters: per rule, global and per queue",
 };
 
 /* The global counters by name, in struct fg_filter_stats order. */
@@ -775,7 +715,6 @@ static void on_signal(int sig)
 
 int do_stats(int argc, char **argv)
 {
-	static const char usage[] = "stats IFACE [--json] [--watch SECONDS]";
 	struct stats_cfg cfg = {};
 	struct snapshot cur, prev;
 	struct fg_filter_handle h;
@@ -783,7 +722,7 @@ int do_stats(int argc, char **argv)
 	int ret, have_prev = 0, tty;
 	__u32 id;
 
-	ret = opts_parse("stats", usage, argc - 1, argv + 1, stats_opts, &cfg, pos, iface_name, 1);
+	ret = cli_parse(&cli_cmd_stats, argc - 1, argv + 1, &cfg, pos, NULL);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
 	if (fg_require_root("stats"))

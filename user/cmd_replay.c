@@ -27,9 +27,6 @@
 #include "fg_log.h"
 #include "fg_out.h"
 
-#define REPLAY_USAGE                                                                            \
-	"replay FILE [--symbols LIST] [--decode FILE|-] [--book SYMBOL [--depth N]] [--json]\n" \
-	"               [--arbitrate GROUP:PORT=GROUP:PORT]..."
 #define FRAME_BATCH 64
 #define RAW_BATCH 1024
 #define MAX_PAIRS 16
@@ -145,92 +142,78 @@ static int symbol_ok(const char *s)
 	return 1;
 }
 
-/* Is the option part (before any '=') of a exactly opt? */
-static int opt_is(const char *a, size_t len, const char *opt)
-{
-	return strlen(opt) == len && !strncmp(a, opt, len);
-}
+static const struct cli_opt replay_opts[] = {
+	{ .name = "--symbols",
+	  .type = CLI_STRING,
+	  CLI_AT(struct replay_cfg, symbols),
+	  .arg = "LIST",
+	  .check = cli_symbols_opt,
+	  .help = "decode only these ITCH symbols (comma-separated, upper case)" },
+	{ .name = "--decode",
+	  .type = CLI_STRING,
+	  CLI_AT(struct replay_cfg, decode),
+	  .arg = "FILE|-",
+	  .help = "write every decoded message as a JSON line to FILE (-: standard output; the "
+		  "summary then goes to standard error)" },
+	{ .name = "--book",
+	  .type = CLI_STRING,
+	  CLI_AT(struct replay_cfg, book),
+	  .arg = "SYMBOL",
+	  .help = "print the order book of SYMBOL at the end" },
+	{ .name = "--depth",
+	  .type = CLI_UINT,
+	  CLI_AT(struct replay_cfg, depth),
+	  .arg = "N",
+	  .lo = 1,
+	  .hi = 1000,
+	  .def = "10",
+	  .help = "price levels of the --book shown" },
+	{ .name = "--json",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct replay_cfg, json),
+	  .help = "the summary (and book) as one JSON object" },
+	{ .name = "--arbitrate",
+	  .type = CLI_LIST,
+	  CLI_AT(struct replay_cfg, pairs),
+	  .count_off = offsetof(struct replay_cfg, npairs),
+	  .max = MAX_PAIRS,
+	  .what = "pairs",
+	  .arg = "GROUP:PORT=GROUP:PORT",
+	  .help = "the A and B lines of one feed, arbitrated into one stream" },
+	{ .name = "--allow-truncated",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct replay_cfg, allow_truncated),
+	  .help = "take a capture whose last record is cut short (a warning, exit 0)" },
+	{ .name = NULL },
+};
+
+static const char *const replay_pos_names[] = { "FILE" };
+
+const struct cli_cmd cli_cmd_replay = {
+	.name = "replay",
+	.pos = "FILE",
+	.pos_names = replay_pos_names,
+	.npos = 1,
+	.opts = replay_opts,
+	.summary = "a pcap, pcapng or NASDAQ BinaryFILE through the pipeline: summary, decode, "
+		   "books",
+	.missing = "which capture file? see 'feedgate replay --help'",
+	.extra = "one FILE only ('%s' and '%s'); see 'feedgate replay --help'",
+};
 
 /* 0, 1 (--help printed) or -1 (error printed). */
 static int replay_parse(int argc, char **argv, struct replay_cfg *c)
 {
+	const char *pos[1] = { NULL };
+	cli_given_t given;
+	int ret;
+
 	memset(c, 0, sizeof(*c));
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		size_t len = strcspn(a, "=");
-		int takes;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n", REPLAY_USAGE);
-			return 1;
-		}
-		if (a[0] != '-' || !a[1]) {
-			if (c->file) {
-				pr_warn("replay: one FILE only ('%s' and '%s'); see 'feedgate "
-					"replay --help'\n",
-					c->file, a);
-				return -1;
-			}
-			c->file = a;
-			continue;
-		}
-		takes = opt_is(a, len, "--symbols") || opt_is(a, len, "--decode") ||
-			opt_is(a, len, "--book") || opt_is(a, len, "--depth") ||
-			opt_is(a, len, "--arbitrate");
-		if (!takes && !strcmp(a, "--allow-truncated")) {
-			c->allow_truncated = 1;
-			continue;
-		}
-		if (!takes && strcmp(a, "--json")) {
-			pr_warn("replay: unknown option '%s'; see 'feedgate replay --help'\n", a);
-			return -1;
-		}
-		if (takes) {
-			if (a[len] == '=') {
-				v = a + len + 1;
-			} else if (i + 1 < argc) {
-				v = argv[++i];
-			} else {
-				pr_warn("replay: %.*s needs a value\n", (int)len, a);
-				return -1;
-			}
-		}
-		if (opt_is(a, len, "--symbols")) {
-			if (cli_symbols_check("replay", v))
-				return -1;
-			c->symbols = v;
-		} else if (opt_is(a, len, "--decode")) {
-			c->decode = v;
-		} else if (opt_is(a, len, "--book")) {
-			c->book = v;
-		} else if (opt_is(a, len, "--depth")) {
-			char *end;
-			unsigned long d;
-
-			errno = 0;
-			d = strtoul(v, &end, 10);
-			if (errno || end == v || *end || v[0] == '-' || d < 1 || d > 1000) {
-				pr_warn("replay: --depth '%s': want a whole number from 1 to "
-					"1000\n",
-					v);
-				return -1;
-			}
-			c->depth = (unsigned int)d;
-		} else if (opt_is(a, len, "--arbitrate")) {
-			if (c->npairs == MAX_PAIRS) {
-				pr_warn("replay: at most %d --arbitrate pairs\n", MAX_PAIRS);
-				return -1;
-			}
-			c->pairs[c->npairs++] = v;
-		} else {
-			c->json = 1;
-		}
-	}
-	if (!c->file) {
-		pr_warn("replay: which capture file? see 'feedgate replay --help'\n");
-		return -1;
-	}
-	if (c->depth && !c->book) {
+	ret = cli_parse(&cli_cmd_replay, argc - 1, argv + 1, c, pos, &given);
+	if (ret)
+		return ret;
+	c->file = pos[0];
+	if (cli_was_given(&cli_cmd_replay, given, "--depth") && !c->book) {
 		pr_warn("replay: --depth goes with --book SYMBOL\n");
 		return -1;
 	}
@@ -238,8 +221,6 @@ static int replay_parse(int argc, char **argv, struct replay_cfg *c)
 		pr_warn("replay: --book '%s': want one symbol of 1-8 characters\n", c->book);
 		return -1;
 	}
-	if (!c->depth)
-		c->depth = 10;
 	return 0;
 }
 

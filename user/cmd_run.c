@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,21 +48,6 @@
 #include "fg_router.h"
 #include "fg_xsk.h"
 
-#define RUN_USAGE                                                                                 \
-	"run IFACE [--queues LIST|all] [--cpus LIST]\n"                                           \
-	"               [--poll busy|spin|wakeup] [--batch N] [--symbols LIST]\n"                 \
-	"               [--backend af_xdp|af_packet|io_uring|socket] [--duration S] [--decode "   \
-	"FILE|-] [--pcap FILE] "                                                                  \
-	"[--json] [--itch-stamps]\n"                                                              \
-	"               [--arbitrate GROUP:PORT=GROUP:PORT]... [--rerequest FEED=ADDR:PORT]...\n" \
-	"               [--gap-wait US] [--hold N|BYTES]\n"                                       \
-	"               af_xdp: [--zero-copy auto|on|off] [--ring N] [--frame-size 2048|4096]\n"  \
-	"               af_packet: [--block-size BYTES] [--block-count N] [--frame-size BYTES]\n" \
-	"                          [--retire-ms MS] [--fanout hash|cpu]\n"                        \
-	"               io_uring, socket: [--rcvbuf BYTES]"
-
-const char cmd_run_usage[] = RUN_USAGE;
-
 #define FG_BUSY_POLL_US 20
 /* Time for a NAPI poll that already looked the socket up in the xsk_map to
  * finish putting its frames on the ring, before the drain starts. */
@@ -76,14 +62,15 @@ struct run_cfg {
 	const char *symbols;
 	const char *decode;
 	const char *pcap;
-	const char *backend;
-	enum fg_zc_mode zc;
-	enum fg_poll_mode poll;
+	const char *backend; /* the name of backend_id */
+	int backend_id; /* RUN_BE_* */
+	int zc; /* enum fg_zc_mode */
+	int poll; /* enum fg_poll_mode */
 	unsigned int batch;
 	unsigned int ring; /* AF_XDP RX ring entries; 0 = fg_xsk's default (2048) */
 	/* af_packet / socket tuning; 0 = the backend's default (checked there) */
 	uint32_t block_size, block_count, frame_size, retire_ms, rcvbuf;
-	enum fg_fanout_mode fanout;
+	int fanout; /* enum fg_fanout_mode */
 	double duration;
 	int json;
 	int itch_stamps; /* backends: gen->consumer latency from ITCH send stamps */
@@ -94,34 +81,245 @@ struct run_cfg {
 	unsigned int nrerequest;
 	uint64_t gap_wait_ns; /* 0: the sequencer's default */
 	uint32_t hold; /* messages; 0: the sequencer's default */
-	unsigned int given; /* RUN_GIVEN_* bits: the backend-specific options on the line */
+	/* the latency tail */
+	unsigned int rt_priority; /* SCHED_FIFO for the receive threads; 0: no */
+	int mlock; /* every page locked in memory before the threads start */
+	unsigned int busy_budget; /* SO_BUSY_POLL_BUDGET; 0: --batch */
 };
 
-/* Options that only some backends take: refused (exit 2) with the others. */
-enum {
-	RUN_GIVEN_ZERO_COPY = 1 << 0,
-	RUN_GIVEN_RING = 1 << 1,
-	RUN_GIVEN_FRAME_SIZE = 1 << 2,
-	RUN_GIVEN_BLOCK_SIZE = 1 << 3,
-	RUN_GIVEN_BLOCK_COUNT = 1 << 4,
-	RUN_GIVEN_RETIRE_MS = 1 << 5,
-	RUN_GIVEN_FANOUT = 1 << 6,
-	RUN_GIVEN_RCVBUF = 1 << 7,
+/* --- the options ------------------------------------------------------------------------- */
+
+enum { RUN_BE_AF_XDP, RUN_BE_AF_PACKET, RUN_BE_IO_URING, RUN_BE_SOCKET };
+
+static const struct cli_enum backend_vals[] = {
+	{ "af_xdp", RUN_BE_AF_XDP },
+	{ "af_packet", RUN_BE_AF_PACKET },
+	{ "io_uring", RUN_BE_IO_URING },
+	{ "socket", RUN_BE_SOCKET },
+	{ NULL, 0 },
+};
+static const struct cli_enum poll_vals[] = {
+	{ "busy", FG_POLL_BUSY },
+	{ "spin", FG_POLL_SPIN },
+	{ "wakeup", FG_POLL_WAKEUP },
+	{ NULL, 0 },
+};
+static const struct cli_enum zc_vals[] = {
+	{ "auto", FG_ZC_AUTO },
+	{ "on", FG_ZC_ON },
+	{ "off", FG_ZC_OFF },
+	{ NULL, 0 },
+};
+static const struct cli_enum fanout_vals[] = {
+	{ "hash", FG_FANOUT_HASH },
+	{ "cpu", FG_FANOUT_CPU },
+	{ NULL, 0 },
 };
 
-static const struct {
-	unsigned int bit;
-	const char *name;
-	const char *backends; /* those that take it */
-} run_specific[] = {
-	{ RUN_GIVEN_ZERO_COPY, "--zero-copy", "af_xdp" },
-	{ RUN_GIVEN_RING, "--ring", "af_xdp" },
-	{ RUN_GIVEN_FRAME_SIZE, "--frame-size", "af_xdp af_packet" },
-	{ RUN_GIVEN_BLOCK_SIZE, "--block-size", "af_packet" },
-	{ RUN_GIVEN_BLOCK_COUNT, "--block-count", "af_packet" },
-	{ RUN_GIVEN_RETIRE_MS, "--retire-ms", "af_packet" },
-	{ RUN_GIVEN_FANOUT, "--fanout", "af_packet" },
-	{ RUN_GIVEN_RCVBUF, "--rcvbuf", "io_uring socket" },
+/*
+ * Every option of run, once. Options with .backends belong to those
+ * capture backends only: given with another, the line is refused (exit 2).
+ */
+static const struct cli_opt run_opts[] = {
+	{ .name = "--queues",
+	  .type = CLI_STRING,
+	  CLI_AT(struct run_cfg, queues),
+	  .arg = "LIST|all",
+	  .help = "the receive queues to read, like 0-3,5 (default all)" },
+	{ .name = "--cpus",
+	  .type = CLI_STRING,
+	  CLI_AT(struct run_cfg, cpus),
+	  .arg = "LIST",
+	  .help = "pin the receive threads to these CPUs, one each, like 2-3" },
+	{ .name = "--poll",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct run_cfg, poll),
+	  .vals = poll_vals,
+	  .def = "busy",
+	  .help = "busy: SO_PREFER_BUSY_POLL; spin: user space spins on the rings; wakeup: "
+		  "block in poll() (the socket paths block)" },
+	{ .name = "--batch",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, batch),
+	  .arg = "N",
+	  .lo = 1,
+	  .hi = FG_BACKEND_MAX_BATCH,
+	  .def = "64",
+	  .help = "frames taken from the backend at a time" },
+	{ .name = "--symbols",
+	  .type = CLI_STRING,
+	  CLI_AT(struct run_cfg, symbols),
+	  .arg = "LIST",
+	  .check = cli_symbols_opt,
+	  .help = "run the market-data pipeline for these ITCH symbols (comma-separated, upper "
+		  "case)" },
+	{ .name = "--backend",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct run_cfg, backend_id),
+	  .vals = backend_vals,
+	  .def = "af_xdp",
+	  .help = "the capture path" },
+	{ .name = "--duration",
+	  .type = CLI_SECONDS,
+	  CLI_AT(struct run_cfg, duration),
+	  .arg = "S",
+	  .hi = 10000000,
+	  .help = "stop after S seconds (default: at SIGINT, SIGTERM or SIGHUP)" },
+	{ .name = "--decode",
+	  .type = CLI_STRING,
+	  CLI_AT(struct run_cfg, decode),
+	  .arg = "FILE|-",
+	  .help = "write every decoded message as a JSON line to FILE (-: standard output)" },
+	{ .name = "--pcap",
+	  .type = CLI_STRING,
+	  CLI_AT(struct run_cfg, pcap),
+	  .arg = "FILE",
+	  .help = "write the packets to a pcap file (not with --symbols or --decode)" },
+	{ .name = "--json",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct run_cfg, json),
+	  .help = "the summary as one JSON object" },
+	{ .name = "--itch-stamps",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct run_cfg, itch_stamps),
+	  .help = "measure generator-to-consumer latency from the ITCH send stamps of gen "
+		  "--itch-stamps" },
+	{ .name = "--arbitrate",
+	  .type = CLI_LIST,
+	  CLI_AT(struct run_cfg, arbitrate),
+	  .count_off = offsetof(struct run_cfg, narbitrate),
+	  .max = RUN_MAX_SPECS,
+	  .flags = CLI_PAIR,
+	  .arg = "GROUP:PORT=GROUP:PORT",
+	  .help = "the A and B lines of one feed, arbitrated into one stream" },
+	{ .name = "--rerequest",
+	  .type = CLI_LIST,
+	  CLI_AT(struct run_cfg, rerequest),
+	  .count_off = offsetof(struct run_cfg, nrerequest),
+	  .max = RUN_MAX_SPECS,
+	  .flags = CLI_PAIR,
+	  .arg = "FEED=ADDR:PORT",
+	  .help = "ask this MoldUDP64 re-request server for the feed's missing messages" },
+	{ .name = "--gap-wait",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, gap_wait_ns),
+	  .arg = "US",
+	  .lo = 1,
+	  .hi = 60000000,
+	  .scale = 1000,
+	  .unit = "(microseconds)",
+	  .help = "how long a hole is waited for before it is given up, in microseconds" },
+	{ .name = "--hold",
+	  .type = CLI_SIZE,
+	  CLI_AT(struct run_cfg, hold),
+	  .arg = "N|BYTES",
+	  .lo = 16,
+	  .hi = 1ul << 24,
+	  .scale = 64,
+	  .flags = CLI_POW2ONLY,
+	  .want = "a power of two of messages from 16 to 16777216, or of bytes with B, KiB, "
+		  "MiB (64 bytes a message)",
+	  .help = "messages held behind a hole: a power of two, or bytes of buffer like 4MiB" },
+	{ .name = "--rt-priority",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, rt_priority),
+	  .arg = "N",
+	  .lo = 1,
+	  .hi = 99,
+	  .help = "run the receive threads SCHED_FIFO at this priority (needs CAP_SYS_NICE): "
+		  "other work on their CPUs no longer delays them" },
+	{ .name = "--mlock",
+	  .type = CLI_FLAG,
+	  CLI_AT(struct run_cfg, mlock),
+	  .help = "lock every page of the consumer in memory before receiving (no page fault "
+		  "on the hot path; needs RLIMIT_MEMLOCK or CAP_IPC_LOCK)" },
+	{ .name = "--busy-budget",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, busy_budget),
+	  .arg = "N",
+	  .lo = 1,
+	  .hi = 1024,
+	  .backends = "af_xdp",
+	  .help = "packets one busy poll may take from the driver (SO_BUSY_POLL_BUDGET, "
+		  "--poll busy; default --batch)" },
+	{ .name = "--zero-copy",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct run_cfg, zc),
+	  .vals = zc_vals,
+	  .def = "auto",
+	  .backends = "af_xdp",
+	  .help = "auto: zero-copy where the driver has it, else copy mode; on: fail without "
+		  "it" },
+	{ .name = "--ring",
+	  .type = CLI_POW2,
+	  CLI_AT(struct run_cfg, ring),
+	  .arg = "N",
+	  .lo = 64,
+	  .hi = 16384,
+	  .backends = "af_xdp",
+	  .help = "AF_XDP RX ring entries, a power of two (default 2048); a deeper ring rides "
+		  "out longer stalls of a shared core" },
+	{ .name = "--frame-size",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, frame_size),
+	  .arg = "BYTES",
+	  .lo = 128,
+	  .hi = 1ul << 20,
+	  .backends = "af_xdp af_packet",
+	  .help = "the UMEM frame (af_xdp: 2048 or 4096) or the ring frame (af_packet; default "
+		  "2048)" },
+	{ .name = "--block-size",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, block_size),
+	  .arg = "BYTES",
+	  .lo = 4096,
+	  .hi = 1ul << 30,
+	  .backends = "af_packet",
+	  .help = "TPACKET_V3 block size (default 256 KiB)" },
+	{ .name = "--block-count",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, block_count),
+	  .arg = "N",
+	  .lo = 2,
+	  .hi = 65536,
+	  .backends = "af_packet",
+	  .help = "TPACKET_V3 blocks in the ring (default 64)" },
+	{ .name = "--retire-ms",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, retire_ms),
+	  .arg = "MS",
+	  .lo = 1,
+	  .hi = 60000,
+	  .backends = "af_packet",
+	  .help = "block retire timeout, the latency floor at low rates (default 1)" },
+	{ .name = "--fanout",
+	  .type = CLI_ENUM,
+	  CLI_AT(struct run_cfg, fanout),
+	  .vals = fanout_vals,
+	  .def = "hash",
+	  .backends = "af_packet",
+	  .help = "PACKET_FANOUT mode across the receive threads" },
+	{ .name = "--rcvbuf",
+	  .type = CLI_UINT,
+	  CLI_AT(struct run_cfg, rcvbuf),
+	  .arg = "BYTES",
+	  .lo = 65536,
+	  .hi = 1ul << 30,
+	  .backends = "io_uring socket",
+	  .help = "socket receive buffer (default 4 MiB)" },
+	{ .name = NULL },
+};
+
+static const char *const run_pos_names[] = { "IFACE" };
+
+const struct cli_cmd cli_cmd_run = {
+	.name = "run",
+	.pos = "IFACE",
+	.pos_names = run_pos_names,
+	.npos = 1,
+	.opts = run_opts,
+	.backend_opt = "--backend",
+	.summary = "the consumer: receive the feeds on IFACE, sequence, decode, count",
 };
 
 /* --- option parsing ------------------------------------------------------------------------ */
@@ -180,261 +378,27 @@ bad:
 	return -EINVAL;
 }
 
-static int parse_uint(const char *opt, const char *v, unsigned long lo, unsigned long hi,
-		      unsigned long *out)
-{
-	char *end;
-	unsigned long x;
-
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || x < lo || x > hi) {
-		pr_warn("run: %s '%s': want a whole number from %lu to %lu\n", opt, v, lo, hi);
-		return -EINVAL;
-	}
-	*out = x;
-	return 0;
-}
-
-/*
- * --hold: messages ("65536"), or bytes of hold buffer ("4MiB", "512KiB",
- * "1048576B"; 64 bytes a message). A power of two of messages from 16 to
- * 2^24 either way.
- */
-static int parse_hold(const char *v, uint32_t *out)
-{
-	static const struct {
-		const char *suffix;
-		unsigned long mult;
-	} units[] = {
-		{ "B", 1 }, { "KiB", 1024 }, { "MiB", 1024 * 1024 }, { "GiB", 1024ul << 20 }
-	};
-	char *end;
-	unsigned long x, msgs;
-
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || end == v || v[0] == '-')
-		goto bad;
-	msgs = x;
-	if (*end) {
-		size_t k;
-
-		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++)
-			if (!strcmp(end, units[k].suffix))
-				break;
-		if (k == sizeof(units) / sizeof(units[0]) || x > (1ul << 40) / units[k].mult)
-			goto bad;
-		msgs = x * units[k].mult / 64;
-	}
-	if (msgs < 16 || msgs > (1ul << 24) || (msgs & (msgs - 1)))
-		goto bad;
-	*out = (uint32_t)msgs;
-	return 0;
-bad:
-	pr_warn("run: --hold '%s': want a power of two of messages from 16 to 16777216, or of "
-		"bytes with B, KiB, MiB (64 bytes a message)\n",
-		v);
-	return -EINVAL;
-}
-
 /* 0, 1 (--help printed) or -1 (error printed). */
 static int run_parse(int argc, char **argv, struct run_cfg *c)
 {
+	const char *pos[1];
+	cli_given_t given;
+	int ret;
+
 	memset(c, 0, sizeof(*c));
-	c->zc = FG_ZC_AUTO;
-	c->poll = FG_POLL_BUSY;
-	c->batch = 64;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		size_t len = strcspn(a, "=");
-		unsigned long u;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n", RUN_USAGE);
-			return 1;
-		}
-		if (a[0] != '-') {
-			if (c->ifname) {
-				pr_warn("run: unexpected argument '%s' (usage: feedgate %s)\n", a,
-					RUN_USAGE);
-				return -1;
-			}
-			c->ifname = a;
-			continue;
-		}
-		if (!strcmp(a, "--json")) {
-			c->json = 1;
-			continue;
-		}
-		if (!strcmp(a, "--itch-stamps")) {
-			c->itch_stamps = 1;
-			continue;
-		}
-#define RUN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
-		if (!(RUN_OPT("--queues") || RUN_OPT("--cpus") || RUN_OPT("--zero-copy") ||
-		      RUN_OPT("--poll") || RUN_OPT("--batch") || RUN_OPT("--ring") ||
-		      RUN_OPT("--block-size") || RUN_OPT("--block-count") ||
-		      RUN_OPT("--frame-size") || RUN_OPT("--retire-ms") || RUN_OPT("--fanout") ||
-		      RUN_OPT("--rcvbuf") || RUN_OPT("--symbols") || RUN_OPT("--backend") ||
-		      RUN_OPT("--duration") || RUN_OPT("--decode") || RUN_OPT("--pcap") ||
-		      RUN_OPT("--arbitrate") || RUN_OPT("--rerequest") || RUN_OPT("--gap-wait") ||
-		      RUN_OPT("--hold"))) {
-			pr_warn("run: unknown option '%.*s' (usage: feedgate %s)\n", (int)len, a,
-				RUN_USAGE);
-			return -1;
-		}
-		if (a[len] == '=')
-			v = a + len + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		if (!v) {
-			pr_warn("run: %.*s needs a value (usage: feedgate %s)\n", (int)len, a,
-				RUN_USAGE);
-			return -1;
-		}
-		for (size_t k = 0; k < sizeof(run_specific) / sizeof(run_specific[0]); k++)
-			if (RUN_OPT(run_specific[k].name))
-				c->given |= run_specific[k].bit;
-		if (RUN_OPT("--queues")) {
-			c->queues = v;
-		} else if (RUN_OPT("--cpus")) {
-			c->cpus = v;
-		} else if (RUN_OPT("--zero-copy")) {
-			if (!strcmp(v, "auto"))
-				c->zc = FG_ZC_AUTO;
-			else if (!strcmp(v, "on"))
-				c->zc = FG_ZC_ON;
-			else if (!strcmp(v, "off"))
-				c->zc = FG_ZC_OFF;
-			else {
-				pr_warn("run: --zero-copy '%s': use auto, on or off\n", v);
-				return -1;
-			}
-		} else if (RUN_OPT("--poll")) {
-			int m = fg_poll_parse(v);
-
-			if (m < 0) {
-				pr_warn("run: --poll '%s': use busy, spin or wakeup\n", v);
-				return -1;
-			}
-			c->poll = (enum fg_poll_mode)m;
-		} else if (RUN_OPT("--batch")) {
-			if (parse_uint("--batch", v, 1, FG_BACKEND_MAX_BATCH, &u))
-				return -1;
-			c->batch = (unsigned int)u;
-		} else if (RUN_OPT("--ring")) {
-			/* A deeper RX ring rides out longer stalls of a shared core
-			 * (the fill ring and the UMEM grow with it). */
-			if (parse_uint("--ring", v, 64, 16384, &u))
-				return -1;
-			if (u & (u - 1)) {
-				pr_warn("run: --ring %s: must be a power of two (64-16384)\n", v);
-				return -1;
-			}
-			c->ring = (unsigned int)u;
-		} else if (RUN_OPT("--block-size")) {
-			if (parse_uint("--block-size", v, 4096, 1ul << 30, &u))
-				return -1;
-			c->block_size = (uint32_t)u;
-		} else if (RUN_OPT("--block-count")) {
-			if (parse_uint("--block-count", v, 2, 65536, &u))
-				return -1;
-			c->block_count = (uint32_t)u;
-		} else if (RUN_OPT("--frame-size")) {
-			if (parse_uint("--frame-size", v, 128, 1ul << 20, &u))
-				return -1;
-			c->frame_size = (uint32_t)u;
-		} else if (RUN_OPT("--retire-ms")) {
-			if (parse_uint("--retire-ms", v, 1, 60000, &u))
-				return -1;
-			c->retire_ms = (uint32_t)u;
-		} else if (RUN_OPT("--fanout")) {
-			if (fg_fanout_parse(v, &c->fanout)) {
-				pr_warn("run: --fanout '%s': use hash or cpu\n", v);
-				return -1;
-			}
-		} else if (RUN_OPT("--rcvbuf")) {
-			if (parse_uint("--rcvbuf", v, 65536, 1ul << 30, &u))
-				return -1;
-			c->rcvbuf = (uint32_t)u;
-		} else if (RUN_OPT("--symbols")) {
-			if (cli_symbols_check("run", v))
-				return -1;
-			c->symbols = v;
-		} else if (RUN_OPT("--backend")) {
-			c->backend = v;
-		} else if (RUN_OPT("--duration")) {
-			char *end;
-
-			errno = 0;
-			c->duration = strtod(v, &end);
-			if (errno || end == v || *end || !(c->duration > 0) || c->duration > 1e7) {
-				pr_warn("run: --duration '%s': want a number of seconds above 0, "
-					"at most "
-					"10000000\n",
-					v);
-				return -1;
-			}
-		} else if (RUN_OPT("--decode")) {
-			c->decode = v;
-		} else if (RUN_OPT("--pcap")) {
-			c->pcap = v;
-		} else if (RUN_OPT("--arbitrate") || RUN_OPT("--rerequest")) {
-			bool arb = RUN_OPT("--arbitrate");
-
-			if ((arb ? c->narbitrate : c->nrerequest) == RUN_MAX_SPECS) {
-				pr_warn("run: at most %d %s options\n", RUN_MAX_SPECS,
-					arb ? "--arbitrate" : "--rerequest");
-				return -1;
-			}
-			if (!strchr(v, '=') || *v == '=' || strchr(v, '=')[1] == '\0') {
-				pr_warn("run: %s '%s': want %s\n",
-					arb ? "--arbitrate" : "--rerequest", v,
-					arb ? "GROUP:PORT=GROUP:PORT" : "FEED=ADDR:PORT");
-				return -1;
-			}
-			if (arb)
-				c->arbitrate[c->narbitrate++] = v;
-			else
-				c->rerequest[c->nrerequest++] = v;
-		} else if (RUN_OPT("--gap-wait")) {
-			if (parse_uint("--gap-wait (microseconds)", v, 1, 60000000, &u))
-				return -1;
-			c->gap_wait_ns = (uint64_t)u * 1000;
-		} else if (RUN_OPT("--hold")) {
-			if (parse_hold(v, &c->hold))
-				return -1;
-		}
-#undef RUN_OPT
-	}
-	if (!c->ifname) {
-		pr_warn("run: missing IFACE (usage: feedgate %s)\n", RUN_USAGE);
-		return -1;
-	}
-	if (c->backend && strcmp(c->backend, "af_xdp") && strcmp(c->backend, "af_packet") &&
-	    strcmp(c->backend, "io_uring") && strcmp(c->backend, "socket")) {
-		pr_warn("run: --backend '%s': use af_xdp, af_packet, io_uring or socket\n",
-			c->backend);
-		return -1;
-	}
-	for (size_t k = 0; k < sizeof(run_specific) / sizeof(run_specific[0]); k++) {
-		const char *be = c->backend ? c->backend : "af_xdp";
-		const char *list = run_specific[k].backends, *hit = strstr(list, be);
-		size_t bl = strlen(be);
-
-		if (!(c->given & run_specific[k].bit))
-			continue;
-		if (hit && (hit == list || hit[-1] == ' ') && (!hit[bl] || hit[bl] == ' '))
-			continue;
-		pr_warn("run: %s does not apply to --backend %s (it is for %s)\n",
-			run_specific[k].name, be, list);
-		return -1;
-	}
-	if ((c->given & RUN_GIVEN_FRAME_SIZE) && (!c->backend || !strcmp(c->backend, "af_xdp")) &&
+	ret = cli_parse(&cli_cmd_run, argc - 1, argv + 1, c, pos, &given);
+	if (ret)
+		return ret;
+	c->ifname = pos[0];
+	c->backend = backend_vals[c->backend_id].name;
+	if (cli_was_given(&cli_cmd_run, given, "--frame-size") && c->backend_id == RUN_BE_AF_XDP &&
 	    c->frame_size != 2048 && c->frame_size != 4096) {
 		pr_warn("run: --frame-size %u: AF_XDP frames are 2048 or 4096 bytes\n",
 			c->frame_size);
+		return -1;
+	}
+	if (c->busy_budget && c->poll != FG_POLL_BUSY) {
+		pr_warn("run: --busy-budget is for --poll busy (the busy poll it sizes)\n");
 		return -1;
 	}
 	if (c->pcap && (c->symbols || c->decode)) {
@@ -1757,7 +1721,7 @@ int do_run(int argc, char **argv)
 	ret = run_parse(argc, argv, &r->cfg);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
-	if (fg_backend_by_name(r->cfg.backend ? r->cfg.backend : "af_xdp", &r->ops))
+	if (fg_backend_by_name(r->cfg.backend, &r->ops))
 		return EXIT_USAGE;
 	r->xdp = r->ops == &fg_afxdp_ops;
 	if (fg_require_root("run"))
@@ -1841,6 +1805,8 @@ int do_run(int argc, char **argv)
 	o.frame_size = r->xdp ? 0 : r->cfg.frame_size;
 	o.retire_ms = r->cfg.retire_ms;
 	o.itch_stamps = r->cfg.itch_stamps;
+	o.rt_priority = (int)r->cfg.rt_priority;
+	o.busy_budget = r->cfg.busy_budget;
 	o.fanout = r->cfg.fanout;
 	o.rcvbuf = r->cfg.rcvbuf;
 	if (fg_backend_open(r->ops, &o, &r->bk))
@@ -1859,6 +1825,18 @@ int do_run(int argc, char **argv)
 			goto out;
 		}
 		r->pcap->started = true;
+	}
+	if (r->cfg.rt_priority && r->cfg.poll != FG_POLL_WAKEUP && !r->cfg.cpus)
+		pr_warn("run: --rt-priority with --poll %s: give each receive thread a CPU of its "
+			"own (--cpus); a spinning SCHED_FIFO thread starves whatever shares its "
+			"CPU\n",
+			fg_poll_name(r->cfg.poll));
+	if (r->cfg.mlock && mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		pr_warn("run: --mlock: Couldn't lock the consumer's memory: %s (raise ulimit -l, "
+			"or "
+			"CAP_IPC_LOCK)\n",
+			strerror(errno));
+		goto out;
 	}
 	if (fg_backend_start(r->bk, cpus, r->sk.sink)) {
 		pr_warn("run: Couldn't start the receive threads\n");

@@ -6,6 +6,8 @@
 #ifndef FG_COMMANDS_H
 #define FG_COMMANDS_H
 
+#include "cli_opt.h"
+
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_rule(int argc, char **argv);
@@ -14,13 +16,15 @@ int do_run(int argc, char **argv);
 int do_gen(int argc, char **argv);
 int do_replay(int argc, char **argv);
 
-/* The usage text of the commands with many options, kept beside their
- * option parsers so that the top-level help cannot fall behind them. */
-extern const char cmd_run_usage[];
+/* The option tables of the commands (cli_opt.h), beside their parsers;
+ * the top-level help and the man page are written from them. */
+extern const struct cli_cmd cli_cmd_attach, cli_cmd_detach, cli_cmd_rule_add, cli_cmd_rule_del,
+	cli_cmd_rule_list, cli_cmd_stats, cli_cmd_run, cli_cmd_replay;
+/* gen keeps its own parser; its usage text stands beside it. */
 extern const char cmd_gen_usage[];
 
-/* Exit status of a command line the command cannot take (usage error). */
-#define EXIT_USAGE 2
+/* A cli_check_fn for --symbols (cli_symbols_check under the command's name). */
+int cli_symbols_opt(const struct cli_cmd *cmd, const struct cli_opt *o, const char *v);
 
 /*
  * --symbols as the commands take it: a comma-separated list of 1-8

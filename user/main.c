@@ -13,29 +13,114 @@
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *usage;
+	const struct cli_cmd *const *tables; /* the option tables of its forms, NULL-ended */
+	const char *usage; /* when it has no table (gen) */
 };
 
+static const struct cli_cmd *const attach_tables[] = { &cli_cmd_attach, NULL };
+static const struct cli_cmd *const detach_tables[] = { &cli_cmd_detach, NULL };
+static const struct cli_cmd *const rule_tables[] = { &cli_cmd_rule_add, &cli_cmd_rule_del,
+						     &cli_cmd_rule_list, NULL };
+static const struct cli_cmd *const stats_tables[] = { &cli_cmd_stats, NULL };
+static const struct cli_cmd *const run_tables[] = { &cli_cmd_run, NULL };
+static const struct cli_cmd *const replay_tables[] = { &cli_cmd_replay, NULL };
+
 static const struct command commands[] = {
-	{ "attach", do_attach,
-	  "attach IFACE [--mode native|skb] [--policy drop|pass] [--stamp auto|meta|head|none]" },
-	{ "detach", do_detach, "detach IFACE" },
-	{ "rule", do_rule,
-	  "rule add IFACE GROUP:PORT [--src PREFIX] [--action redirect|pass|drop] [--feed NAME]\n"
-	  "  rule del IFACE GROUP:PORT\n"
-	  "  rule list IFACE [--json]" },
-	{ "stats", do_stats, "stats IFACE [--json] [--watch SECONDS]" },
-	{ "run", do_run, cmd_run_usage },
-	{ "gen", do_gen, cmd_gen_usage },
-	{ "replay", do_replay,
-	  "replay FILE [--symbols LIST] [--decode FILE|-] [--book SYMBOL [--depth N]] [--json]" },
+	{ "attach", do_attach, attach_tables, NULL }, { "detach", do_detach, detach_tables, NULL },
+	{ "rule", do_rule, rule_tables, NULL },	      { "stats", do_stats, stats_tables, NULL },
+	{ "run", do_run, run_tables, NULL },	      { "gen", do_gen, NULL, cmd_gen_usage },
+	{ "replay", do_replay, replay_tables, NULL },
 };
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: feedgate [-v] [--version] COMMAND ...\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s\n", commands[i].usage);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (!commands[i].tables) {
+			fprintf(f, "  %s\n", commands[i].usage);
+			continue;
+		}
+		for (const struct cli_cmd *const *t = commands[i].tables; *t; t++) {
+			fputs("  ", f);
+			cli_usage(f, *t, 96, 15);
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, "\n'feedgate COMMAND --help' lists the options of a command.\n");
+}
+
+/*
+ * The manual page, troff, from the same tables as the parsers: the build
+ * writes it with `feedgate --man > feedgate.8` (not listed in --help).
+ */
+static void man_page(FILE *f)
+{
+	fprintf(f, ".\\\" Written by feedgate --man from its option tables; do not edit.\n");
+	fprintf(f, ".TH FEEDGATE 8 \"\" \"feedgate %s\" \"System Administration\"\n", FG_VERSION);
+	fprintf(f,
+		".SH NAME\nfeedgate \\- XDP and AF_XDP market-data packet filter and consumer\n");
+	fprintf(f, ".SH SYNOPSIS\n.nf\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (!commands[i].tables) {
+			fprintf(f, "\\fBfeedgate %s\\fR [\\fIOPTIONS\\fR]\n", commands[i].name);
+			continue;
+		}
+		for (const struct cli_cmd *const *t = commands[i].tables; *t; t++) {
+			fputs("\\fBfeedgate ", f);
+			cli_man_text(f, (*t)->name);
+			fputs("\\fR", f);
+			if ((*t)->pos) {
+				fputs(" \\fI", f);
+				cli_man_text(f, (*t)->pos);
+				fputs("\\fR", f);
+			}
+			if ((*t)->opts && (*t)->opts[0].name)
+				fputs(" [\\fIOPTIONS\\fR]", f);
+			fputc('\n', f);
+		}
+	}
+	fprintf(f, ".fi\n.SH DESCRIPTION\n"
+		   "feedgate attaches an XDP program that keeps the multicast feeds named by its "
+		   "rules and passes or drops the rest, receives the feeds in user space "
+		   "(AF_XDP, AF_PACKET, io_uring or sockets), sequences MoldUDP64, decodes ITCH "
+		   "5.0 and keeps order books; it replays captures through the same pipeline and "
+		   "generates test traffic.\n");
+	fprintf(f, ".SH GLOBAL OPTIONS\n.TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\n"
+		   "more messages (\\fB\\-vv\\fR: more still)\n"
+		   ".TP\n\\fB\\-V\\fR, \\fB\\-\\-version\\fR\nthe version and libbpf's\n"
+		   ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthe commands; "
+		   "\\fBfeedgate\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR: the options of one\n");
+	fprintf(f, ".SH COMMANDS\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (!commands[i].tables) {
+			fprintf(f, ".SS %s\n.nf\n", commands[i].name);
+			cli_man_text(f, commands[i].usage);
+			fprintf(f, "\n.fi\nSee \\fBfeedgate %s \\-\\-help\\fR.\n",
+				commands[i].name);
+			continue;
+		}
+		for (const struct cli_cmd *const *t = commands[i].tables; *t; t++) {
+			fputs(".SS ", f);
+			cli_man_text(f, (*t)->name);
+			if ((*t)->pos) {
+				fputc(' ', f);
+				cli_man_text(f, (*t)->pos);
+			}
+			fputc('\n', f);
+			if ((*t)->summary) {
+				cli_man_text(f, (*t)->summary);
+				fputs(".\n", f);
+			}
+			cli_man_options(f, *t);
+		}
+	}
+	fprintf(f,
+		".SH EXIT STATUS\n0: success; 1: failure (said in one line on standard "
+		"error); %d: a command line the command cannot take.\n",
+		EXIT_USAGE);
+	fprintf(f,
+		".SH FILES\n.TP\n/sys/fs/bpf/feedgate/\\fIIFACE\\fR/\nthe filter's pinned maps\n");
 }
 
 /*
@@ -71,24 +156,27 @@ int main(int argc, char **argv)
 			return out_checked(0);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
-			return 0;
+			return out_checked(0);
+		} else if (!strcmp(argv[i], "--man")) {
+			man_page(stdout);
+			return out_checked(0);
 		} else {
 			pr_warn("unknown option '%s'; see 'feedgate --help'\n", argv[i]);
-			return 2;
+			return EXIT_USAGE;
 		}
 		i++;
 	}
 	if (i >= argc) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 	fg_log_setup_libbpf();
 	/* A closed standard output is a write error said in one line, not a
 	 * silent death by SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+	for (size_t c = 0; c < N_COMMANDS; c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return out_checked(commands[c].fn(argc - i, argv + i));
 	pr_warn("unknown command '%s'; see 'feedgate --help'\n", argv[i]);
-	return 2;
+	return EXIT_USAGE;
 }

@@ -9,7 +9,8 @@
 #                            consumer; XDP counters agree
 #   multi_queue              32 feeds over 4 queues: each socket receives
 #                            exactly what XDP redirected on its queue, all of it
-#   poll_modes               busy and spin deliver everything too
+#   poll_modes               busy and spin deliver everything too; so do the
+#                            tail knobs (--rt-priority, --mlock, --busy-budget)
 #   zero_copy                auto falls back to copy on veth and says so; on
 #                            fails with one line, nothing left registered
 #   sigkill_and_restart      SIGKILL while traffic flows: traffic falls back to
@@ -178,6 +179,33 @@ for mode in busy spin; do
 		fg_bad "$mode: run did not start: $(tr '\n' '|' <"$T/r3.err")"
 	fi
 done
+# the tail knobs: SCHED_FIFO receive threads and memory locked (blocking: four
+# spinning SCHED_FIFO threads on two CPUs would starve each other), then a
+# busy-poll budget
+if start_run "$T/r3k.json" "$T/r3k.err" --poll wakeup --rt-priority 10 --mlock \
+	--queues 0-3 --json; then
+	cls=$(ps -L -o cls=,comm= -p "$RUN_PID" | awk '$2 ~ /^fg-af_xdp/ {print $1}' | sort -u | tr '\n' ' ')
+	fg_eq "receive threads' scheduling class" "$cls" "FF "
+	locked=$(awk '/^VmLck:/ {print $2}' "/proc/$RUN_PID/status")
+	[ "${locked:-0}" -gt 0 ] || fg_bad "--mlock: nothing locked (VmLck ${locked:-?} kB)"
+	gen --rate 10000 --count 3000 --feeds 4 >"$T/g3k.txt" || fg_bad "gen failed"
+	sleep 0.2
+	stop_run
+	fg_eq "knobs: exit status" "$RUN_RC" 0
+	fg_eq "knobs: received" "$(py "$T/r3k.json" "d['total']['packets']")" 3000
+else
+	fg_bad "knobs: run did not start: $(tr '\n' '|' <"$T/r3k.err")"
+fi
+if start_run "$T/r3b.json" "$T/r3b.err" --poll busy --busy-budget 16 --queues 0-3 --json; then
+	gen --rate 10000 --count 3000 --feeds 4 >"$T/g3b.txt" || fg_bad "gen failed"
+	sleep 0.2
+	stop_run
+	fg_eq "busy budget: exit status" "$RUN_RC" 0
+	fg_eq "busy budget: received" "$(py "$T/r3b.json" "d['total']['packets']")" 3000
+else
+	fg_bad "busy budget: run did not start: $(tr '\n' '|' <"$T/r3b.err")"
+fi
+fg_expect_err "--busy-budget is for --poll busy" fg_in_rx "$F" run "$IF" --poll spin --busy-budget 8
 fg_end
 
 # --- zero-copy -------------------------------------------------------------------------------

@@ -463,7 +463,8 @@ int fg_backend_start(struct fg_backend *b, const int *cpus, const struct fg_sink
 		pthread_attr_destroy(&attr);
 		if (ret) {
 			if (b->o.rt_priority > 0)
-				pr_warn("Couldn't start receive thread %u with SCHED_FIFO priority %d: "
+				pr_warn("Couldn't start receive thread %u with SCHED_FIFO priority "
+					"%d: "
 					"%s\n",
 					i, b->o.rt_priority, strerror(-ret));
 			fg_backend_stop(b);
