@@ -79,7 +79,8 @@ done
 help_opts >"$tmp/h"
 printf '%s\n' --queues --cpus --poll --batch --symbols --backend --duration --decode --pcap \
 	--json --itch-stamps --arbitrate --rerequest --gap-wait --hold --zero-copy --ring \
-	--frame-size --block-size --block-count --retire-ms --fanout --rcvbuf | sort >"$tmp/want"
+	--frame-size --block-size --block-count --retire-ms --fanout --rcvbuf --rt-priority --mlock \
+	--busy-budget | sort >"$tmp/want"
 if diff -q "$tmp/want" "$tmp/h" >/dev/null; then
 	echo "PASS run_options ($(wc -l <"$tmp/want") options)"
 else
