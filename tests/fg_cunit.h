@@ -82,4 +82,23 @@ static inline int fg_test_main(const char *suite_name, const struct fg_test *tes
 				    teardown, argc, argv);                                \
 	}
 
+#ifdef FG_TEST_WARNINGS
+/* A print hook (fg_set_print) that counts the library's warnings and keeps
+ * the last one, for tests of what a refusal says. */
+#include <stdarg.h>
+#include "feedgate/log.h"
+
+static char fg_warned[256];
+static int fg_nwarned;
+
+static int fg_take_warning(enum fg_print_level level, const char *fmt, va_list ap)
+{
+	if (level == FG_PRINT_WARN) {
+		fg_nwarned++;
+		vsnprintf(fg_warned, sizeof(fg_warned), fmt, ap);
+	}
+	return 0;
+}
+#endif
+
 #endif /* FG_CUNIT_H */

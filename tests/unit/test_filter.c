@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define FG_TEST_WARNINGS
 #include "fg_cunit.h"
 #include "feedgate/filter.h"
 #include "feedgate/itchgen.h"
@@ -227,18 +228,6 @@ static void test_filter_rejects_bad_types(void)
 	fg_filter_free(f);
 }
 
-static char warned[256];
-static int nwarned;
-
-static int take_warning(enum fg_print_level level, const char *fmt, va_list ap)
-{
-	if (level == FG_PRINT_WARN) {
-		nwarned++;
-		vsnprintf(warned, sizeof(warned), fmt, ap);
-	}
-	return 0;
-}
-
 static void test_filter_impl_choice(void)
 {
 	struct fg_filter *f;
@@ -271,7 +260,7 @@ static void test_filter_impl_choice(void)
 	/* A bad override is a warning through the print function, and the best one runs. */
 	{
 		char want[256];
-		fg_print_fn_t old = fg_set_print(take_warning);
+		fg_print_fn_t old = fg_set_print(fg_take_warning);
 
 		setenv("FG_FILTER_IMPL", "avx3", 1);
 		f = any_filter();
@@ -284,8 +273,8 @@ static void test_filter_impl_choice(void)
 			 "Couldn't use FG_FILTER_IMPL='avx3' (want scalar, sse42, avx2 or avx512): "
 			 "Invalid argument; using %s\n",
 			 fg_filter_impl_name(fg_filter_impl_best()));
-		CU_ASSERT_EQUAL(nwarned, 1);
-		CU_ASSERT_STRING_EQUAL(warned, want);
+		CU_ASSERT_EQUAL(fg_nwarned, 1);
+		CU_ASSERT_STRING_EQUAL(fg_warned, want);
 	}
 	printf("\n    best here: %s ", fg_filter_impl_name(fg_filter_impl_best()));
 }

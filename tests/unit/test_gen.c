@@ -16,6 +16,7 @@
 #include "feedgate/itch.h"
 #include "feedgate/log.h"
 #include "feedgate/mold.h"
+#define FG_TEST_WARNINGS
 #include "fg_cunit.h"
 #include "fg_gen.h"
 #include "fg_net.h"
@@ -364,36 +365,24 @@ static void test_gen_unsend_takes_the_accounting_back(void)
 	fg_gen_free(g);
 }
 
-static char warned[256];
-static int nwarned;
-
-static int take_warning(enum fg_print_level level, const char *fmt, va_list ap)
-{
-	if (level == FG_PRINT_WARN) {
-		nwarned++;
-		vsnprintf(warned, sizeof(warned), fmt, ap);
-	}
-	return 0;
-}
-
 /*
  * fg_gen_new() refuses c with -EINVAL and one warning: "Couldn't create the
  * generator: " + why (struct fg_gen_config's names, never a command-line flag).
  */
 static void refused(const struct fg_gen_config *c, const char *why)
 {
-	fg_print_fn_t old = fg_set_print(take_warning);
+	fg_print_fn_t old = fg_set_print(fg_take_warning);
 	struct fg_gen *g = NULL;
 	char want[256];
 
-	nwarned = 0;
+	fg_nwarned = 0;
 	CU_ASSERT_EQUAL(fg_gen_new(c, &g), -EINVAL);
 	fg_set_print(old);
 	CU_ASSERT_PTR_NULL(g);
 	snprintf(want, sizeof(want), "Couldn't create the generator: %s: Invalid argument\n", why);
-	CU_ASSERT_EQUAL(nwarned, 1);
-	CU_ASSERT_STRING_EQUAL(warned, want);
-	CU_ASSERT_PTR_NULL(strstr(warned, "--"));
+	CU_ASSERT_EQUAL(fg_nwarned, 1);
+	CU_ASSERT_STRING_EQUAL(fg_warned, want);
+	CU_ASSERT_PTR_NULL(strstr(fg_warned, "--"));
 }
 
 static void test_gen_rejects_bad_configurations(void)

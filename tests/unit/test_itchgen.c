@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define FG_TEST_WARNINGS
 #include "fg_cunit.h"
 #include "feedgate/itch.h"
 #include "feedgate/itchgen.h"
@@ -38,18 +39,6 @@ static struct fg_itchgen *new_itchgen(const struct fg_itchgen_config *cfg)
 	return g;
 }
 
-static char warned[256];
-static int nwarned;
-
-static int take_warning(enum fg_print_level level, const char *fmt, va_list ap)
-{
-	if (level == FG_PRINT_WARN) {
-		nwarned++;
-		vsnprintf(warned, sizeof(warned), fmt, ap);
-	}
-	return 0;
-}
-
 static void test_itchgen_rejects_bad_config(void)
 {
 	struct fg_itchgen_config cfg = { .symbols = 70000 };
@@ -57,13 +46,14 @@ static void test_itchgen_rejects_bad_config(void)
 	fg_print_fn_t old;
 
 	/* Refused with -EINVAL and one warning that names the field, not a flag. */
-	old = fg_set_print(take_warning);
+	old = fg_set_print(fg_take_warning);
 	CU_ASSERT_EQUAL(fg_itchgen_new(&cfg, &g), -EINVAL);
 	fg_set_print(old);
 	CU_ASSERT_PTR_NULL(g);
-	CU_ASSERT_EQUAL(nwarned, 1);
-	CU_ASSERT_STRING_EQUAL(warned, "Couldn't create the ITCH generator: symbols 70000, want at "
-				       "most 65535: Invalid argument\n");
+	CU_ASSERT_EQUAL(fg_nwarned, 1);
+	CU_ASSERT_STRING_EQUAL(fg_warned,
+			       "Couldn't create the ITCH generator: symbols 70000, want at "
+			       "most 65535: Invalid argument\n");
 	CU_ASSERT_EQUAL_FATAL(fg_itchgen_new(NULL, &g), 0); /* all defaults */
 	CU_ASSERT_FATAL(g != NULL);
 	CU_ASSERT_EQUAL(fg_itchgen_symbols(g), FG_ITCHGEN_DEFAULT_SYMBOLS);
