@@ -9,9 +9,13 @@
 # them alike; the table gives the median over the rounds of each percentile.
 # Configurations (TAIL_CONFIGS to pick):
 #   spin          run --poll spin (the reference)
-#   spin_rt       + --rt-priority 50: the receive thread SCHED_FIFO
 #   spin_mlock    + --mlock: every page of the consumer locked in memory
-#   spin_rt_mlock both
+#   spin_rt       + --rt-priority 50: a spinning SCHED_FIFO thread, which
+#                 real-time throttling (sched_rt_runtime_us) stops for the
+#                 rest of every period: shown, not recommended
+#   wakeup        run --poll wakeup (the thread sleeps in poll())
+#   wakeup_rt     + --rt-priority 50: woken ahead of other work
+#   wakeup_rt_mlock + --mlock
 #   busy          run --poll busy (SO_PREFER_BUSY_POLL, budget = batch)
 #   busy_b8       + --busy-budget 8: smaller NAPI batches from busy polling
 #   shared_core   --poll spin with the generator on the consumer's core: what
@@ -35,7 +39,7 @@ SECS=${TAIL_SECS:-5}
 ROUNDS=${TAIL_ROUNDS:-3}
 CPU_RUN=${TAIL_CPU_RUN:-1}
 CPU_GEN=${TAIL_CPU_GEN:-0}
-CONFIGS=${TAIL_CONFIGS:-spin spin_rt spin_mlock spin_rt_mlock busy busy_b8 shared_core}
+CONFIGS=${TAIL_CONFIGS:-spin spin_mlock spin_rt wakeup wakeup_rt wakeup_rt_mlock busy busy_b8 shared_core}
 F=$FEEDGATE
 OUT=$here/out/tail
 mkdir -p "$OUT"
@@ -55,7 +59,9 @@ args_of() {
 	spin) echo "--poll spin" ;;
 	spin_rt) echo "--poll spin --rt-priority 50" ;;
 	spin_mlock) echo "--poll spin --mlock" ;;
-	spin_rt_mlock) echo "--poll spin --rt-priority 50 --mlock" ;;
+	wakeup) echo "--poll wakeup" ;;
+	wakeup_rt) echo "--poll wakeup --rt-priority 50" ;;
+	wakeup_rt_mlock) echo "--poll wakeup --rt-priority 50 --mlock" ;;
 	busy) echo "--poll busy" ;;
 	busy_b8) echo "--poll busy --busy-budget 8" ;;
 	shared_core) echo "--poll spin" ;;
@@ -126,10 +132,11 @@ for c, n, pk, m, errs in rows:
     lines.append("| %s | %d | %s | %s | %s |" % (
         c, n, "/".join(str(x) for x in pk),
         " / ".join(m["rx"][p] for p in pcts), " / ".join(m["gen"][p] for p in pcts)))
+rt = open("/proc/sys/kernel/sched_rt_runtime_us").read().strip()
 body = ("%d messages/s in 4 feeds on one veth queue, `run` on CPU %s, the generator and the "
         "receive softirq on CPU %s (shared_core: the generator on CPU %s too); median of %d "
-        "interleaved rounds of each configuration. Produced by `make bench-tail`.\n\n" %
-        (mps, cpu_run, cpu_gen, cpu_run, rounds)) + "\n".join(lines) + "\n"
+        "interleaved rounds of each configuration; sched_rt_runtime_us %s. Produced by "
+        "`make bench-tail`.\n\n" % (mps, cpu_run, cpu_gen, cpu_run, rounds, rt)) + "\n".join(lines) + "\n"
 print(body)
 splice_results(here, "tail", body)
 EOF

@@ -1391,6 +1391,44 @@ static const char *run_feeds_note(const struct run *r, char *buf, size_t len)
 	return shown ? buf : NULL;
 }
 
+/*
+ * --rt-priority on a thread that never sleeps: what the kernel will do to
+ * it. Real-time throttling (sched_rt_runtime_us below its period) stops
+ * every real-time task for the rest of each period once it has used its
+ * share: a spinning thread is then off its CPU for tens of milliseconds
+ * every second, the worst tail there is. And a spinning real-time thread
+ * starves whatever shares its CPU.
+ */
+static void run_rt_spin_warn(const struct run *r)
+{
+	long runtime = 0, period = 0;
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &runtime) != 1)
+			runtime = 0;
+		fclose(f);
+	}
+	f = fopen("/proc/sys/kernel/sched_rt_period_us", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &period) != 1)
+			period = 0;
+		fclose(f);
+	}
+	if (runtime >= 0 && period > 0 && runtime < period)
+		pr_warn("run: --rt-priority with --poll %s: the kernel throttles real-time threads "
+			"(sched_rt_runtime_us %ld of %ld): a spinning one is stopped %ld ms every "
+			"period; use --poll wakeup, or set sched_rt_runtime_us to -1 with a CPU "
+			"kept for each receive thread\n",
+			fg_poll_name(r->cfg.poll), runtime, period, (period - runtime) / 1000);
+	if (!r->cfg.cpus)
+		pr_warn("run: --rt-priority with --poll %s: give each receive thread a CPU of its "
+			"own (--cpus); a spinning SCHED_FIFO thread starves whatever shares its "
+			"CPU\n",
+			fg_poll_name(r->cfg.poll));
+}
+
 /* Rule counters at the start, so the summary shows this run's share. */
 static void run_rule_start(struct run *r)
 {
@@ -1826,11 +1864,8 @@ int do_run(int argc, char **argv)
 		}
 		r->pcap->started = true;
 	}
-	if (r->cfg.rt_priority && r->cfg.poll != FG_POLL_WAKEUP && !r->cfg.cpus)
-		pr_warn("run: --rt-priority with --poll %s: give each receive thread a CPU of its "
-			"own (--cpus); a spinning SCHED_FIFO thread starves whatever shares its "
-			"CPU\n",
-			fg_poll_name(r->cfg.poll));
+	if (r->cfg.rt_priority && r->cfg.poll != FG_POLL_WAKEUP)
+		run_rt_spin_warn(r);
 	if (r->cfg.mlock && mlockall(MCL_CURRENT | MCL_FUTURE)) {
 		pr_warn("run: --mlock: Couldn't lock the consumer's memory: %s (raise ulimit -l, "
 			"or "

@@ -206,6 +206,11 @@ else
 	fg_bad "busy budget: run did not start: $(tr '\n' '|' <"$T/r3b.err")"
 fi
 fg_expect_err "--busy-budget is for --poll busy" fg_in_rx "$F" run "$IF" --poll spin --busy-budget 8
+# a spinning SCHED_FIFO thread under real-time throttling: said at the start
+if [ "$(cat /proc/sys/kernel/sched_rt_runtime_us)" != -1 ]; then
+	out=$(fg_in_rx "$F" run "$IF" --queues 0 --cpus 0 --poll spin --rt-priority 5 --duration 0.3 2>&1 >/dev/null)
+	case $out in *"the kernel throttles real-time threads"*) ;; *) fg_bad "--rt-priority with spin: throttling not said: $out" ;; esac
+fi
 fg_end
 
 # --- zero-copy -------------------------------------------------------------------------------
