@@ -13,13 +13,12 @@
 # CPU 1 (--poll spin). Writes the ab section of bench/RESULTS.md.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-# shellcheck source=../tests/lib.sh
-. "$root/tests/lib.sh"
-F=${FEEDGATE:-$root/build/feedgate}
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+F=$FEEDGATE
 SEQR=${BENCH_SEQR:-$root/build/bench/bench_seqr}
 ROUNDS=${AB_ROUNDS:-3}
-[ "$(id -u)" -eq 0 ] || { echo "bench_ab: needs root" >&2; exit 1; }
+fgb_require_lab
 OUT=$here/out/ab
 mkdir -p "$OUT"
 NCPU=$(nproc)
@@ -29,8 +28,7 @@ CR=$((NCPU > 1 ? 1 : 0))
 echo "== sequencer cost per packet (bench_seqr, CPU $CR)"
 taskset -c "$CR" "$SEQR" 1000000 7 | tee "$OUT/seqr.md"
 
-fg_lab_setup 1 || { echo "bench_ab: couldn't make the lab" >&2; exit 1; }
-trap 'fg_lab_teardown' EXIT
+fg_lab_setup 1 || die "couldn't make the lab"
 IF=$FG_IF_RX
 SERVER=$FG_TX_ADDR:9000
 rx() { fg_in_rx "$F" "$@"; }

@@ -83,8 +83,10 @@ if [ -n "$base_lib" ]; then
 fi
 
 python3 - "$out" "$results" "$here" "$messages" "$hold" "$cpu" "$runs" "${base:+1}" <<'EOF'
-import os, statistics, subprocess, sys, time
+import os, statistics, sys, time
 out, results, here, messages, hold, cpu, runs, have_base = sys.argv[1:9]
+sys.path.insert(0, here)
+from fgbench import gnuplot, splice_results
 messages, hold = int(messages), int(hold)
 rows = {}
 for l in open(os.path.join(out, "times")):
@@ -167,12 +169,9 @@ if cur:
           "set xlabel 'messages processed (millions)'\nset ylabel 'ns/message (chunk of 1M)'\n"
           "set key top left\nset grid\nset yrange [0:*]\n"
           "plot " + ", ".join(plots) + "\n")
-    try:
-        subprocess.run(["gnuplot"], input=gp.encode(), check=True)
+    if gnuplot(gp, "bench_book"):
         md.append("![book ns/message over the day](%s)" % png)
         md.append("")
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("bench_book: gnuplot failed (%s): no plot" % e, file=sys.stderr)
 md.append("""How the book spends a message, and what changed (issue "hot path", item 2):
 
 - Before (perf, the 20M day, `perf record` on the replay above): `fg_books_apply` 64% of the
@@ -227,21 +226,7 @@ md.append("""How the book spends a message, and what changed (issue "hot path", 
 """)
 body = "\n".join(md) + "\n"
 open(os.path.join(out, "section.md"), "w").write(body)
-sec = "<!-- book:begin -->\n" + body + "<!-- book:end -->\n"
-try:
-    cur_res = open(results).read()
-except OSError:
-    cur_res = "# Benchmarks\n\n"
-if "<!-- book:begin -->" in cur_res and "<!-- book:end -->" in cur_res:
-    a = cur_res.index("<!-- book:begin -->")
-    b = cur_res.index("<!-- book:end -->") + len("<!-- book:end -->\n")
-    cur_res = cur_res[:a] + sec + cur_res[b:]
-elif "<!-- pipeline:end -->" in cur_res:
-    a = cur_res.index("<!-- pipeline:end -->") + len("<!-- pipeline:end -->\n")
-    cur_res = cur_res[:a] + "\n" + sec + cur_res[a:]
-else:
-    cur_res = cur_res.rstrip("\n") + "\n\n" + sec
-open(results, "w").write(cur_res)
+splice_results(here, "book", body, path=results, after="pipeline")
 print(body)
 EOF
 echo "feedgate: bench_book.sh: updated the book section of $results" >&2

@@ -33,17 +33,9 @@
 # bench/RESULTS.md, raw data in bench/out/compare/.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-export FEEDGATE=${FEEDGATE:-$root/build/feedgate}
 FG_TAG=${FG_TAG:-c$$}
-# shellcheck source=../tests/lib.sh
-. "$root/tests/lib.sh"
-
-die() {
-	echo "bench_compare: $*" >&2
-	exit 1
-}
-log() { echo "  $*" >&2; }
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 QUICK=0
 REPORT_ONLY=0
@@ -107,9 +99,7 @@ if [ "$REPORT_ONLY" = 0 ]; then
 rm -rf "$OUT"
 mkdir -p "$OUT"
 : >"$RES"
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP)"
-[ -x "$F" ] || die "$F not built (make)"
-command -v python3 >/dev/null || die "python3 missing (make deps)"
+fgb_require_lab
 
 HAVE_TESTPMD=0
 command -v dpdk-testpmd >/dev/null && HAVE_TESTPMD=1
@@ -138,19 +128,15 @@ T_START=$(date +%s)
 XDP_STATE=none
 NFEEDS_RULES=4
 xdp_cfg() {
-	local want=$1 act="" f
+	local want=$1 act=""
 	[ "$want" = "$XDP_STATE" ] && return 0
 	fg_in_rx "$F" detach "$IF" >/dev/null 2>&1
 	fg_in_rx ip link set dev "$IF" xdp off 2>/dev/null
 	XDP_STATE=none
 	[ "$want" = none ] && return 0
 	[ "$want" = pass ] && act="--action pass"
-	fg_in_rx "$F" attach "$IF" --policy drop >/dev/null || die "attach failed"
-	for f in $(seq 0 $((NFEEDS_RULES - 1))); do
-		# shellcheck disable=SC2086
-		fg_in_rx "$F" rule add "$IF" "239.1.1.$((f + 1)):$((5000 + f))" $act >/dev/null ||
-			die "rule add failed"
-	done
+	# shellcheck disable=SC2086 # act is no word or two
+	fg_filter_feeds "$NFEEDS_RULES" --policy drop -- $act || die "attach / rule add failed"
 	XDP_STATE=$want
 }
 
@@ -601,7 +587,7 @@ NOTES
 python3 - "$RES" "$here" "$OUT" "$QUICK" "$LOAD_START" "$LOAD_END" "$WALL" \
 	"$CPU_GEN" "$CPU_RX" "${HAVE_TESTPMD:-1}" "${HAVE_TCPDUMP:-1}" "$TRIAL_S" "$PROBE_S" "$NICE" "$XSK_RING" <<'EOF'
 # The report: tables per workload, ranking, targets, plots, RESULTS.md section.
-import json, os, subprocess, sys, time
+import json, os, sys, time
 (res, here, out, quick, load0, load1, wall, cgen, crx, have_tpmd, have_tcpd, trial_s,
  probe_s, nice, xsk_ring) = sys.argv[1:16]
 quick = quick == "1"
@@ -987,11 +973,11 @@ open(os.path.join(out, "generated.md"), "w").write(body)
 print(body)
 
 # --- plots ------------------------------------------------------------------------------------
+sys.path.insert(0, here)
+from fgbench import gnuplot, splice_results
+
 def gp(script):
-    try:
-        subprocess.run(["gnuplot"], input=script.encode(), check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("bench_compare: gnuplot failed (%s)" % e, file=sys.stderr)
+    gnuplot(script, "bench_compare")
 
 for lay in layouts:
     use_layout(lay)
@@ -1044,7 +1030,5 @@ for lay in layouts:
 open(os.path.join(here, "compare_results.md"), "w").write(body)
 notes = os.path.join(out, "notes.md")
 extra = open(notes).read() if os.path.exists(notes) else ""
-sys.path.insert(0, here)
-from fgbench import splice_results
 splice_results(here, "compare", body + ("\n" + extra if extra else ""))
 EOF

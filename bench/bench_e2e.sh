@@ -34,10 +34,8 @@
 # <!-- e2e:begin --> and <!-- e2e:end --> of bench/RESULTS.md.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-export FEEDGATE=${FEEDGATE:-$root/build/feedgate}
-# shellcheck source=../tests/lib.sh
-. "$root/tests/lib.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 PROBE_S=${E2E_PROBE_S:-2}
 CONFIRM_S=${E2E_CONFIRM_S:-10}
@@ -55,20 +53,12 @@ OUT=$here/out/e2e
 mkdir -p "$OUT"
 : >"$OUT/gen_used" # the generator of every gen run, from its report
 
-die() {
-	echo "bench_e2e: $*" >&2
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, XDP)"
-[ -x "$F" ] || die "$F not built (make)"
-command -v python3 >/dev/null || die "python3 missing (make deps)"
+fgb_require_lab
 
 fg_lab_setup 1 || die "couldn't make the namespaces and the veth pair"
 IF=$FG_IF_RX
 TESTPMD_PID=""
 trap '[ -n "$TESTPMD_PID" ] && kill -KILL $TESTPMD_PID 2>/dev/null; fg_lab_teardown' EXIT
-
-log() { echo "  $*" >&2; }
 
 # Receive work on its own core: threaded NAPI (accepted only while an XDP
 # program is attached), its kernel thread pinned.
@@ -86,8 +76,7 @@ pin_napi() {
 }
 
 filter_up() {
-	fg_in_rx "$F" attach "$IF" --policy drop >/dev/null || die "attach failed"
-	fg_in_rx "$F" rule add "$IF" 239.1.1.1:5000 >/dev/null || die "rule add failed"
+	fg_filter_feeds 1 --policy drop || die "attach / rule add failed"
 	pin_napi
 }
 
@@ -106,18 +95,12 @@ gen() {
 
 # probe_run MODE RATE SECONDS TAG -> "sent refused received drops" ($OUT/TAG.json)
 probe_run() {
-	local mode=$1 rate=$2 secs=$3 tag=$4 pid g
-	nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --poll "$mode" --queues 0 \
-		--cpus "$CPU_RX" --json >"$OUT/$tag.json" 2>"$OUT/$tag.err" &
-	pid=$!
-	for _ in $(seq 1 100); do
-		grep -q "queue.*mode" "$OUT/$tag.err" 2>/dev/null && break
-		sleep 0.05
-	done
+	local mode=$1 rate=$2 secs=$3 tag=$4 g
+	# (measured even when it did not start: the figures then say so)
+	fg_run_start "$OUT/$tag.json" "$OUT/$tag.err" --poll "$mode" --queues 0 --cpus "$CPU_RX" --json
 	g=$(gen "$rate" "$secs")
 	sleep 0.3
-	kill -INT $pid 2>/dev/null
-	wait $pid
+	fg_run_stop
 	sleep 0.3 # the kernel releases the queue of a closed socket asynchronously
 	python3 -c "
 import json,sys
@@ -251,7 +234,7 @@ fi
 python3 - "$here" "$OUT" "$CPU_GEN" "$CPU_RX" "$CPU_NAPI" "$CONFIRM_S" "$TPMD" "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	"$(for m in $MODES; do echo "$m|${MAX[$m]}|${L100[$m]}|${LHALF[$m]}|${ASKED[$m]}"; done)" "$RXWORK" \
 	"$([ "$THREADED" = 1 ] && echo threaded || echo softirq)" "${TPMD_ASKED:-0}" "$TX" <<'EOF'
-import os, sys, subprocess
+import os, sys
 here, out, cg, cr, cn, conf, tpmd, load, rows, rxwork, tag, tpmd_asked, tx = sys.argv[1:14]
 # the generators gen's reports named, in the order first used; frame sizes
 used, npk, nby = [], 0, 0
@@ -343,7 +326,7 @@ body = ("## End-to-end: AF_XDP consumer on veth (`make bench-e2e`)\n\n"
         "\n".join(parts))
 open(os.path.join(here, "e2e_results.md"), "w").write(body)
 sys.path.insert(0, here)
-from fgbench import splice_results
+from fgbench import gnuplot, splice_results
 splice_results(here, "e2e", body)
 # the CDF plot
 plots = []
@@ -359,8 +342,5 @@ if plots:
           "set ylabel 'fraction of packets'\nset key bottom right\nset grid\n"
           "set yrange [0:1.01]\n"
           "plot " + ", ".join(plots) + "\n")
-    try:
-        subprocess.run(["gnuplot"], input=gp.encode(), check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        print("bench_e2e: gnuplot failed (%s): no CDF plot" % e, file=sys.stderr)
+    gnuplot(gp, "bench_e2e")
 EOF

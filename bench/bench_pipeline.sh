@@ -14,28 +14,8 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 section=$(mktemp /tmp/fg-bench-pipeline.XXXXXX)
-trap 'rm -f "$section" "$section.new"' EXIT
+trap 'rm -f "$section"' EXIT
 "$bin" --out "$section" "$@"
-
-{
-	echo "<!-- pipeline:begin -->"
-	cat "$section"
-	echo "<!-- pipeline:end -->"
-} >"$section.new"
-
-if [ ! -f "$results" ]; then
-	printf '# Benchmarks\n\n' >"$results"
-fi
-if grep -q '^<!-- pipeline:begin -->' "$results"; then
-	# Replace the old section in place.
-	awk -v sec="$section.new" '
-		/^<!-- pipeline:begin -->/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-		/^<!-- pipeline:end -->/ { skip = 0; next }
-		!skip { print }
-	' "$results" >"$results.tmp"
-	mv "$results.tmp" "$results"
-else
-	{ echo; cat "$section.new"; } >>"$results"
-fi
+python3 "$here/fgbench.py" splice pipeline "$section" "$results"
 cat "$section"
 echo "feedgate: bench_pipeline.sh: updated the pipeline section of $results" >&2

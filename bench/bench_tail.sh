@@ -27,11 +27,10 @@
 # between <!-- tail:begin --> and <!-- tail:end --> of bench/RESULTS.md.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-export FEEDGATE=${FEEDGATE:-$root/build/feedgate}
-# shellcheck source=../tests/lib.sh
-. "$root/tests/lib.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 fg_require_root
+fgb_require_lab
 
 MPS=${TAIL_MPS:-200000}
 MPP=${TAIL_MPP:-10}
@@ -45,13 +44,12 @@ OUT=$here/out/tail
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.gen
 
-[ -x "$F" ] || { echo "bench_tail: $F not built (make)" >&2; exit 1; }
-fg_lab_setup 1 || { echo "bench_tail: couldn't make the veth lab" >&2; exit 1; }
+fg_lab_setup 1 || die "couldn't make the veth lab"
 IF=$FG_IF_RX
-fg_in_rx "$F" attach "$IF" --mode native >/dev/null || { echo "bench_tail: attach failed" >&2; exit 1; }
+fg_in_rx "$F" attach "$IF" --mode native >/dev/null || die "attach failed"
 for f in 1 2 3 4; do
 	fg_in_rx "$F" rule add "$IF" "239.1.1.$f:$((4999 + f))" --feed "T$f" >/dev/null ||
-		{ echo "bench_tail: rule add failed" >&2; exit 1; }
+		die "rule add failed"
 done
 
 args_of() {
@@ -73,7 +71,7 @@ pps=$((MPS / MPP))
 count=$((pps * SECS))
 for round in $(seq 1 "$ROUNDS"); do
 	for c in $CONFIGS; do
-		a=$(args_of "$c") || { echo "bench_tail: unknown configuration $c" >&2; exit 1; }
+		a=$(args_of "$c") || die "unknown configuration $c"
 		gcpu=$CPU_GEN
 		[ "$c" = shared_core ] && gcpu=$CPU_RUN
 		tag="$c.r$round"

@@ -14,48 +14,24 @@
 #   SOAK_SECONDS=60 bench/soak.sh      a short run
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-export FEEDGATE=${FEEDGATE:-$root/build/feedgate}
-# shellcheck source=../tests/lib.sh
-. "$root/tests/lib.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 fg_require_root
 F=$FEEDGATE
 SECS=${SOAK_SECONDS:-600}
 WARM=${SOAK_WARMUP:-10}
 PROBES=${SOAK_PROBE_RATES:-"20000 40000 80000 160000"}
-T=$(mktemp -d /tmp/fg-soak-$$.XXXXXX)
-fg_lab_setup 1 || {
-	echo "FAIL soak: couldn't make the namespaces and veth pair"
+fg_scratch soak
+fg_lab_up 1
+fg_filter_feeds 4 --policy drop || {
+	echo "FAIL soak: attach / rule add failed"
 	exit 1
 }
-trap 'fg_lab_teardown; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-IF=$FG_IF_RX
-rx() { fg_in_rx "$F" "$@"; }
-rx attach "$IF" --policy drop >/dev/null || {
-	echo "FAIL soak: attach failed"
-	exit 1
-}
-for f in 1 2 3 4; do
-	rx rule add "$IF" "239.1.1.$f:$((4999 + f))" >/dev/null || exit 1
-done
 
-start_run() {
-	local out=$1 err=$2 i
-	shift 2
-	nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --poll wakeup --json "$@" >"$out" 2>"$err" &
-	RUN_PID=$!
-	FG_BG_PIDS="$FG_BG_PIDS $RUN_PID"
-	for i in $(seq 1 200); do
-		grep -q "queue.*mode" "$err" 2>/dev/null && return 0
-		kill -0 $RUN_PID 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
+start_run() { fg_run_start "$1" "$2" --poll wakeup --json "${@:3}"; }
 stop_run() {
 	sleep 0.5
-	kill -INT $RUN_PID
-	wait $RUN_PID
+	fg_run_stop
 }
 # account GEN_REPORT RUN_JSON: "sent received drops"
 account() {
@@ -100,18 +76,17 @@ start_run "$T/run.json" "$T/run.err" || {
 	echo "FAIL soak: run did not start: $(head -c 300 "$T/run.err")"
 	exit 1
 }
-nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate "$rate" \
-	--duration "$SECS" --feeds 4 >"$T/gen.txt" 2>"$T/gen.err" &
-GEN=$!
-FG_BG_PIDS="$FG_BG_PIDS $GEN"
+fg_bg nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate "$rate" \
+	--duration "$SECS" --feeds 4 >"$T/gen.txt" 2>"$T/gen.err"
+GEN=$FG_BG_PID
 : >"$T/rss"
 while kill -0 $GEN 2>/dev/null; do
-	awk '/^VmRSS:/ { print $2 }' /proc/$RUN_PID/status >>"$T/rss" 2>/dev/null
+	awk '/^VmRSS:/ { print $2 }' /proc/$FG_RUN_PID/status >>"$T/rss" 2>/dev/null
 	sleep 1
 done
 wait $GEN
 stop_run
-rc=$?
+rc=$FG_RUN_RC
 FAILED=0
 res() { echo "$1"; case $1 in FAIL*) FAILED=1 ;; esac; }
 

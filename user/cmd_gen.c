@@ -52,22 +52,27 @@
  * packet. Without a server none of this is on the send path.
  *
  * The report (stdout) says what was sent per feed (and per line) and as
- * noise, the rate achieved against the target, the backpressure met and
- * what the server answered.
- * Exit status: 0 ok, 1 failed, 2 usage error.
+ * noise, the rate achieved against the target, the backpressure met, what
+ * the server answered, and what the device did with the frames: its TX
+ * counters (tx_packets, tx_dropped) read before and after the sending.
+ * When the device took fewer frames than were sent, or the rate reached
+ * is below --rate, by more than GEN_SHORT_MAX, one warning line goes to
+ * stderr; --strict makes that exit status 1.
+ * Exit status: 0 ok, 1 failed (or fell short, with --strict), 2 usage error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <math.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H /* linux/bpf.h has its own struct bpf_insn */
-#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/ethtool.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/sockios.h>
 #include <net/ethernet.h>
@@ -86,6 +91,7 @@
 #include "fg_loader.h"
 #include "fg_log.h"
 #include "fg_net.h"
+#include "fg_pcapw.h"
 #include "fg_rrsrv.h"
 #include "fg_xsk_tx.h"
 
@@ -94,6 +100,7 @@
 	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"          \
 	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"    \
 	"               [--tx af_xdp|xdp|afpacket|auto] [--pace spin|sleep] [--itch-stamps]\n" \
+	"               [--strict]\n"                                                          \
 	"               [--burst FACTOR [--burst-len DUR] [--burst-every DUR]]\n"              \
 	"               [--lines 1|2] [--loss RATIO|A_RATIO,B_RATIO] [--loss-both RATIO]\n"    \
 	"               [--serve-rerequest ADDR:PORT [--serve-history N] [--serve-linger S]\n" \
@@ -129,7 +136,13 @@
 	"  --serve-history N  messages remembered per feed, a power of two (default 65536)\n"      \
 	"  --serve-mode M     full (default), partial (the first half of each request),\n"         \
 	"                     garbage (malformed datagrams only), silent (no reply)\n"             \
-	"  --serve-linger S   go on answering S seconds after the last packet (default 2)\n"
+	"  --serve-linger S   go on answering S seconds after the last packet (default 2)\n"       \
+	"\n"                                                                                       \
+	"The report says what the device did: the frames it took (tx_packets) and\n"               \
+	"dropped (tx_dropped) while gen sent. When it took fewer than were sent, or the rate\n"    \
+	"reached is below --rate, by more than 3%, one line on stderr says so.\n"                  \
+	"  --strict           exit 1 when that happens (for scripts); without it gen warns\n"      \
+	"                     and exits 0\n"
 
 const char cmd_gen_usage[] = GEN_USAGE;
 
@@ -149,6 +162,10 @@ const char cmd_gen_usage[] = GEN_USAGE;
 #define GEN_SRV_POLL_NS 100000ull
 /* Requests answered per look, so that a flood of them cannot stop the sending. */
 #define GEN_SRV_BATCH 64
+/* A shortfall above this (frames the device took, rate reached) is warned of. */
+#define GEN_SHORT_MAX 0.03
+/* How long the device's counters get to catch up with the last frame sent. */
+#define GEN_DEV_SETTLE_NS 200000000ull
 
 struct gen_srv;
 
@@ -164,6 +181,7 @@ struct gen_cfg {
 	uint32_t mpp;
 	uint64_t seed;
 	bool itch_stamps; /* ITCH timestamps = send time (always with --tx xdp) */
+	bool strict; /* a shortfall (device, rate) is exit status 1 */
 	const char *pace; /* --pace as given, NULL = default */
 	bool pace_sleep; /* af_xdp, afpacket: wait by sleeping only (xdp always does) */
 	double burst; /* factor; 0 = evenly paced */
@@ -208,6 +226,9 @@ struct gen_result {
 	/* af_xdp */
 	bool zerocopy;
 	uint32_t xsk_queues, xsk_budget;
+	/* the device's TX counters over the sending (dev_ok: they could be read) */
+	bool dev_ok;
+	uint64_t dev_took, dev_dropped;
 };
 
 /* --- options ------------------------------------------------------------------------------ */
@@ -295,11 +316,15 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		size_t len = strcspn(a, "=");
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n" GEN_HELP, GEN_USAGE);
+			printf("usage: feedgate %s\n%s", GEN_USAGE, GEN_HELP);
 			return 1;
 		}
 		if (!strcmp(a, "--itch-stamps")) {
 			c->itch_stamps = true;
+			continue;
+		}
+		if (!strcmp(a, "--strict")) {
+			c->strict = true;
 			continue;
 		}
 #define GEN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
@@ -489,6 +514,10 @@ static int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		pr_warn("gen: --pcap needs a --rate above 0 (it sets the capture timestamps)\n");
 		return -1;
 	}
+	if (c->strict && c->pcap) {
+		pr_warn("gen: --strict judges what the device took; it does not go with --pcap\n");
+		return -1;
+	}
 	if (c->pace && c->pcap) {
 		pr_warn("gen: --pace paces sending on an interface; it does not go with --pcap\n");
 		return -1;
@@ -590,6 +619,27 @@ static int iface_info(const char *ifname, uint8_t mac[6], uint32_t *ip, uint32_t
 		*txqs = ch.tx_count + ch.combined_count ? ch.tx_count + ch.combined_count : 1;
 	close(fd);
 	return 0;
+}
+
+/*
+ * The link under an interface that is up: false when it has no carrier (a
+ * veth whose peer is down, a NIC without a cable). The device then drops
+ * every frame, so a frame it pushed back is not worth sending again: the
+ * send paths count it as sent and the device's tx_dropped says where it
+ * went. Asked only when the device pushes back.
+ */
+static bool gen_carrier(const char *ifname)
+{
+	static int fd = -1;
+	struct ifreq ifr;
+
+	if (fd < 0)
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return true; /* unknown: keep retrying as before */
+	return (ifr.ifr_flags & IFF_RUNNING) != 0;
 }
 
 /* --- re-request server -------------------------------------------------------------------- */
@@ -918,49 +968,44 @@ static bool gen_done(const struct gen_cfg *c, uint64_t sent, uint64_t start, uin
 
 /* --- pcap ------------------------------------------------------------------------------------ */
 
-/* One frame into the capture at mono0 + off (its pcap time: real0 + off). */
-static void gen_pcap_put(pcap_dumper_t *d, const uint8_t *buf, uint32_t len, uint64_t real0,
-			 uint64_t mono0, uint64_t off, struct gen_result *res)
+/* One frame into the capture at mono0 + off (its pcap time: real0 + off). A frame
+ * counts as sent once the writer took it; a failed write stops the writer (the
+ * caller reports what the file holds). */
+static int gen_pcap_put(struct fg_pcapw *w, const uint8_t *buf, uint32_t len, uint64_t real0,
+			uint64_t mono0, uint64_t off, struct gen_result *res)
 {
-	struct pcap_pkthdr h;
-
-	h.ts.tv_sec = (time_t)((real0 + off) / 1000000000ull);
-	h.ts.tv_usec = (suseconds_t)((real0 + off) % 1000000000ull);
-	h.caplen = h.len = len;
-	pcap_dump((u_char *)d, &h, buf);
+	if (fg_pcapw_write(w, real0 + off, buf, len, len))
+		return -1;
 	if (!res->sent)
 		res->first_ns = mono0 + off;
 	res->last_ns = mono0 + off;
 	res->sent++;
 	res->bytes += len;
+	return 0;
 }
 
 static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result *res)
 {
 	static uint8_t buf[FG_GEN_MAX_FRAME], bufb[FG_GEN_MAX_FRAME];
-	pcap_t *pd = pcap_open_dead_with_tstamp_precision(1 /* DLT_EN10MB */, 65535,
-							  PCAP_TSTAMP_PRECISION_NANO);
+	struct fg_pcapw_result pr;
 	struct timespec real;
 	struct fg_pacer pacer;
-	pcap_dumper_t *d;
-	uint64_t mono0 = fg_now_ns(), real0;
+	struct fg_pcapw *w;
+	uint64_t mono0 = fg_now_ns(), real0, hb = 0;
+	char err[256];
+	int bad = 0, ret;
 
-	if (!pd) {
-		pr_warn("gen: Couldn't set up libpcap\n");
-		return -ENOMEM;
-	}
-	d = pcap_dump_open(pd, c->pcap);
-	if (!d) {
-		pr_warn("gen: --pcap '%s': %s\n", c->pcap, pcap_geterr(pd));
-		pcap_close(pd);
-		return -EIO;
+	ret = fg_pcapw_open(c->pcap, FG_PCAPW_LINK_ETHERNET, 65535, &w, err, sizeof(err));
+	if (ret) {
+		pr_warn("gen: --pcap: %s\n", err);
+		return ret;
 	}
 	clock_gettime(CLOCK_REALTIME, &real);
 	real0 = (uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec;
 	/* Time in the file is the schedule itself: packet i at i / rate, or
 	 * where the burst schedule puts it. */
 	gen_pacer_init(c, &pacer, 0);
-	for (uint64_t i = 0; i < c->count && !gen_stop; i++) {
+	for (uint64_t i = 0; i < c->count && !gen_stop && !bad; i++) {
 		uint64_t off = c->burst > 0 ? fg_pace_due_ns(&pacer, i)
 					    : (uint64_t)llround((double)i * 1e9 / c->rate);
 		struct fg_gen_pkt p, pb;
@@ -974,37 +1019,41 @@ static int gen_pcap(const struct gen_cfg *c, struct fg_gen *g, struct gen_result
 		/* both lines at the packet's time, A first */
 		nf = gen_frames(buf, &p, bufb, &pb);
 		if (nf)
-			gen_pcap_put(d, buf, p.len, real0, mono0, off, res);
-		if (nf > 1)
-			gen_pcap_put(d, bufb, pb.len, real0, mono0, off, res);
+			bad = gen_pcap_put(w, buf, p.len, real0, mono0, off, res);
+		if (nf > 1 && !bad)
+			bad = gen_pcap_put(w, bufb, pb.len, real0, mono0, off, res);
 	}
 	/* the feeds go quiet: a heartbeat per feed and line, in the next slot */
-	if (c->line_mode && !gen_stop) {
+	if (c->line_mode && !gen_stop && !bad) {
 		uint64_t off = c->burst > 0 ? fg_pace_due_ns(&pacer, c->count)
 					    : (uint64_t)llround((double)c->count * 1e9 / c->rate);
 
-		for (uint32_t f = 0; f < c->feeds; f++) {
-			for (uint32_t l = 0; l < c->lines; l++) {
+		for (uint32_t f = 0; f < c->feeds && !bad; f++) {
+			for (uint32_t l = 0; l < c->lines && !bad; l++) {
 				struct fg_gen_pkt p;
 				uint32_t len = fg_gen_heartbeat(g, f, l, buf, &p);
-				struct pcap_pkthdr h;
 
 				fg_gen_stamp(buf, &p, mono0 + off);
-				h.ts.tv_sec = (time_t)((real0 + off) / 1000000000ull);
-				h.ts.tv_usec = (suseconds_t)((real0 + off) % 1000000000ull);
-				h.caplen = h.len = len;
-				pcap_dump((u_char *)d, &h, buf);
+				bad = fg_pcapw_write(w, real0 + off, buf, len, len) ? -1 : 0;
+				hb += !bad;
 			}
 		}
 	}
-	if (pcap_dump_flush(d)) {
-		pr_warn("gen: --pcap '%s': write failed\n", c->pcap);
-		pcap_dump_close(d);
-		pcap_close(pd);
-		return -EIO;
+	ret = fg_pcapw_close(w);
+	fg_pcapw_result(w, &pr);
+	fg_pcapw_free(w);
+	if (ret || bad || pr.err) {
+		/* Only whole records are in the file: what the report counts as sent
+		 * is what it holds. */
+		uint64_t whole = pr.written > hb ? pr.written - hb : 0;
+
+		pr_warn("gen: --pcap %s: write failed: %s: %llu packets written whole, %llu lost; "
+			"stopped\n",
+			c->pcap, strerror(pr.err ? pr.err : EIO), (unsigned long long)pr.written,
+			(unsigned long long)pr.lost);
+		res->sent = whole;
+		return -(pr.err ? pr.err : EIO);
 	}
-	pcap_dump_close(d);
-	pcap_close(pd);
 	return 0;
 }
 
@@ -1085,6 +1134,11 @@ static int gen_afpacket(const struct gen_cfg *c, struct fg_gen *g, int ifindex,
 				fg_gen_stamp_itch(bufs[i], &pk[i], now);
 		}
 		n = sendmmsg(fd, &msgs[head], pending, 0);
+		/* The device dropped the first frame (ENOBUFS); with the link
+		 * down it would drop every copy: that frame is gone, the rest go
+		 * on (and tx_dropped counts them). */
+		if (n < 0 && errno == ENOBUFS && !gen_carrier(c->iface))
+			n = 1;
 		if (n < 0) {
 			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
 				/* The device (veth: its peer's ring) is full:
@@ -1631,7 +1685,10 @@ static int gen_xsk_kick_all(const struct gen_cfg *c, struct gen_xsk *x, struct f
 				q->taken = p1;
 			else if (err == -EBUSY)
 				q->taken++;
-			if (err == -EBUSY) {
+			/* with the link down the copy would be dropped too, for
+			 * ever: the frame completes and counts as sent, and the
+			 * device's tx_dropped tells what became of it */
+			if (err == -EBUSY && gen_carrier(c->iface)) {
 				(*dropped)++;
 				gen_xsk_resend(q, g, q->taken, res);
 			}
@@ -2033,6 +2090,68 @@ static void gen_srv_linger(const struct gen_cfg *c)
 	gen_srv_wait(c->srv, fg_now_ns() + (uint64_t)(c->serve_linger * 1e9), 0);
 }
 
+/* --- what the device did ------------------------------------------------------------------ */
+
+/*
+ * The device's TX counters, as this network namespace sees them: getifaddrs()
+ * asks rtnetlink here (its AF_PACKET entries carry struct rtnl_link_stats),
+ * where /sys/class/net would show the host's interfaces under nsenter --net.
+ * The counters are 32-bit: deltas are taken modulo 2^32. 0 or -errno.
+ */
+static int gen_dev_read(const char *ifname, uint32_t *tx_packets, uint32_t *tx_dropped)
+{
+	struct ifaddrs *all, *i;
+	int ret = -ENODEV;
+
+	if (getifaddrs(&all))
+		return -errno;
+	for (i = all; i; i = i->ifa_next) {
+		const struct rtnl_link_stats *st = i->ifa_data;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_PACKET || !st ||
+		    strcmp(i->ifa_name, ifname))
+			continue;
+		*tx_packets = st->tx_packets;
+		*tx_dropped = st->tx_dropped;
+		ret = 0;
+		break;
+	}
+	freeifaddrs(all);
+	return ret;
+}
+
+/* The counters before the first frame. */
+struct gen_dev_start {
+	int err;
+	uint32_t tx_packets, tx_dropped;
+};
+
+/*
+ * What the device did since *d0: frames taken and dropped, into res. A NIC
+ * counts a frame when its transmission completes, so the counters get up to
+ * GEN_DEV_SETTLE_NS to account for every frame sent.
+ */
+static void gen_dev_count(const struct gen_cfg *c, const struct gen_dev_start *d0,
+			  struct gen_result *res)
+{
+	uint64_t end = fg_now_ns() + GEN_DEV_SETTLE_NS;
+	uint32_t pk, dr;
+
+	res->dev_ok = false;
+	if (d0->err || res->sent >= 1ull << 32)
+		return; /* unread, or more frames than the counters tell apart */
+	for (;;) {
+		if (gen_dev_read(c->iface, &pk, &dr))
+			return;
+		res->dev_ok = true;
+		res->dev_took = (uint32_t)(pk - d0->tx_packets);
+		res->dev_dropped = (uint32_t)(dr - d0->tx_dropped);
+		if (res->dev_took + res->dev_dropped >= res->sent || fg_now_ns() >= end)
+			return;
+		gen_nap(c, 5000000);
+	}
+}
+
 /* --- report ----------------------------------------------------------------------------- */
 
 static const char *gen_mode_name(int mode)
@@ -2042,13 +2161,31 @@ static const char *gen_mode_name(int mode)
 	return mode >= 0 && mode < 4 ? names[mode] : "unknown";
 }
 
+/* Seconds from the first send to the last. */
+static double gen_secs(const struct gen_result *res)
+{
+	return res->last_ns > res->first_ns ? (double)(res->last_ns - res->first_ns) / 1e9 : 0;
+}
+
+/*
+ * The rate reached in what --rate counts: frames, or with lines packets of
+ * the mix (a feed packet once, whatever lines carry it). It is taken over
+ * the n-1 gaps between the first send and the last; 0 with fewer than two.
+ */
+static double gen_rate_reached(const struct gen_cfg *c, const struct gen_result *res)
+{
+	uint64_t n = c->line_mode ? res->built : res->sent;
+	double secs = gen_secs(res);
+
+	return secs > 0 && n > 1 && res->sent > 1 ? (double)(n - 1) / secs : 0;
+}
+
 static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct gen_result *res)
 {
 	const uint64_t *nc = fg_gen_noise_counts(g);
 	uint64_t feed_pk = 0, noise_pk = 0, lost_all = 0, lost_all_msgs = 0, heartbeats = 0;
 	uint64_t line_sent[2] = { 0 }, line_lost[2] = { 0 }, line_refused[2] = { 0 };
-	double secs =
-		res->last_ns > res->first_ns ? (double)(res->last_ns - res->first_ns) / 1e9 : 0;
+	double secs = gen_secs(res);
 	/* the rate over the n-1 gaps between the first and the last send */
 	double rate = secs > 0 && res->sent > 1 ? (double)(res->sent - 1) / secs : 0;
 
@@ -2122,7 +2259,7 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 	       (unsigned long long)noise_pk, (unsigned long long)res->bytes, secs, rate);
 	if (c->line_mode) {
 		/* the schedule counts packets of the mix, whatever lines carry them */
-		rate = secs > 0 && res->built > 1 ? (double)(res->built - 1) / secs : 0;
+		rate = gen_rate_reached(c, res);
 		printf("; %llu packets of the mix: %.0f pps", (unsigned long long)res->built, rate);
 	}
 	if (c->rate > 0)
@@ -2145,6 +2282,12 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		       "device\n",
 		       (unsigned long long)res->waits, (unsigned long long)res->retried,
 		       (unsigned long long)res->tx_errors);
+	if (!c->pcap && res->dev_ok)
+		printf("device %s: took %llu frames (tx_packets), dropped %llu (tx_dropped)\n",
+		       c->iface, (unsigned long long)res->dev_took,
+		       (unsigned long long)res->dev_dropped);
+	else if (!c->pcap)
+		printf("device %s: TX counters not read\n", c->iface);
 	if (c->line_mode) {
 		printf("lines: %u, sent A %llu", c->lines, (unsigned long long)line_sent[0]);
 		if (c->lines > 1)
@@ -2174,6 +2317,42 @@ static void gen_report(const struct gen_cfg *c, struct fg_gen *g, const struct g
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+/*
+ * What the report claims held against what happened: the frames the device
+ * took against those sent, and the rate reached against --rate. A
+ * shortfall of more than GEN_SHORT_MAX of either is one warning line on
+ * stderr; the return value says whether there was one.
+ */
+static bool gen_check(const struct gen_cfg *c, const struct gen_result *res)
+{
+	char msg[512];
+	double s, reached;
+	int n = 0;
+
+	msg[0] = 0;
+	if (c->pcap)
+		return false;
+	s = res->dev_ok ? fg_gen_shortfall((double)res->sent, (double)res->dev_took) : 0;
+	if (s > GEN_SHORT_MAX)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n,
+			      "%s: the device took %llu of the %llu frames sent (%.2f%% short; "
+			      "tx_dropped +%llu)",
+			      c->iface, (unsigned long long)res->dev_took,
+			      (unsigned long long)res->sent, s * 100,
+			      (unsigned long long)res->dev_dropped);
+	/* with fewer than two packets sent there is no rate to judge (0) */
+	reached = gen_rate_reached(c, res);
+	s = reached > 0 ? fg_gen_shortfall(c->rate, reached) : 0;
+	if (s > GEN_SHORT_MAX)
+		snprintf(msg + n, sizeof(msg) - (size_t)n,
+			 "%s%.0f pps reached, %.2f%% of --rate %.0f", n ? "; " : "", reached,
+			 reached / c->rate * 100, c->rate);
+	if (!msg[0])
+		return false;
+	pr_warn("gen: %s%s\n", msg, c->strict ? " (--strict: exit 1)" : "");
+	return true;
 }
 
 /* --- a NASDAQ BinaryFILE day (--itch-file) ------------------------------------------------- */
@@ -2316,8 +2495,9 @@ int do_gen(int argc, char **argv)
 	struct gen_result res = { 0 };
 	struct sigaction sa = { .sa_handler = gen_on_signal };
 	struct fg_gen *g = NULL;
+	struct gen_dev_start d0 = { 0 };
 	int ret, ifindex = 0;
-	bool up = false;
+	bool up = false, fell_short = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--itch-file")) {
@@ -2383,7 +2563,10 @@ int do_gen(int argc, char **argv)
 				"after the last packet)\n",
 				c.serve, gen_mode_name(c.serve_mode), c.serve_history,
 				c.serve_linger);
+		d0.err = gen_dev_read(c.iface, &d0.tx_packets, &d0.tx_dropped);
 		ret = gen_iface(&c, g, ifindex, &res);
+		/* before the heartbeats: what the device did with what was counted */
+		gen_dev_count(&c, &d0, &res);
 		if (!ret && c.line_mode && !gen_stop)
 			ret = gen_heartbeats(&c, g, ifindex);
 		if (!ret && !gen_stop)
@@ -2391,7 +2574,9 @@ int do_gen(int argc, char **argv)
 	}
 	if (!ret || res.sent)
 		gen_report(&c, g, &res);
+	if (!ret)
+		fell_short = gen_check(&c, &res);
 	gen_srv_close(c.srv);
 	fg_gen_free(g);
-	return ret ? 1 : 0;
+	return ret || (fell_short && c.strict) ? 1 : 0;
 }

@@ -46,36 +46,15 @@ fg_require_root
 BUILD=${BUILD:-$here/../../build}
 F=$FEEDGATE
 P=$BUILD/tests/fg_backend_probe
-T=$(mktemp -d /tmp/fg-backends.XXXXXX)
 IOU_OLD=""
 
-
-for tool in python3 nsenter setpriv sysctl; do
-	if ! command -v $tool >/dev/null; then
-		echo "SKIPPED test_backends_veth: $tool not installed (make deps)"
-		exit 0
-	fi
-done
-for bin in "$F" "$P"; do
-	if [ ! -x "$bin" ]; then
-		echo "FAIL test_backends_veth: $bin not built (make test-build)"
-		exit 1
-	fi
-done
-
-cleanup() {
-	# io_uring_disabled is global: put it back whatever happened
-	[ -n "$IOU_OLD" ] && sysctl -qw kernel.io_uring_disabled="$IOU_OLD"
-	fg_lab_teardown
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-fg_lab_setup 2 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	cleanup
-	exit 1
-}
-trap cleanup EXIT
-IF=$FG_IF_RX
+fg_require_tools python3 nsenter setpriv sysctl
+fg_require_built "$F" "$P"
+fg_scratch backends
+# io_uring_disabled is global: put it back whatever happened
+# shellcheck disable=SC2016 # IOU_OLD is read when the trap runs
+fg_on_exit '[ -z "$IOU_OLD" ] || sysctl -qw kernel.io_uring_disabled="$IOU_OLD"'
+fg_lab_up 2
 FEEDS="--feed 239.1.1.1:5000 --feed 239.1.1.2:5001"
 COUNT=3000
 
@@ -156,9 +135,6 @@ print("; ".join(errs))
 PYEOF
 }
 
-# jget FILE EXPR: a value of a JSON file (d).
-jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
-
 # Hex of a group as /proc/net/igmp prints it (host byte order) / igmp6 (32 hex digits).
 igmp_hex() { python3 -c "import socket,struct,sys; print('%08X' % struct.unpack('=I', socket.inet_aton(sys.argv[1]))[0])" "$1"; }
 igmp6_hex() { python3 -c "import socket,sys; print(socket.inet_pton(socket.AF_INET6, sys.argv[1]).hex())" "$1"; }
@@ -178,7 +154,7 @@ joined() {
 	{ echo "FAIL setup: feedgate gen --pcap failed"; exit 1; }
 "$P" --pcap "$T/ref.pcap" $FEEDS >"$T/ref.json" ||
 	{ echo "FAIL setup: the probe could not read the reference pcap"; exit 1; }
-WANT=$(jget "$T/ref.json" "sum(f['packets'] for f in d['flows'])")
+WANT=$(fg_jfile "$T/ref.json" "sum(f['packets'] for f in d['flows'])")
 [ "${WANT:-0}" -gt 1000 ] || { echo "FAIL setup: reference has ${WANT:-no} feed packets"; exit 1; }
 
 # exact NAME ARGS...: one backend configuration against the generated stream.
@@ -202,7 +178,7 @@ exact() {
 	[ "$PROBE_RC" -eq 0 ] || fg_bad "probe exit status $PROBE_RC: $(head -1 "$T/$name.err")"
 	r=$(compare "$T/$name.json" "$T/ref.json")
 	[ -n "$r" ] && fg_bad "$r"
-	fg_end "$WANT packets, p50 $(jget "$T/$name.json" "d['latency_kernel_ns'].get('p50')") ns kernel->probe"
+	fg_end "$WANT packets, p50 $(fg_jfile "$T/$name.json" "d['latency_kernel_ns'].get('p50')") ns kernel->probe"
 }
 
 # member_after GROUP...: MEMBER_AFTER=1 if any is still joined.
@@ -293,20 +269,12 @@ overflow socket socket --rcvbuf 8192 --batch 4
 # hop-by-hop header. Noise: feed groups on other ports, other groups, TCP,
 # an IPv4 fragment, tagged noise.
 send_frames() {
-	fg_in_tx python3 - "$FG_IF_TX" "$FG_MAC_TX" "$1" "$2" <<'PYEOF'
+	fg_py_src <<'PYEOF' | fg_in_tx python3 - "$FG_IF_TX" "$FG_MAC_TX" "$1" "$2"
 import json, socket, struct, sys, time
 
 ifname, smac, want_path, afp = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), \
     sys.argv[3], sys.argv[4] == "1"
 SRC4, SRC6 = "10.199.0.1", "fd00:fe::1"
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 def frame(dst, dport, payload, tags=(), proto=17, frag=0, hbh=False):
     v6 = ":" in dst
@@ -412,7 +380,7 @@ for be in af_packet io_uring socket; do
 		[ -n "$r" ] && fg_bad "$r"
 		if [ $be = af_packet ]; then
 			# 40 802.1Q + 40 QinQ feed frames: the outer tag of each was put back
-			v=$(jget "$T/v6$be.json" "d['kstats_total']['vlan_restored']")
+			v=$(fg_jfile "$T/v6$be.json" "d['kstats_total']['vlan_restored']")
 			[ "$v" = 80 ] || fg_bad "vlan_restored $v, want 80"
 		fi
 	else
@@ -457,10 +425,10 @@ print('' if g.get('rule_packets') == want else 'per rule %s, want %s' % (g.get('
 " "$T/x$be.json" "$T/ref.json")
 		[ -n "$r" ] && fg_bad "$r"
 		fg_in_rx "$F" stats "$IF" --json >"$T/xs1.json" 2>/dev/null
-		d0=$(jget "$T/xs0.json" "d['global']['drop_no_rule']")
-		d1=$(jget "$T/xs1.json" "d['global']['drop_no_rule']")
-		p0=$(jget "$T/xs0.json" "d['global']['pass_rule']")
-		p1=$(jget "$T/xs1.json" "d['global']['pass_rule']")
+		d0=$(fg_jfile "$T/xs0.json" "d['global']['drop_no_rule']")
+		d1=$(fg_jfile "$T/xs1.json" "d['global']['drop_no_rule']")
+		p0=$(fg_jfile "$T/xs0.json" "d['global']['pass_rule']")
+		p1=$(fg_jfile "$T/xs1.json" "d['global']['pass_rule']")
 		# UDP and TCP noise dies in XDP (ARP noise passes as control plane)
 		[ -n "$d1" ] && [ $((d1 - d0)) -gt $((COUNT / 4)) ] ||
 			fg_bad "XDP dropped $((${d1:-0} - ${d0:-0})) noise packets"

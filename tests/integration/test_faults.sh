@@ -25,37 +25,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
 fg_require_root
+fg_require_tools bpftool python3 nsenter unshare prlimit
 F=$FEEDGATE
 CYCLES=${FG_FAULT_CYCLES:-200}
 KILLS=${FG_FAULT_KILLS:-10}
-T=$(mktemp -d /tmp/fg-faults-$$.XXXXXX)
-ERRS=""
-begin() {
-	fg_case "$1"
-	ERRS=""
-}
-bad() { ERRS="${ERRS:+$ERRS; }$*"; }
-end() { if [ -z "$ERRS" ]; then fg_pass "${1:-}"; else fg_fail "$ERRS"; fi; }
-
-for tool in bpftool python3 nsenter unshare prlimit; do
-	if ! command -v $tool >/dev/null; then
-		echo "SKIPPED test_faults: $tool not installed"
-		exit 0
-	fi
-done
-fg_lab_setup 1 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; rm -rf "$T"' EXIT
-IF=$FG_IF_RX
+fg_scratch faults
+fg_lab_up 1
 PIN=/sys/fs/bpf/feedgate/$IF
 rx() { fg_in_rx "$F" "$@"; }
-attached() { fg_in_rx ip link show "$IF" 2>/dev/null | grep -q " xdp"; }
-stats() {
-	rx stats "$IF" --json >"$T/stats.json" 2>/dev/null
-	python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($1)" "$T/stats.json" 2>/dev/null
-}
 
 # Ids of loaded programs named fg_xdp_filter and maps with feedgate's map
 # names, one per line. Other engineers' tests load the same names
@@ -80,128 +57,102 @@ for doc in sys.stdin.read().split("\n\n"):
 }
 
 # --- attach / detach cycles ---------------------------------------------------------------------
-begin attach_detach_cycles
+fg_begin attach_detach_cycles
 our_ids >"$T/ids0"
 t0=$(date +%s.%N)
 for i in $(seq 1 "$CYCLES"); do
 	mode=skb
 	[ $((i % 2)) -eq 0 ] && mode=native # veth has native XDP: both paths
 	if ! rx attach "$IF" --mode $mode >/dev/null 2>"$T/att.err"; then
-		bad "cycle $i: attach failed: $(head -1 "$T/att.err")"
+		fg_bad "cycle $i: attach failed: $(head -1 "$T/att.err")"
 		break
 	fi
 	if ! rx detach "$IF" >/dev/null 2>"$T/det.err"; then
-		bad "cycle $i: detach failed: $(head -1 "$T/det.err")"
+		fg_bad "cycle $i: detach failed: $(head -1 "$T/det.err")"
 		break
 	fi
 done
 t1=$(date +%s.%N)
-attached && bad "a program is still attached"
-[ -e "$PIN" ] && bad "pins left in $PIN"
+fg_attached && fg_bad "a program is still attached"
+[ -e "$PIN" ] && fg_bad "pins left in $PIN"
 for w in $(seq 1 20); do
 	our_ids >"$T/ids1"
 	left=$(comm -13 "$T/ids0" "$T/ids1" | tr '\n' ' ')
 	[ -z "$left" ] && break
 	sleep 0.5
 done
-[ -n "$left" ] && bad "still loaded after the cycles: $left"
+[ -n "$left" ] && fg_bad "still loaded after the cycles: $left"
 n0=$(wc -l <"$T/ids0")
 n1=$(wc -l <"$T/ids1")
-end "$CYCLES cycles in $(printf '%.1f' "$(echo "$t1 - $t0" | bc 2>/dev/null || echo 0)") s; programs+maps with our names: $n0 before, $n1 after"
+fg_end "$CYCLES cycles in $(printf '%.1f' "$(echo "$t1 - $t0" | bc 2>/dev/null || echo 0)") s; programs+maps with our names: $n0 before, $n1 after"
 
 # The filter for the remaining cases: 4 feeds, drop policy.
-rx attach "$IF" --mode skb --policy drop >/dev/null || {
-	echo "FAIL setup: attach failed"
+fg_filter_feeds 4 --mode skb --policy drop || {
+	echo "FAIL setup: attach / rule add failed"
 	exit 1
-}
-for f in 1 2 3 4; do
-	rx rule add "$IF" "239.1.1.$f:$((4999 + f))" >/dev/null || {
-		echo "FAIL setup: rule add failed"
-		exit 1
-	}
-done
-
-# start_run OUT ERR ARGS...: the consumer in the background (RUN_PID), back
-# when its start line is out (0) or it died (1).
-start_run() {
-	local out=$1 err=$2 i
-	shift 2
-	nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" "$@" >"$out" 2>"$err" &
-	RUN_PID=$!
-	FG_BG_PIDS="$FG_BG_PIDS $RUN_PID"
-	for i in $(seq 1 200); do
-		grep -q "queue.*mode" "$err" 2>/dev/null && return 0
-		kill -0 $RUN_PID 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
 }
 
 # --- UMEM allocation failure ------------------------------------------------------------------
-begin umem_alloc_failure
+fg_begin umem_alloc_failure
 # 16 MB of address space: enough for feedgate's code and libraries, not for
 # its 8 MB UMEM. (Somewhat more and the queue thread's stack fails instead:
 # also a clean one-line failure.)
 nsenter --net=/var/run/netns/"$FG_NS_RX" -- prlimit --as=16777216 "$F" run "$IF" --poll wakeup \
 	--duration 2 >"$T/umem.out" 2>"$T/umem.err"
 rc=$?
-[ $rc -ne 0 ] || bad "run succeeded under a 16 MB address-space limit"
+[ $rc -ne 0 ] || fg_bad "run succeeded under a 16 MB address-space limit"
 nl=$(grep -c '^feedgate: ' "$T/umem.err")
-[ "$nl" -eq 1 ] || bad "want one 'feedgate:' line, got $nl: $(tr '\n' '|' <"$T/umem.err" | head -c 300)"
-grep -qiE 'Segmentation|Aborted|core dumped|AddressSanitizer' "$T/umem.err" && bad "crashed: $(head -c 200 "$T/umem.err")"
+[ "$nl" -eq 1 ] || fg_bad "want one 'feedgate:' line, got $nl: $(tr '\n' '|' <"$T/umem.err" | head -c 300)"
+grep -qiE 'Segmentation|Aborted|core dumped|AddressSanitizer' "$T/umem.err" && fg_bad "crashed: $(head -c 200 "$T/umem.err")"
 # Nothing left registered: feed packets find no socket and count no_socket.
-ns0=$(stats "s['queues'][0]['no_socket']")
+ns0=$(fg_stats "s['queues'][0]['no_socket']")
 fg_send udp,$FG_TX_ADDR,239.1.1.1,5000,20
-ns1=$(stats "s['queues'][0]['no_socket']")
-[ $((ns1 - ns0)) -eq 20 ] 2>/dev/null || bad "no_socket moved by $((ns1 - ns0)), want 20 (a socket left in xsk_map?)"
-attached || bad "the filter is no longer attached"
-end "exit $rc: $(grep -m1 '^feedgate: ' "$T/umem.err")"
+ns1=$(fg_stats "s['queues'][0]['no_socket']")
+[ $((ns1 - ns0)) -eq 20 ] 2>/dev/null || fg_bad "no_socket moved by $((ns1 - ns0)), want 20 (a socket left in xsk_map?)"
+fg_attached || fg_bad "the filter is no longer attached"
+fg_end "exit $rc: $(grep -m1 '^feedgate: ' "$T/umem.err")"
 
 # --- SIGKILL and restart under traffic ----------------------------------------------------------
-begin sigkill_restart
-nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate 4000 \
-	--duration $((KILLS * 2 + 30)) --feeds 4 >"$T/gen.txt" 2>&1 &
-GEN=$!
-FG_BG_PIDS="$FG_BG_PIDS $GEN"
+fg_begin sigkill_restart
+fg_bg nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate 4000 \
+	--duration $((KILLS * 2 + 30)) --feeds 4 >"$T/gen.txt" 2>&1
+GEN=$FG_BG_PID
 restarts=0
 for k in $(seq 1 "$KILLS"); do
-	if ! start_run "$T/k.out" "$T/k.err" --poll wakeup --json; then
-		bad "restart $k: run did not start: $(tr '\n' '|' <"$T/k.err" | head -c 300)"
+	if ! fg_run_start "$T/k.out" "$T/k.err" --poll wakeup --json; then
+		fg_bad "restart $k: run did not start: $(tr '\n' '|' <"$T/k.err" | head -c 300)"
 		break
 	fi
 	sleep 0.3
-	kill -KILL $RUN_PID 2>/dev/null
-	wait $RUN_PID 2>/dev/null
+	fg_run_stop KILL
 	restarts=$((restarts + 1))
-	attached || {
-		bad "after kill $k the filter is no longer attached"
+	fg_attached || {
+		fg_bad "after kill $k the filter is no longer attached"
 		break
 	}
 done
 # Killed consumers leave nothing registered: traffic falls back to the policy.
-ns0=$(stats "s['queues'][0]['no_socket']")
+ns0=$(fg_stats "s['queues'][0]['no_socket']")
 sleep 0.5
-ns1=$(stats "s['queues'][0]['no_socket']")
-[ "${ns1:-0}" -gt "${ns0:-0}" ] || bad "after the last kill no traffic fell back (no_socket $ns0 -> $ns1)"
-if start_run "$T/last.json" "$T/last.err" --poll wakeup --json; then
+ns1=$(fg_stats "s['queues'][0]['no_socket']")
+[ "${ns1:-0}" -gt "${ns0:-0}" ] || fg_bad "after the last kill no traffic fell back (no_socket $ns0 -> $ns1)"
+if fg_run_start "$T/last.json" "$T/last.err" --poll wakeup --json; then
 	sleep 1
-	kill -INT $RUN_PID
-	wait $RUN_PID
-	rc=$?
-	[ $rc -eq 0 ] || bad "the last run exited $rc"
-	got=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total']['packets'])" "$T/last.json" 2>/dev/null)
-	[ "${got:-0}" -gt 0 ] || bad "the last run received nothing"
+	fg_run_stop
+	[ $FG_RUN_RC -eq 0 ] || fg_bad "the last run exited $FG_RUN_RC"
+	got=$(fg_jfile "$T/last.json" "d['total']['packets']")
+	[ "${got:-0}" -gt 0 ] || fg_bad "the last run received nothing"
 else
-	bad "the last run did not start: $(tr '\n' '|' <"$T/last.err" | head -c 300)"
+	fg_bad "the last run did not start: $(tr '\n' '|' <"$T/last.err" | head -c 300)"
 fi
 kill -INT $GEN 2>/dev/null
 wait $GEN 2>/dev/null
-end "$restarts kills + restarts under 4 feeds at 4,000 packets/s; last run received ${got:-0}"
+fg_end "$restarts kills + restarts under 4 feeds at 4,000 packets/s; last run received ${got:-0}"
 
 # --- bpffs unmounted ----------------------------------------------------------------------------
-begin bpffs_unmounted
+fg_begin bpffs_unmounted
 # A private mount namespace: /sys/fs/bpf unmounted there only.
-before=$(stats "s['global']['redirected'] + s['global']['drop_fallback'] + s['global']['pass_fallback']")
+before=$(fg_stats "s['global']['redirected'] + s['global']['drop_fallback'] + s['global']['pass_fallback']")
 unshare --mount --propagation private -- bash -c '
 	umount /sys/fs/bpf 2>/dev/null || umount -l /sys/fs/bpf || exit 9
 	ns=/var/run/netns/'"$FG_NS_RX"'
@@ -211,42 +162,43 @@ unshare --mount --propagation private -- bash -c '
 	exit 0
 ' "$F" "$IF" "$T" 2>"$T/u.err"
 rc=$?
-[ $rc -eq 0 ] || bad "CLI without bpffs failed at step $rc: $(head -c 200 "$T/u.err")"
-[ -s "$T/u_stats.json" ] || bad "no stats without bpffs"
-grep -q '239.1.1.99:7000' "$T/u_list.json" 2>/dev/null || bad "rule added without bpffs not listed there"
+[ $rc -eq 0 ] || fg_bad "CLI without bpffs failed at step $rc: $(head -c 200 "$T/u.err")"
+[ -s "$T/u_stats.json" ] || fg_bad "no stats without bpffs"
+grep -q '239.1.1.99:7000' "$T/u_list.json" 2>/dev/null || fg_bad "rule added without bpffs not listed there"
 # Back in the host's mount namespace: same maps, the pins intact.
-rx rule list "$IF" | grep -q '239.1.1.99:7000' || bad "the rule added without bpffs is not in the host's view"
+rx rule list "$IF" | grep -q '239.1.1.99:7000' || fg_bad "the rule added without bpffs is not in the host's view"
 for m in feed_rules rule_stats filter_stats queue_stats fg_config xsk_map; do
-	[ -e "$PIN/$m" ] || bad "pin $m gone"
+	[ -e "$PIN/$m" ] || fg_bad "pin $m gone"
 done
 fg_send udp,$FG_TX_ADDR,239.1.1.99,7000,50 udp,$FG_TX_ADDR,239.1.1.1,5000,50
-after=$(stats "s['global']['redirected'] + s['global']['drop_fallback'] + s['global']['pass_fallback']")
-[ $((after - before)) -ge 100 ] 2>/dev/null || bad "filter no longer matching feeds: $before -> $after"
-hits=$(stats "[r for r in s['rules'] if r['rule'] == '239.1.1.99:7000'][0]['packets']")
-[ "${hits:-0}" = 50 ] || bad "the new rule counted ${hits:-?} packets, want 50"
-end
+after=$(fg_stats "s['global']['redirected'] + s['global']['drop_fallback'] + s['global']['pass_fallback']")
+[ $((after - before)) -ge 100 ] 2>/dev/null || fg_bad "filter no longer matching feeds: $before -> $after"
+hits=$(fg_stats "[r for r in s['rules'] if r['rule'] == '239.1.1.99:7000'][0]['packets']")
+[ "${hits:-0}" = 50 ] || fg_bad "the new rule counted ${hits:-?} packets, want 50"
+fg_end
 
 # --- the interface deleted under run --------------------------------------------------------------
-begin iface_deleted
-if start_run "$T/d.out" "$T/d.err" --poll wakeup; then
+fg_begin iface_deleted
+if fg_run_start "$T/d.out" "$T/d.err" --poll wakeup; then
 	fg_in_rx ip link del "$IF"
 	for i in $(seq 1 100); do
-		kill -0 $RUN_PID 2>/dev/null || break
+		kill -0 $FG_RUN_PID 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 $RUN_PID 2>/dev/null; then
-		bad "run still running 10 s after the interface was deleted"
-		kill -KILL $RUN_PID
+	if kill -0 $FG_RUN_PID 2>/dev/null; then
+		fg_bad "run still running 10 s after the interface was deleted"
+		kill -KILL $FG_RUN_PID
 	fi
-	wait $RUN_PID
+	wait $FG_RUN_PID
 	rc=$?
-	[ $rc -ne 0 ] || bad "exit status 0"
+	fg_bg_forget $FG_RUN_PID
+	[ $rc -ne 0 ] || fg_bad "exit status 0"
 	nl=$(grep -c '^feedgate: ' "$T/d.err")
-	[ "$nl" -eq 1 ] || bad "want one 'feedgate:' line, got $nl: $(grep '^feedgate: ' "$T/d.err" | tr '\n' '|')"
-	grep -q "^feedgate: run: $IF: interface removed" "$T/d.err" || bad "no 'interface removed' line"
-	[ -e "$PIN" ] && bad "pins left in $PIN: $(ls "$PIN" | tr '\n' ' ')"
+	[ "$nl" -eq 1 ] || fg_bad "want one 'feedgate:' line, got $nl: $(grep '^feedgate: ' "$T/d.err" | tr '\n' '|')"
+	grep -q "^feedgate: run: $IF: interface removed" "$T/d.err" || fg_bad "no 'interface removed' line"
+	[ -e "$PIN" ] && fg_bad "pins left in $PIN: $(ls "$PIN" | tr '\n' ' ')"
 else
-	bad "run did not start: $(tr '\n' '|' <"$T/d.err" | head -c 300)"
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/d.err" | head -c 300)"
 fi
-end "$(grep -m1 '^feedgate: ' "$T/d.err")"
+fg_end "$(grep -m1 '^feedgate: ' "$T/d.err")"
 exit $FG_FAILED

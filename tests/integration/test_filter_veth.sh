@@ -19,19 +19,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 fg_require_root
 fg_require_tools bpftool python3 setpriv nsenter unshare
+fg_require_built "$FEEDGATE"
 F=$FEEDGATE
-if [ ! -x "$F" ]; then
-	echo "FAIL test_filter_veth: $F not built (make)"
-	exit 1
-fi
-T=$(mktemp -d /tmp/fg-veth.XXXXXX)
-
-fg_lab_setup 1 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; rm -rf "$T"' EXIT
-IF=$FG_IF_RX
+fg_scratch veth
+fg_lab_up 1
 PINS=/sys/fs/bpf/feedgate/$IF
 
 rx() { fg_in_rx "$F" "$@"; }

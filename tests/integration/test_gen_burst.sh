@@ -33,22 +33,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 
 F=$FEEDGATE
-T=$(mktemp -d /tmp/fg-burst.XXXXXX)
-trap 'rm -rf "$T"' EXIT
 RATE=20000
 FACTOR=10
 LEN_NS=1000000
 EVERY_NS=100000000
 
-
-if [ ! -x "$F" ]; then
-	echo "FAIL test_gen_burst: $F not built (make)"
-	exit 1
-fi
-if ! command -v python3 >/dev/null; then
-	echo "SKIPPED test_gen_burst: python3 not installed (make deps)"
-	exit 0
-fi
+fg_require_built "$F"
+fg_require_tools python3
+fg_scratch burst
 
 # burst_check PCAP CLOCK WANT_COUNT COUNT_TOL RATIO_MIN RATIO_MAX ON_TIME_MIN:
 # prints one line of measurements; exit 0 when all of these hold:
@@ -182,87 +174,40 @@ fi
 fg_end "refused as it should be: ${res:-}"
 
 # --- errors ----------------------------------------------------------------------------------
-# expect_usage WANT ARGS...: `gen ARGS` exits 2, prints nothing on stdout and
-# one stderr line with WANT; writes no file.
-expect_usage() {
-	local want=$1 out rc
-	shift
-	out=$("$F" gen "$@" 2>"$T/err")
-	rc=$?
-	if [ $rc -ne 2 ]; then
-		fg_bad "gen $*: exit $rc, want 2"
-	elif [ -n "$out" ]; then
-		fg_bad "gen $*: printed on stdout: $out"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		fg_bad "gen $*: want one stderr line, got: $(tr '\n' '|' <"$T/err")"
-	elif ! grep -qF -- "feedgate: gen: $want" "$T/err"; then
-		fg_bad "gen $*: got '$(cat "$T/err")', want '$want'"
-	fi
-	[ -e "$T/err.pcap" ] && fg_bad "gen $*: wrote a file"
-	rm -f "$T/err.pcap"
-}
 fg_begin errors
 P=(--pcap "$T/err.pcap" --count 10)
-expect_usage "--burst '0.5': want a factor above 1" "${P[@]}" --burst 0.5
-expect_usage "--burst '1': want a factor above 1" "${P[@]}" --burst 1
-expect_usage "--burst 200 x --burst-len 1ms is not below --burst-every 100ms" "${P[@]}" --burst 200
-expect_usage "--burst 10 x --burst-len 10ms is not below --burst-every 0.1s" "${P[@]}" --burst 10 \
+fg_gen_usage "--burst '0.5': want a factor above 1" "${P[@]}" --burst 0.5
+fg_gen_usage "--burst '1': want a factor above 1" "${P[@]}" --burst 1
+fg_gen_usage "--burst 200 x --burst-len 1ms is not below --burst-every 100ms" "${P[@]}" --burst 200
+fg_gen_usage "--burst 10 x --burst-len 10ms is not below --burst-every 0.1s" "${P[@]}" --burst 10 \
 	--burst-len 10ms --burst-every 0.1s
-expect_usage "--burst-len 'junk': want a duration like 500us, 1ms or 0.1s" "${P[@]}" --burst 10 \
+fg_gen_usage "--burst-len 'junk': want a duration like 500us, 1ms or 0.1s" "${P[@]}" --burst 10 \
 	--burst-len junk
-expect_usage "--burst-every '100': want a duration" "${P[@]}" --burst 10 --burst-every 100
-expect_usage "--burst-len needs --burst FACTOR" "${P[@]}" --burst-len 1ms
+fg_gen_usage "--burst-every '100': want a duration" "${P[@]}" --burst 10 --burst-every 100
+fg_gen_usage "--burst-len needs --burst FACTOR" "${P[@]}" --burst-len 1ms
 # parsed before anything touches the interface
-expect_usage "--burst needs a --rate above 0" --iface lo --burst 10 --rate 0
+fg_gen_usage "--burst needs a --rate above 0" --iface lo --burst 10 --rate 0
 fg_end
 
 # --- over a veth pair ------------------------------------------------------------------------
-if [ "$(id -u)" -ne 0 ]; then
-	for c in veth_afpacket_burst veth_afpacket_even_fails_check veth_af_xdp_burst veth_xdp_burst; do
-		echo "SKIPPED $c: needs root"
-	done
-	exit 0
-fi
-if ! command -v tcpdump >/dev/null || ! command -v nsenter >/dev/null; then
-	for c in veth_afpacket_burst veth_afpacket_even_fails_check veth_af_xdp_burst veth_xdp_burst; do
-		echo "SKIPPED $c: tcpdump or nsenter not installed (make deps)"
-	done
-	exit 0
-fi
-fg_lab_setup 1 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; rm -rf "$T"' EXIT
+FG_CASES="veth_afpacket_burst veth_afpacket_even_fails_check veth_af_xdp_burst veth_xdp_burst"
+fg_require_root
+fg_require_tools tcpdump nsenter
+fg_lab_up 1
 
 # capture OUT GEN_ARGS...: tcpdump on the receiving end (OUT.pcap, whole
 # frames: the trailers) around one gen run of 1 s; gen's report in OUT.txt.
 capture() {
-	local out=$1 pid
+	local out=$1
 	shift
-	# nsenter execs tcpdump: $! is tcpdump itself, which takes SIGINT.
-	# Immediate mode: otherwise the last ring block, not yet retired when
-	# SIGINT comes, is never read.
-	nsenter --net=/var/run/netns/"$FG_NS_RX" -- tcpdump -i "$FG_IF_RX" -n -s 2048 -B 16384 \
-		--immediate-mode --time-stamp-precision=nano -w "$out.pcap" 'udp dst port 5000' \
-		2>"$out.td" &
-	pid=$!
-	FG_BG_PIDS="$FG_BG_PIDS $pid"
-	for _ in $(seq 1 100); do
-		grep -q "listening on" "$out.td" 2>/dev/null && break
-		sleep 0.05
-	done
+	fg_capture_start "$out" 'udp dst port 5000' --time-stamp-precision=nano
 	# A higher weight than the compilers of whoever shares the machine: the
 	# AF_PACKET pacer spins between packets 55 us apart, and a burst torn
 	# up by time slices says nothing about the schedule.
 	fg_in_tx nice -n -10 "$F" gen --iface "$FG_IF_TX" --rate $RATE --duration 1 "$@" \
 		>"$out.txt" 2>"$out.err" ||
 		fg_bad "gen $* failed: $(head -1 "$out.err")"
-	sleep 0.3
-	kill -INT $pid 2>/dev/null
-	wait $pid 2>/dev/null
-	grep -q "^0 packets dropped by kernel" "$out.td" ||
-		fg_bad "tcpdump lost packets: $(grep dropped "$out.td" | tr '\n' ' ')"
+	fg_capture_stop "$out"
 }
 
 # Loose for a noisy shared machine: mean within 3%, ratio 5-20 (schedule 11;
@@ -312,20 +257,12 @@ fg_end "$res"
 fg_begin veth_xdp_burst
 # Some kernels refuse XDP live frames (EPERM even for root): gen makes a
 # trial run before it sends anything and says so in one line.
-xdp_refused=""
-if ! fg_in_tx "$F" gen --iface "$FG_IF_TX" --tx xdp --count 1 >"$T/xdpp.out" 2>"$T/xdpp.err"; then
-	if [ "$(wc -l <"$T/xdpp.err")" -eq 1 ] && [ ! -s "$T/xdpp.out" ] &&
-		grep -q "^feedgate: gen: .*refuses XDP live frames" "$T/xdpp.err"; then
-		xdp_refused=$(cat "$T/xdpp.err")
-	else
-		xdp_refused="-"
-	fi
-fi
-if [ "$xdp_refused" = "-" ]; then
-	fg_bad "gen --tx xdp failed without the one-line refusal: $(tr '\n' '|' <"$T/xdpp.err")"
+fg_xdp_refused "$T/xdpp"
+xdp=$?
+if [ $xdp = 2 ]; then
 	fg_end
-elif [ -n "$xdp_refused" ]; then
-	fg_skip "${xdp_refused#*--tx xdp: }"
+elif [ $xdp = 0 ]; then
+	fg_skip "${FG_XDP_REFUSAL#*--tx xdp: }"
 # live frames go out only when the peer has an XDP program: the filter with
 # the pass policy and no rule passes everything on to tcpdump
 elif ! fg_in_rx "$F" attach "$FG_IF_RX" --policy pass >"$T/attach.txt" 2>&1; then

@@ -39,19 +39,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 
 F=$FEEDGATE
-T=$(mktemp -d /tmp/fg-lines.XXXXXX)
-trap 'rm -rf "$T"' EXIT
 SEED=7
 PORT=26400 # the server's UDP port in the sending namespace
 
-if [ ! -x "$F" ]; then
-	echo "FAIL test_gen_lines: $F not built (make)"
-	exit 1
-fi
-if ! command -v python3 >/dev/null; then
-	echo "SKIPPED test_gen_lines: python3 not installed (make deps)"
-	exit 0
-fi
+fg_require_built "$F"
+fg_require_tools python3
+fg_scratch lines
 
 cat >"$T/lines.py" <<'PYEOF'
 import re, select, socket, struct, sys, time
@@ -311,45 +304,26 @@ PYEOF
 lines_py() { python3 "$T/lines.py" "$@"; }
 
 # --- errors ----------------------------------------------------------------------------------
-# expect_usage WANT ARGS...: `gen ARGS` exits 2, prints nothing on stdout and
-# one stderr line with WANT; writes no file.
-expect_usage() {
-	local want=$1 out rc
-	shift
-	out=$("$F" gen "$@" 2>"$T/err")
-	rc=$?
-	if [ $rc -ne 2 ]; then
-		fg_bad "gen $*: exit $rc, want 2"
-	elif [ -n "$out" ]; then
-		fg_bad "gen $*: printed on stdout: $out"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ]; then
-		fg_bad "gen $*: want one stderr line, got: $(tr '\n' '|' <"$T/err")"
-	elif ! grep -qF -- "feedgate: gen: $want" "$T/err"; then
-		fg_bad "gen $*: got '$(cat "$T/err")', want '$want'"
-	fi
-	[ -e "$T/err.pcap" ] && fg_bad "gen $*: wrote a file"
-	rm -f "$T/err.pcap"
-}
 fg_begin errors
 P=(--pcap "$T/err.pcap" --count 10)
-expect_usage "--loss '1.5': want a ratio from 0 to 1" "${P[@]}" --loss 1.5
-expect_usage "--loss '0.1,2': want a ratio" "${P[@]}" --lines 2 --loss 0.1,2
-expect_usage "--loss 'x': want a ratio" "${P[@]}" --loss x
-expect_usage "--loss-both '-0.1': want a number from 0 to 1" "${P[@]}" --loss-both -0.1
-expect_usage "--lines '3': use 1 or 2" "${P[@]}" --lines 3
-expect_usage "--loss '0.1,0.2': two ratios need --lines 2" "${P[@]}" --loss 0.1,0.2
-expect_usage "--serve-rerequest needs --iface" "${P[@]}" --serve-rerequest 10.0.0.1:9000
-expect_usage "--serve-mode needs --serve-rerequest" "${P[@]}" --serve-mode full
+fg_gen_usage "--loss '1.5': want a ratio from 0 to 1" "${P[@]}" --loss 1.5
+fg_gen_usage "--loss '0.1,2': want a ratio" "${P[@]}" --lines 2 --loss 0.1,2
+fg_gen_usage "--loss 'x': want a ratio" "${P[@]}" --loss x
+fg_gen_usage "--loss-both '-0.1': want a number from 0 to 1" "${P[@]}" --loss-both -0.1
+fg_gen_usage "--lines '3': use 1 or 2" "${P[@]}" --lines 3
+fg_gen_usage "--loss '0.1,0.2': two ratios need --lines 2" "${P[@]}" --loss 0.1,0.2
+fg_gen_usage "--serve-rerequest needs --iface" "${P[@]}" --serve-rerequest 10.0.0.1:9000
+fg_gen_usage "--serve-mode needs --serve-rerequest" "${P[@]}" --serve-mode full
 # parsed before anything touches the interface
-expect_usage "--serve-rerequest '10.0.0.1': want ADDR:PORT" --iface lo --serve-rerequest 10.0.0.1
-expect_usage "--serve-rerequest 'nohost:1': want ADDR:PORT" --iface lo --serve-rerequest nohost:1
-expect_usage "--serve-history '1000': want a power of two" --iface lo \
+fg_gen_usage "--serve-rerequest '10.0.0.1': want ADDR:PORT" --iface lo --serve-rerequest 10.0.0.1
+fg_gen_usage "--serve-rerequest 'nohost:1': want ADDR:PORT" --iface lo --serve-rerequest nohost:1
+fg_gen_usage "--serve-history '1000': want a power of two" --iface lo \
 	--serve-rerequest 10.0.0.1:9000 --serve-history 1000
-expect_usage "--serve-mode 'loud': use full, partial, garbage or silent" --iface lo \
+fg_gen_usage "--serve-mode 'loud': use full, partial, garbage or silent" --iface lo \
 	--serve-rerequest 10.0.0.1:9000 --serve-mode loud
-expect_usage "--serve-linger 'x': want a number" --iface lo --serve-rerequest 10.0.0.1:9000 \
+fg_gen_usage "--serve-linger 'x': want a number" --iface lo --serve-rerequest 10.0.0.1:9000 \
 	--serve-linger x
-expect_usage "--tx xdp sends copies of one template frame" --iface lo --tx xdp --lines 2
+fg_gen_usage "--tx xdp sends copies of one template frame" --iface lo --tx xdp --lines 2
 fg_end
 
 # --- pcap ------------------------------------------------------------------------------------
@@ -378,42 +352,20 @@ fi
 fg_end "${res:-}"
 
 # --- over a veth pair ------------------------------------------------------------------------
-ROOT_CASES="veth_lines_afpacket veth_lines_af_xdp server_full server_partial server_garbage server_silent served_while_sending"
-if [ "$(id -u)" -ne 0 ]; then
-	for c in $ROOT_CASES; do echo "SKIPPED $c: needs root"; done
-	exit 0
-fi
-if ! command -v tcpdump >/dev/null || ! command -v nsenter >/dev/null; then
-	for c in $ROOT_CASES; do echo "SKIPPED $c: tcpdump or nsenter not installed (make deps)"; done
-	exit 0
-fi
-fg_lab_setup 1 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; rm -rf "$T"' EXIT
+FG_CASES="veth_lines_afpacket veth_lines_af_xdp server_full server_partial server_garbage server_silent served_while_sending"
+fg_require_root
+fg_require_tools tcpdump nsenter
+fg_lab_up 1
 
 # capture OUT GEN_ARGS...: tcpdump on the receiving end (OUT.pcap) around one
 # gen run; gen's report in OUT.txt.
 capture() {
-	local out=$1 pid
+	local out=$1
 	shift
-	# nsenter execs tcpdump: $! is tcpdump itself, which takes SIGINT.
-	nsenter --net=/var/run/netns/"$FG_NS_RX" -- tcpdump -i "$FG_IF_RX" -n -s 2048 -B 16384 \
-		--immediate-mode -w "$out.pcap" 'udp' 2>"$out.td" &
-	pid=$!
-	FG_BG_PIDS="$FG_BG_PIDS $pid"
-	for _ in $(seq 1 100); do
-		grep -q "listening on" "$out.td" 2>/dev/null && break
-		sleep 0.05
-	done
+	fg_capture_start "$out" udp
 	fg_in_tx "$F" gen --iface "$FG_IF_TX" "$@" >"$out.txt" 2>"$out.err" ||
 		fg_bad "gen $* failed: $(head -1 "$out.err")"
-	sleep 0.3
-	kill -INT $pid 2>/dev/null
-	wait $pid 2>/dev/null
-	grep -q "^0 packets dropped by kernel" "$out.td" ||
-		fg_bad "tcpdump lost packets: $(grep dropped "$out.td" | tr '\n' ' ')"
+	fg_capture_stop "$out"
 }
 
 for tx in afpacket af_xdp; do
@@ -435,16 +387,12 @@ serve() {
 	local mode=$1 tx=$2 out=$T/srv_$1 pid i res
 	"$F" gen --pcap "$T/sref.pcap" --count 400 --feeds 2 --seed $SEED >/dev/null 2>&1 ||
 		fg_bad "gen --pcap (reference) failed"
-	nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --tx "$tx" \
+	fg_bg nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --tx "$tx" \
 		--count 400 --rate 20000 --feeds 2 --seed $SEED --lines 2 --loss-both 0.1 \
 		--serve-rerequest "$FG_TX_ADDR:$PORT" --serve-mode "$mode" --serve-history 1024 \
-		--serve-linger 30 >"$out.txt" 2>"$out.err" &
-	pid=$!
-	FG_BG_PIDS="$FG_BG_PIDS $pid"
-	for i in $(seq 1 100); do
-		grep -q "sending with" "$out.err" 2>/dev/null && break
-		sleep 0.05
-	done
+		--serve-linger 30 >"$out.txt" 2>"$out.err"
+	pid=$FG_BG_PID
+	fg_wait_for "$out.err" "sending with" "" 5
 	sleep 0.5 # 400 packets at 20 kpps: 20 ms
 	res=$(fg_in_rx python3 "$T/lines.py" client "$FG_TX_ADDR" $PORT "$mode" "$T/sref.pcap" 2 \
 		"$out.client") || fg_bad "client: $res"
@@ -500,11 +448,10 @@ for run in "afpacket full --rate 5000 --count 5000" "af_xdp garbage --rate 0 --c
 	shift 2
 	out=$T/while_$tx
 	t0=$(date +%s.%N)
-	nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --tx "$tx" "$@" \
+	fg_bg nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --tx "$tx" "$@" \
 		--lines 2 --serve-rerequest "$FG_TX_ADDR:$PORT" --serve-mode "$mode" --serve-linger 0 \
-		>"$out.txt" 2>"$out.err" &
-	pid=$!
-	FG_BG_PIDS="$FG_BG_PIDS $pid"
+		>"$out.txt" 2>"$out.err"
+	pid=$FG_BG_PID
 	res=$(fg_in_rx python3 "$T/lines.py" while "$FG_TX_ADDR" $PORT "$t0" "$out.client") ||
 		fg_bad "$tx: $res"
 	wait $pid || fg_bad "$tx: gen failed: $(head -1 "$out.err")"

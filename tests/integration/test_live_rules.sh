@@ -18,23 +18,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
 fg_require_root
+fg_require_tools bpftool python3 nsenter
 F=$FEEDGATE
 OPS=${FG_LIVE_OPS:-1000}
 PPS=${FG_LIVE_PPS:-20000}
 MPP=${FG_LIVE_MPP:-10}
-for tool in bpftool python3 nsenter; do
-	if ! command -v $tool >/dev/null; then
-		echo "SKIPPED test_live_rules: $tool not installed"
-		exit 0
-	fi
-done
-T=$(mktemp -d /tmp/fg-live-$$.XXXXXX)
-fg_lab_setup 1 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; rm -rf "$T"' EXIT
-IF=$FG_IF_RX
+fg_scratch live
+fg_lab_up 1
 PIN=/sys/fs/bpf/feedgate/$IF
 rx() { fg_in_rx "$F" "$@"; }
 
@@ -50,25 +40,15 @@ for f in 1 2 3 4 5; do
 done
 rx rule list "$IF" --json | python3 -c 'import json,sys; print(sorted(r["rule"] for r in json.load(sys.stdin)["rules"]))' >"$T/rules0"
 
-nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --poll wakeup --symbols AAPL --json \
-	>"$T/run.json" 2>"$T/run.err" &
-RUN=$!
-FG_BG_PIDS="$FG_BG_PIDS $RUN"
-for i in $(seq 1 200); do
-	grep -q "queue.*mode" "$T/run.err" 2>/dev/null && break
-	kill -0 $RUN 2>/dev/null || break
-	sleep 0.05
-done
-if ! grep -q "queue.*mode" "$T/run.err"; then
+if ! fg_run_start "$T/run.json" "$T/run.err" --poll wakeup --symbols AAPL --json; then
 	echo "FAIL unchanged_feeds_lose_nothing: run did not start: $(head -c 300 "$T/run.err")"
 	exit 1
 fi
 
 # The churn runs while gen sends; gen's duration covers it with room to spare.
-nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate "$PPS" \
-	--messages-per-packet "$MPP" --feeds 5 --duration $((OPS / 20 + 20)) >"$T/gen.txt" 2>"$T/gen.err" &
-GEN=$!
-FG_BG_PIDS="$FG_BG_PIDS $GEN"
+fg_bg nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate "$PPS" \
+	--messages-per-packet "$MPP" --feeds 5 --duration $((OPS / 20 + 20)) >"$T/gen.txt" 2>"$T/gen.err"
+GEN=$FG_BG_PID
 sleep 0.5
 
 # bpftool key/value bytes for group 239.3.X.Y:7000 (include/fg_maps.h):
@@ -120,9 +100,8 @@ t1=$(date +%s.%N)
 kill -INT $GEN 2>/dev/null
 wait $GEN
 sleep 0.5
-kill -INT $RUN
-wait $RUN
-rrc=$?
+fg_run_stop
+rrc=$FG_RUN_RC
 secs=$(python3 -c "print('%.1f' % ($t1 - $t0))")
 
 fg_case unchanged_feeds_lose_nothing
@@ -131,11 +110,8 @@ bad=""
 [ $rrc -eq 0 ] || bad="$bad; run exited $rrc"
 summary=""
 for f in 1 2 3 4; do
-	sent=$(awk -v f=$f '$1 == "feed" && $2 == f { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }' "$T/gen.txt")
-	got=$(python3 -c "
-import json, sys
-d = json.load(open(sys.argv[1]))
-print([x['packets'] for x in d['feeds'] if x['group'] == sys.argv[2]][0])" "$T/run.json" "239.1.1.$f:$((4999 + f))" 2>/dev/null)
+	sent=$(fg_gen_sent "$T/gen.txt" $f)
+	got=$(fg_jfile "$T/run.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
 	# The feed's stream (named by its rule's --feed) in the pipeline that
 	# owned it; none at all is a failure, not zero gaps.
 	gaps=$(python3 -c "

@@ -25,6 +25,8 @@
 #   no_redirect_rule_said   run with no redirect rule says so at start
 #   full_disk_pcap          run --pcap on a full disk: exit 1, a line with the
 #                           counts, a file of whole records, the run goes on
+#   full_disk_gen_pcap      gen --pcap on a full disk and on /dev/full: exit 1,
+#                           a file of whole records, the count said
 #   foreign_pin_refused     a pin swapped for another map: commands refuse it
 #                           and leave it; removed, the program's map is pinned
 #   emfile_named            stats under ulimit -n 8 names "Too many open files"
@@ -124,6 +126,24 @@ else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/fp.err")"
 fi
 rm -f "$SMALL/c.pcap"
+fg_end
+
+# --- gen --pcap on a full disk: whole records, what the file holds said --------------------------
+fg_begin full_disk_gen_pcap
+"$F" gen --pcap "$SMALL/g.pcap" --count 300000 --rate 1000000 --feeds 2 >"$T/gp.out" 2>"$T/gp.err"
+rc=$?
+[ $rc -ne 0 ] || fg_bad "exit status 0 on a full disk"
+grep -q "g.pcap: write failed: No space left on device: [0-9]* packets written whole, [0-9]* lost" "$T/gp.err" ||
+	fg_bad "no line naming the file and the counts: $(tr '\n' '|' <"$T/gp.err")"
+whole=$(sed -n 's/.*: \([0-9]*\) packets written whole.*/\1/p' "$T/gp.err" | head -1)
+"$F" replay "$SMALL/g.pcap" --json >"$T/gp.replay" 2>"$T/gp.rerr" || fg_bad "replay of the cut file failed: $(tail -1 "$T/gp.rerr")"
+fg_eq "the cut file ends at a whole record" "$(py "$T/gp.replay" "d['truncated']")" False
+fg_eq "records in the file vs the count said" "$(py "$T/gp.replay" "d['frames']")" "$whole"
+out=$("$F" gen --pcap /dev/full --count 10 2>&1 >/dev/null)
+[ $? -ne 0 ] || fg_bad "gen --pcap /dev/full: exit 0"
+case $out in *"No space left on device"*) ;; *) fg_bad "gen --pcap /dev/full said: $out" ;; esac
+[ -c /dev/full ] || fg_bad "/dev/full is gone"
+rm -f "$SMALL/g.pcap"
 fg_end
 
 fg_begin full_disk_replay

@@ -11,21 +11,11 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
 fg_require_root
+fg_require_tools setpriv python3 nsenter bpftool
 F=$FEEDGATE
-for tool in setpriv python3 nsenter bpftool; do
-	if ! command -v $tool >/dev/null; then
-		echo "SKIPPED test_privileges: $tool not installed"
-		exit 0
-	fi
-done
-T=$(mktemp -d /tmp/fg-priv-$$.XXXXXX)
+fg_scratch priv
 chmod 0755 "$T" # the unprivileged user reads nothing here but must reach it
-fg_lab_setup 1 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; rm -rf "$T"' EXIT
-IF=$FG_IF_RX
+fg_lab_up 1
 PIN=/sys/fs/bpf/feedgate/$IF
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 rx() { fg_in_rx "$F" "$@"; }

@@ -5,20 +5,11 @@
 # EXIT trap removes. Prints PASS / FAIL / SKIPPED per case.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-FEEDGATE=${FEEDGATE:-$here/../../build/feedgate}
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
 REAL=${FG_ITCH_REAL:-$here/../data/itch-real}
 D1=$REAL/Nasdaq.Equities.TotalView.Itch.v5.0
 D2=$REAL/Nasdaq.Equities.TotalView.Itch.v5.0.20230822
-tmp=$(mktemp -d /tmp/fg-replay-$$.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failed=1; }
-skip() { echo "SKIPPED $1: $2"; }
-
-# json FILE EXPR: evaluate a Python expression on the JSON object in FILE (as j).
-json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
 
 if [ ! -x "$FEEDGATE" ]; then
 	echo "SKIPPED test_replay: $FEEDGATE not built"
@@ -28,9 +19,11 @@ if [ ! -d "$D1" ] || [ ! -d "$D2" ]; then
 	echo "SKIPPED test_replay: real captures not found in $REAL"
 	exit 0
 fi
+fg_scratch replay
+tmp=$T
 
 # --- decode output of one capture --------------------------------------------------------------
-case=replay_decode_multiple_packets
+fg_case replay_decode_multiple_packets
 if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --decode "$tmp/mp.jsonl" >"$tmp/mp.txt" 2>"$tmp/mp.err"; then
 	lines=$(wc -l <"$tmp/mp.jsonl")
 	msgs=$(grep -c '"seq"' "$tmp/mp.jsonl")
@@ -38,32 +31,32 @@ if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --decode "$tmp/mp.jsonl" >"$tm
 	first=$(head -1 "$tmp/mp.jsonl")
 	last=$(tail -1 "$tmp/mp.jsonl")
 	if [ "$lines" -ne 40 ] || [ "$msgs" -ne 39 ] || [ "$gaps" -ne 1 ]; then
-		fail $case "want 39 messages + 1 gap line, got $lines lines ($msgs messages, $gaps gaps)"
+		fg_fail "want 39 messages + 1 gap line, got $lines lines ($msgs messages, $gaps gaps)"
 	elif [[ $first != '{"feed":"233.54.12.111:26477","seq":14764496,"type":"D","stock_locate":2737,"tracking_number":0,"timestamp":34200007495351,"order_reference_number":23485802}' ]]; then
-		fail $case "first line: $first"
+		fg_fail "first line: $first"
 	elif ! grep -q '"first":14764497,"last":19009116' "$tmp/mp.jsonl"; then
-		fail $case "gap line without its range"
+		fg_fail "gap line without its range"
 	elif [[ $last != *'"seq":19009154,"type":"A"'*'"order_reference_number":5325319,"buy_sell":"S","shares":1,"stock":"META","price":3580000}' ]]; then
-		fail $case "last line: $last"
+		fg_fail "last line: $last"
 	elif ! python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/mp.jsonl"; then
-		fail $case "a line is not JSON"
+		fg_fail "a line is not JSON"
 	elif [ -s "$tmp/mp.err" ]; then
-		fail $case "unexpected stderr: $(head -1 "$tmp/mp.err")"
+		fg_fail "unexpected stderr: $(head -1 "$tmp/mp.err")"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit $?: $(head -1 "$tmp/mp.err")"
+	fg_fail "exit $?: $(head -1 "$tmp/mp.err")"
 fi
 
 # --- every capture: 117 messages of 15 types ---------------------------------------------------
-case=replay_all_real_captures
+fg_case replay_all_real_captures
 total=0 ok=1
 : >"$tmp/all.jsonl"
 for f in "$D1"/*.pcap "$D2"/*.pcap; do
 	if ! "$FEEDGATE" replay "$f" --decode - 2>/dev/null >>"$tmp/all.jsonl"; then
 		ok=0
-		fail $case "$(basename "$f"): exit status $?"
+		fg_fail "$(basename "$f"): exit status $?"
 		break
 	fi
 done
@@ -72,100 +65,100 @@ if [ $ok = 1 ]; then
 	types=$(grep -o '"type":"[A-Za-z]"' "$tmp/all.jsonl" | sort -u | wc -l)
 	adds=$(grep -c '"type":"A"' "$tmp/all.jsonl")
 	if [ "$total" -ne 117 ] || [ "$types" -ne 15 ] || [ "$adds" -ne 42 ]; then
-		fail $case "want 117 messages of 15 types (42 A), got $total of $types ($adds A)"
+		fg_fail "want 117 messages of 15 types (42 A), got $total of $types ($adds A)"
 	elif ! grep -q '"type":"Q","stock_locate":8231,.*"shares":5577,"stock":"PTGX","cross_price":195600' "$tmp/all.jsonl"; then
-		fail $case "cross trade PTGX not decoded as expected"
+		fg_fail "cross trade PTGX not decoded as expected"
 	elif ! grep -q '"type":"S","stock_locate":0,"tracking_number":0,"timestamp":34200000070384,"event_code":"Q"' "$tmp/all.jsonl"; then
-		fail $case "system event not decoded as expected"
+		fg_fail "system event not decoded as expected"
 	elif ! grep -q '"seq":0,"type":"C",.*"printable":"Y","execution_price":48500' "$tmp/all.jsonl"; then
-		fail $case "order executed with price not decoded as expected"
+		fg_fail "order executed with price not decoded as expected"
 	else
-		pass $case
+		fg_pass
 	fi
 fi
 
 # --- the JSON summary ------------------------------------------------------------------------------
-case=replay_json_summary
+fg_case replay_json_summary
 if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --json >"$tmp/sum.json" 2>"$tmp/sum.err"; then
-	got=$(json "$tmp/sum.json" '"%d %d %d %d %d %s %s" % (j["messages"], j["messages_per_type"]["A"], j["messages_per_type"]["F"], j["gaps"], j["malformed"]["total"], j["format"], j["streams"][0]["session"])')
+	got=$(fg_jfile "$tmp/sum.json" '"%d %d %d %d %d %s %s" % (d["messages"], d["messages_per_type"]["A"], d["messages_per_type"]["F"], d["gaps"], d["malformed"]["total"], d["format"], d["streams"][0]["session"])')
 	if [ "$(wc -l <"$tmp/sum.json")" -ne 1 ]; then
-		fail $case "not one line"
+		fg_fail "not one line"
 	elif [ "$got" != "39 36 2 1 0 pcap 000010059B" ]; then
-		fail $case "got '$got'"
+		fg_fail "got '$got'"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit $?: $(head -1 "$tmp/sum.err")"
+	fg_fail "exit $?: $(head -1 "$tmp/sum.err")"
 fi
 
 # --- decode to stdout keeps stdout pure JSON lines; the summary goes to stderr -----------------------
-case=replay_decode_stdout
+fg_case replay_decode_stdout
 if "$FEEDGATE" replay "$D2/NonCrossTrade.pcap" --decode - --json >"$tmp/out.jsonl" 2>"$tmp/out.err"; then
 	if [ "$(wc -l <"$tmp/out.jsonl")" -ne 5 ]; then
-		fail $case "want 5 lines on stdout, got $(wc -l <"$tmp/out.jsonl")"
-	elif [ "$(json "$tmp/out.err" 'j["messages_per_type"]["P"]')" != 5 ]; then
-		fail $case "summary on stderr: $(head -c 200 "$tmp/out.err")"
+		fg_fail "want 5 lines on stdout, got $(wc -l <"$tmp/out.jsonl")"
+	elif [ "$(fg_jfile "$tmp/out.err" 'd["messages_per_type"]["P"]')" != 5 ]; then
+		fg_fail "summary on stderr: $(head -c 200 "$tmp/out.err")"
 	elif ! grep -q '"type":"P","stock_locate":4499,"tracking_number":2,.*"order_reference_number":0,"buy_sell":"B","shares":100,"stock":"GOOGL","price":1284600,"match_number":255554}' "$tmp/out.jsonl"; then
-		fail $case "P message fields"
+		fg_fail "P message fields"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit $?: $(head -1 "$tmp/out.err")"
+	fg_fail "exit $?: $(head -1 "$tmp/out.err")"
 fi
 
 # --- symbols ------------------------------------------------------------------------------------------
-case=replay_symbols_filter
+fg_case replay_symbols_filter
 if "$FEEDGATE" replay "$D2/AddOrderNoMPID.pcap" --symbols XLF --decode "$tmp/xlf.jsonl" --json >"$tmp/xlf.json" 2>"$tmp/xlf.err"; then
 	n=$(wc -l <"$tmp/xlf.jsonl")
 	others=$(grep -vc '"stock":"XLF"' "$tmp/xlf.jsonl")
 	if [ "$n" -ne 2 ] || [ "$others" -ne 0 ]; then
-		fail $case "want the 2 XLF adds, got $n lines ($others others)"
-	elif [ "$(json "$tmp/xlf.json" '"%d %d" % (j["messages"], j["selected"])')" != "5 2" ]; then
-		fail $case "summary: $(cat "$tmp/xlf.json")"
+		fg_fail "want the 2 XLF adds, got $n lines ($others others)"
+	elif [ "$(fg_jfile "$tmp/xlf.json" '"%d %d" % (d["messages"], d["selected"])')" != "5 2" ]; then
+		fg_fail "summary: $(cat "$tmp/xlf.json")"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit $?: $(head -1 "$tmp/xlf.err")"
+	fg_fail "exit $?: $(head -1 "$tmp/xlf.err")"
 fi
 
 # --- the book at the end --------------------------------------------------------------------------------
-case=replay_book_json
+fg_case replay_book_json
 if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --book META --depth 3 --json >"$tmp/book.json" 2>"$tmp/book.err"; then
-	got=$(json "$tmp/book.json" '"%d %d %d %d %d %d" % (j["book"]["stock_locate"], len(j["book"]["bids"]), len(j["book"]["asks"]), j["book"]["bids"][0]["price"], j["book"]["asks"][0]["price"], j["book"]["asks"][0]["shares"])')
+	got=$(fg_jfile "$tmp/book.json" '"%d %d %d %d %d %d" % (d["book"]["stock_locate"], len(d["book"]["bids"]), len(d["book"]["asks"]), d["book"]["bids"][0]["price"], d["book"]["asks"][0]["price"], d["book"]["asks"][0]["shares"])')
 	if [ "$got" != "6514 3 3 805200 3573300 100" ]; then
-		fail $case "got '$got'"
+		fg_fail "got '$got'"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit $?: $(head -1 "$tmp/book.err")"
+	fg_fail "exit $?: $(head -1 "$tmp/book.err")"
 fi
-case=replay_book_text
+fg_case replay_book_text
 if "$FEEDGATE" replay "$D1/Multiple.Packets.pcap" --book META >"$tmp/book.txt" 2>&1 &&
 	grep -q 'META (stock locate 6514)' "$tmp/book.txt" && grep -q '80.5200 |     357.3300' "$tmp/book.txt"; then
-	pass $case
+	fg_pass
 else
-	fail $case "$(grep -A3 '^book' "$tmp/book.txt" | head -4)"
+	fg_fail "$(grep -A3 '^book' "$tmp/book.txt" | head -4)"
 fi
 
 # --- pcapng and BinaryFILE give the same messages --------------------------------------------------------
-case=replay_pcapng_same_as_pcap
+fg_case replay_pcapng_same_as_pcap
 if ! command -v editcap >/dev/null; then
-	skip $case "editcap (wireshark-common) not installed"
+	fg_skip "editcap (wireshark-common) not installed"
 else
 	editcap -F pcapng "$D1/Multiple.Packets.pcap" "$tmp/mp.pcapng" 2>/dev/null
 	if "$FEEDGATE" replay "$tmp/mp.pcapng" --decode "$tmp/ng.jsonl" --json >"$tmp/ng.json" 2>"$tmp/ng.err" &&
-		cmp -s "$tmp/ng.jsonl" "$tmp/mp.jsonl" && [ "$(json "$tmp/ng.json" 'j["format"]')" = pcapng ]; then
-		pass $case
+		cmp -s "$tmp/ng.jsonl" "$tmp/mp.jsonl" && [ "$(fg_jfile "$tmp/ng.json" 'd["format"]')" = pcapng ]; then
+		fg_pass
 	else
-		fail $case "pcapng decode differs or failed: $(head -1 "$tmp/ng.err")"
+		fg_fail "pcapng decode differs or failed: $(head -1 "$tmp/ng.err")"
 	fi
 fi
 
-case=replay_binaryfile
+fg_case replay_binaryfile
 # The same 39 messages as NASDAQ BinaryFILE: u16 length + message, written from the pcap.
 python3 - "$D1/Multiple.Packets.pcap" "$tmp/mp.bf" <<'EOF'
 import struct, sys
@@ -188,21 +181,21 @@ if "$FEEDGATE" replay "$tmp/mp.bf" --decode "$tmp/bf.jsonl" --json >"$tmp/bf.jso
 	# Same messages; BinaryFILE has no sequence numbers: positions 1..39 instead.
 	sed -E 's/^\{("feed":"[^"]*",)?"seq":[0-9]+,//' "$tmp/mp.jsonl" | grep -v '"event":"gap"' >"$tmp/a"
 	sed -E 's/^\{"seq":[0-9]+,//' "$tmp/bf.jsonl" >"$tmp/b"
-	if [ "$(json "$tmp/bf.json" '"%s %d %d" % (j["format"], j["messages"], j["decoded"])')" != "binaryfile 39 39" ]; then
-		fail $case "summary: $(head -c 300 "$tmp/bf.json")"
+	if [ "$(fg_jfile "$tmp/bf.json" '"%s %d %d" % (d["format"], d["messages"], d["decoded"])')" != "binaryfile 39 39" ]; then
+		fg_fail "summary: $(head -c 300 "$tmp/bf.json")"
 	elif ! cmp -s "$tmp/a" "$tmp/b"; then
-		fail $case "decoded messages differ from the pcap's"
+		fg_fail "decoded messages differ from the pcap's"
 	elif [[ $(tail -1 "$tmp/bf.jsonl") != '{"seq":39,'* ]]; then
-		fail $case "BinaryFILE positions: $(tail -1 "$tmp/bf.jsonl" | head -c 40)"
+		fg_fail "BinaryFILE positions: $(tail -1 "$tmp/bf.jsonl" | head -c 40)"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit $?: $(head -1 "$tmp/bf.err")"
+	fg_fail "exit $?: $(head -1 "$tmp/bf.err")"
 fi
 
 # --- two lines of one stream --------------------------------------------------------------------------------
-case=replay_arbitrate_two_lines
+fg_case replay_arbitrate_two_lines
 # Line B: the same packets to 233.54.12.112, interleaved after line A's; with --arbitrate the
 # copies from B are duplicates; without, B is a second feed with the same messages.
 python3 - "$D1/Multiple.Packets.pcap" "$tmp/ab.pcap" <<'PY'
@@ -221,21 +214,21 @@ open(sys.argv[2], 'wb').write(b''.join(out))
 PY
 if "$FEEDGATE" replay "$tmp/ab.pcap" --arbitrate 233.54.12.111:26477=233.54.12.112:26477 --json >"$tmp/ab.json" 2>"$tmp/ab.err" &&
 	"$FEEDGATE" replay "$tmp/ab.pcap" --json >"$tmp/ab2.json" 2>>"$tmp/ab.err"; then
-	got=$(json "$tmp/ab.json" '"%d %d %d %s" % (j["messages"], j["duplicates"], len(j["streams"]), j["streams"][0]["name"])')
-	got2=$(json "$tmp/ab2.json" '"%d %d %d" % (j["messages"], j["duplicates"], len(j["streams"]))')
+	got=$(fg_jfile "$tmp/ab.json" '"%d %d %d %s" % (d["messages"], d["duplicates"], len(d["streams"]), d["streams"][0]["name"])')
+	got2=$(fg_jfile "$tmp/ab2.json" '"%d %d %d" % (d["messages"], d["duplicates"], len(d["streams"]))')
 	if [ "$got" != "39 39 1 233.54.12.111:26477=233.54.12.112:26477" ]; then
-		fail $case "arbitrated: '$got'"
+		fg_fail "arbitrated: '$got'"
 	elif [ "$got2" != "78 0 2" ]; then
-		fail $case "not arbitrated: '$got2'"
+		fg_fail "not arbitrated: '$got2'"
 	else
-		pass $case
+		fg_pass
 	fi
 else
-	fail $case "exit status: $(head -1 "$tmp/ab.err")"
+	fg_fail "exit status: $(head -1 "$tmp/ab.err")"
 fi
 
 # --- truncated, bad and missing files ----------------------------------------------------------------------
-case=replay_truncated_file
+fg_case replay_truncated_file
 # A truncated capture fails (exit 1) as tcpdump and tshark have it, after its
 # summary; --allow-truncated takes it (a capture still being written) with 0.
 head -c 1000 "$D1/Multiple.Packets.pcap" >"$tmp/trunc.pcap"
@@ -244,32 +237,32 @@ rc=$?
 "$FEEDGATE" replay "$tmp/trunc.pcap" --json --allow-truncated >"$tmp/tr2.json" 2>"$tmp/tr2.err"
 rc2=$?
 if [ $rc -ne 1 ]; then
-	fail $case "exit $rc on a truncated capture, want 1"
-elif [ "$(json "$tmp/tr.json" '"%s %d" % (j["truncated"], j["messages"])')" != "True 1" ]; then
-	fail $case "summary: $(head -c 300 "$tmp/tr.json")"
+	fg_fail "exit $rc on a truncated capture, want 1"
+elif [ "$(fg_jfile "$tmp/tr.json" '"%s %d" % (d["truncated"], d["messages"])')" != "True 1" ]; then
+	fg_fail "summary: $(head -c 300 "$tmp/tr.json")"
 elif [ "$(wc -l <"$tmp/tr.err")" -ne 1 ] || ! grep -q '^feedgate: replay: .*truncated.*--allow-truncated' "$tmp/tr.err"; then
-	fail $case "want one warning line naming --allow-truncated, got: $(cat "$tmp/tr.err")"
+	fg_fail "want one warning line naming --allow-truncated, got: $(cat "$tmp/tr.err")"
 elif [ $rc2 -ne 0 ] || ! cmp -s "$tmp/tr.json" "$tmp/tr2.json"; then
-	fail $case "--allow-truncated: exit $rc2, or another summary"
+	fg_fail "--allow-truncated: exit $rc2, or another summary"
 else
-	pass $case
+	fg_pass
 fi
 
-case=replay_bad_file
+fg_case replay_bad_file
 printf 'this is not a capture, just some text\n' >"$tmp/bad.pcap"
 "$FEEDGATE" replay "$tmp/bad.pcap" >"$tmp/bad.out" 2>"$tmp/bad.err"
 rc=$?
 if [ $rc -eq 0 ]; then
-	fail $case "exit 0 on a text file"
+	fg_fail "exit 0 on a text file"
 elif [ "$(wc -l <"$tmp/bad.err")" -ne 1 ] || ! grep -q "^feedgate: replay: $tmp/bad.pcap: not a pcap, pcapng or NASDAQ BinaryFILE" "$tmp/bad.err"; then
-	fail $case "stderr: $(cat "$tmp/bad.err")"
+	fg_fail "stderr: $(cat "$tmp/bad.err")"
 elif [ -s "$tmp/bad.out" ]; then
-	fail $case "stdout not empty"
+	fg_fail "stdout not empty"
 else
-	pass $case
+	fg_pass
 fi
 
-case=replay_corrupt_pcap
+fg_case replay_corrupt_pcap
 # A record length no capture has, after one good record: the summary of the good part, then an error.
 python3 - "$D1/Multiple.Packets.pcap" "$tmp/corrupt.pcap" <<'EOF'
 import struct, sys
@@ -281,27 +274,27 @@ EOF
 "$FEEDGATE" replay "$tmp/corrupt.pcap" --json >"$tmp/co.json" 2>"$tmp/co.err"
 rc=$?
 if [ $rc -eq 0 ]; then
-	fail $case "exit 0 on a corrupt capture"
+	fg_fail "exit 0 on a corrupt capture"
 elif [ "$(wc -l <"$tmp/co.err")" -ne 1 ] || ! grep -q '^feedgate: replay: .*corrupt at byte 127' "$tmp/co.err"; then
-	fail $case "stderr: $(cat "$tmp/co.err")"
-elif [ "$(json "$tmp/co.json" 'j["messages"]')" != 1 ]; then
-	fail $case "summary: $(head -c 200 "$tmp/co.json")"
+	fg_fail "stderr: $(cat "$tmp/co.err")"
+elif [ "$(fg_jfile "$tmp/co.json" 'd["messages"]')" != 1 ]; then
+	fg_fail "summary: $(head -c 200 "$tmp/co.json")"
 else
-	pass $case
+	fg_pass
 fi
 
-case=replay_missing_file
+fg_case replay_missing_file
 "$FEEDGATE" replay "$tmp/no-such-file.pcap" >"$tmp/miss.out" 2>"$tmp/miss.err"
 rc=$?
 if [ $rc -eq 0 ]; then
-	fail $case "exit 0 on a missing file"
+	fg_fail "exit 0 on a missing file"
 elif [ "$(wc -l <"$tmp/miss.err")" -ne 1 ] || ! grep -q "^feedgate: replay: $tmp/no-such-file.pcap: No such file or directory" "$tmp/miss.err"; then
-	fail $case "stderr: $(cat "$tmp/miss.err")"
+	fg_fail "stderr: $(cat "$tmp/miss.err")"
 else
-	pass $case
+	fg_pass
 fi
 
-case=replay_usage_errors
+fg_case replay_usage_errors
 bad=""
 for args in "" "--json" "$D1/Multiple.Packets.pcap --depth 3" "$D1/Multiple.Packets.pcap --book TOOLONGSYM" \
 	"$D1/Multiple.Packets.pcap --frobnicate" "$D1/Multiple.Packets.pcap --symbols AAPL --book MSFT" \
@@ -314,14 +307,14 @@ for args in "" "--json" "$D1/Multiple.Packets.pcap --depth 3" "$D1/Multiple.Pack
 	fi
 done
 if [ -n "$bad" ]; then
-	fail $case "$bad"
+	fg_fail "$bad"
 else
-	pass $case
+	fg_pass
 fi
 
 # gen --itch-file: a BinaryFILE day replay takes whole; on a full disk nothing is
 # left that claims to be a day; '-' writes standard output.
-case=gen_itch_file
+fg_case gen_itch_file
 bad=""
 if ! "$FEEDGATE" gen --itch-file "$tmp/day.bf" --count 200000 --seed 5 --symbols 100 --max-live 5000 2>"$tmp/gd.err"; then
 	bad="$bad [gen failed: $(cat "$tmp/gd.err")]"
@@ -341,9 +334,9 @@ fi
 "$FEEDGATE" gen --itch-file "$tmp/x.bf" --count 10 --rate 5 2>/dev/null
 [ $? -eq 2 ] || bad="$bad [--rate with --itch-file not refused]"
 if [ -n "$bad" ]; then
-	fail $case "$bad"
+	fg_fail "$bad"
 else
-	pass $case
+	fg_pass
 fi
 
-exit $failed
+exit $FG_FAILED

@@ -39,70 +39,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 fg_require_root
 fg_require_tools python3 tcpdump tshark setpriv nsenter
+fg_require_built "$FEEDGATE"
 F=$FEEDGATE
-if [ ! -x "$F" ]; then
-	echo "FAIL test_run_veth: $F not built (make)"
-	exit 1
-fi
-T=$(mktemp -d /tmp/fg-run.XXXXXX)
-[ -n "${KEEP:-}" ] && echo "keeping $T"
-
-fg_lab_setup 4 || {
-	echo "FAIL lab_setup: couldn't make the namespaces and veth pair"
-	exit 1
-}
-trap 'fg_lab_teardown; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-IF=$FG_IF_RX
+fg_scratch run
+fg_lab_up 4
 
 rx() { fg_in_rx "$F" "$@"; }
 gen() { fg_in_tx "$F" gen --iface "$FG_IF_TX" "$@"; }
 
-# start_run OUT ERR ARGS...: a consumer in the background; RUN_PID is its pid.
-# Waits until its sockets are registered (the start line on stderr).
-start_run() {
-	local out=$1 err=$2 i
-	shift 2
-	# nsenter execs feedgate: $! is the consumer itself, which takes SIGINT
-	nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" "$@" >"$out" 2>"$err" &
-	RUN_PID=$!
-	FG_BG_PIDS="$FG_BG_PIDS $RUN_PID"
-	for i in $(seq 1 100); do
-		grep -q "queue.*mode" "$err" 2>/dev/null && return 0
-		kill -0 $RUN_PID 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
-# stop_run: SIGINT, then the exit status in RUN_RC.
-stop_run() {
-	kill -INT $RUN_PID 2>/dev/null
-	wait $RUN_PID
-	RUN_RC=$?
-}
-
-# gen_field OUT FEED: packets sent for feed number FEED (1-based) from a gen report.
-gen_feed() { awk -v f="$2" '$1 == "feed" && $2 == f { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }' "$1"; }
+# gen_noise OUT KIND: noise packets of KIND sent, from a gen report.
 gen_noise() { awk -v k="$2" '$1 == "noise" { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }
 
-# py JSONFILE EXPR: evaluate a python expression over the run summary (d).
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
-# stats EXPR: over `feedgate stats --json` (s).
-stats() {
-	rx stats "$IF" --json >"$T/stats.json" 2>/dev/null
-	python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($1)" "$T/stats.json" 2>/dev/null
-}
-
-# attached: is an XDP program (ours: nothing else attaches here) on the interface?
-attached() { fg_in_rx ip link show "$IF" | grep -q " xdp"; }
-
 # The filter with the drop policy and a rule for each of 32 feeds.
-setup_filter() {
-	rx attach "$IF" --policy drop >/dev/null || return 1
-	for i in $(seq 1 32); do
-		rx rule add "$IF" "239.1.1.$i:$((4999 + i))" >/dev/null || return 1
-	done
-}
+setup_filter() { fg_filter_feeds 32 --policy drop; }
 setup_filter || {
 	echo "FAIL setup: feedgate attach / rule add failed"
 	exit 1
@@ -110,32 +59,32 @@ setup_filter || {
 
 # --- every packet accounted for, per feed ------------------------------------------------------
 fg_begin every_packet_accounted
-drop0=$(stats "s['global']['drop_no_rule']" )
+drop0=$(fg_stats "s['global']['drop_no_rule']" )
 # A non-default RX ring (--ring) on the path that must lose nothing.
-if start_run "$T/r1.json" "$T/r1.err" --poll wakeup --ring 4096 --json; then
+if fg_run_start "$T/r1.json" "$T/r1.err" --poll wakeup --ring 4096 --json; then
 	gen --rate 20000 --count 30000 --feeds 4 --noise 0.5 --seed 7 >"$T/g1.txt" || fg_bad "gen failed"
 	sleep 0.3
-	stop_run
-	fg_eq "run exit status" "$RUN_RC" 0
+	fg_run_stop
+	fg_eq "run exit status" "$FG_RUN_RC" 0
 	sent_total=0
 	for f in 1 2 3 4; do
-		sent=$(gen_feed "$T/g1.txt" $f)
-		got=$(py "$T/r1.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
+		sent=$(fg_gen_sent "$T/g1.txt" $f)
+		got=$(fg_jfile "$T/r1.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
 		fg_eq "feed $f sent vs received" "$got" "$sent"
 		sent_total=$((sent_total + ${sent:-0}))
 	done
-	drops=$(py "$T/r1.json" "d['total']['kstats']['rx_dropped'] + d['total']['kstats']['rx_ring_full']")
+	drops=$(fg_jfile "$T/r1.json" "d['total']['kstats']['rx_dropped'] + d['total']['kstats']['rx_ring_full']")
 	fg_eq "redirected = received + counted drops" \
-		"$(py "$T/r1.json" "d['total']['kstats']['xdp_redirected']")" \
-		"$(py "$T/r1.json" "d['total']['packets'] + $drops")"
-	fg_eq "received + counted drops = sent" "$(py "$T/r1.json" "d['total']['packets'] + $drops")" "$sent_total"
+		"$(fg_jfile "$T/r1.json" "d['total']['kstats']['xdp_redirected']")" \
+		"$(fg_jfile "$T/r1.json" "d['total']['packets'] + $drops")"
+	fg_eq "received + counted drops = sent" "$(fg_jfile "$T/r1.json" "d['total']['packets'] + $drops")" "$sent_total"
 	# noise never reaches the consumer: every frame it took was a feed's
-	fg_eq "frames without a stamp" "$(py "$T/r1.json" "d['total']['no_stamp']")" 0
-	fg_eq "frames = feed frames" "$(py "$T/r1.json" "d['total']['packets'] == sum(x['packets'] for x in d['feeds'])")" True
-	fg_eq "every frame stamped by gen" "$(py "$T/r1.json" "d['total']['gen_stamped'] == d['total']['packets']")" True
+	fg_eq "frames without a stamp" "$(fg_jfile "$T/r1.json" "d['total']['no_stamp']")" 0
+	fg_eq "frames = feed frames" "$(fg_jfile "$T/r1.json" "d['total']['packets'] == sum(x['packets'] for x in d['feeds'])")" True
+	fg_eq "every frame stamped by gen" "$(fg_jfile "$T/r1.json" "d['total']['gen_stamped'] == d['total']['packets']")" True
 	udp_tcp=$(($(gen_noise "$T/g1.txt" udp_other_port) + $(gen_noise "$T/g1.txt" udp_other_group) + $(gen_noise "$T/g1.txt" tcp)))
-	fg_eq "UDP/TCP noise dropped at XDP" "$(($(stats "s['global']['drop_no_rule']") - drop0))" "$udp_tcp"
-	[ "$(py "$T/r1.json" "d['total']['latency_rx_ns']['count']")" = "$sent_total" ] ||
+	fg_eq "UDP/TCP noise dropped at XDP" "$(($(fg_stats "s['global']['drop_no_rule']") - drop0))" "$udp_tcp"
+	[ "$(fg_jfile "$T/r1.json" "d['total']['latency_rx_ns']['count']")" = "$sent_total" ] ||
 		fg_bad "latency not recorded for every packet"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r1.err")"
@@ -144,37 +93,43 @@ fg_end "$sent_total feed packets, drops ${drops:-?}"
 
 # --- 4 queues: each socket its own queue, all of it --------------------------------------------
 fg_begin multi_queue
-if start_run "$T/r2.json" "$T/r2.err" --poll wakeup --json; then
+if fg_run_start "$T/r2.json" "$T/r2.err" --poll wakeup --json; then
 	gen --rate 20000 --count 16000 --feeds 32 --seed 3 >"$T/g2.txt" || fg_bad "gen failed"
 	sleep 0.3
-	stop_run
-	fg_eq "queues in use" "$(py "$T/r2.json" "len(d['queues'])")" 4
+	fg_run_stop
+	fg_eq "queues in use" "$(fg_jfile "$T/r2.json" "len(d['queues'])")" 4
 	fg_eq "each socket = its queue's redirects" \
-		"$(py "$T/r2.json" "all(q['packets'] + q['kstats']['rx_dropped'] + q['kstats']['rx_ring_full'] == q['kstats']['xdp_redirected'] for q in d['queues'])")" True
-	fg_eq "no redirect without socket" "$(py "$T/r2.json" "d['total']['kstats']['xdp_no_socket']")" 0
-	fg_eq "all arrived" "$(py "$T/r2.json" "d['total']['packets']")" 16000
-	busy=$(py "$T/r2.json" "sum(1 for q in d['queues'] if q['packets'] > 0)")
+		"$(fg_jfile "$T/r2.json" "all(q['packets'] + q['kstats']['rx_dropped'] + q['kstats']['rx_ring_full'] == q['kstats']['xdp_redirected'] for q in d['queues'])")" True
+	fg_eq "no redirect without socket" "$(fg_jfile "$T/r2.json" "d['total']['kstats']['xdp_no_socket']")" 0
+	fg_eq "all arrived" "$(fg_jfile "$T/r2.json" "d['total']['packets']")" 16000
+	busy=$(fg_jfile "$T/r2.json" "sum(1 for q in d['queues'] if q['packets'] > 0)")
 	[ "${busy:-0}" -ge 2 ] || fg_bad "traffic reached only ${busy:-0} queue(s): flows not spread"
 	for f in $(seq 1 32); do
-		sent=$(gen_feed "$T/g2.txt" "$f")
-		got=$(py "$T/r2.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
+		sent=$(fg_gen_sent "$T/g2.txt" "$f")
+		got=$(fg_jfile "$T/r2.json" "[x['packets'] for x in d['feeds'] if x['group'] == '239.1.1.$f:$((4999 + f))'][0]")
 		[ "$sent" = "$got" ] || fg_bad "feed $f: sent $sent received $got"
 	done
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r2.err")"
 fi
-fg_end "$(py "$T/r2.json" "' '.join('q%d:%d' % (q['queue'], q['packets']) for q in d['queues'])")"
+fg_end "$(fg_jfile "$T/r2.json" "' '.join('q%d:%d' % (q['queue'], q['packets']) for q in d['queues'])")"
 
 # --- busy and spin polling -------------------------------------------------------------------
+# sent_and_taken WHAT RUN_JSON GEN_OUT: gen sends 3000 packets of 4 feeds to the
+# consumer fg_run_start started, which takes them all and exits 0 on SIGINT.
+sent_and_taken() {
+	gen --rate 10000 --count 3000 --feeds 4 >"$3" || fg_bad "gen failed"
+	sleep 0.2
+	fg_run_stop
+	fg_eq "$1: exit status" "$FG_RUN_RC" 0
+	fg_eq "$1: received" "$(fg_jfile "$2" "d['total']['packets']")" 3000
+}
+
 fg_begin poll_modes
 for mode in busy spin; do
-	if start_run "$T/r3.json" "$T/r3.err" --poll $mode --queues 0-3 --batch 32 --json; then
-		gen --rate 10000 --count 3000 --feeds 4 >"$T/g3.txt" || fg_bad "gen failed"
-		sleep 0.2
-		stop_run
-		fg_eq "$mode: exit status" "$RUN_RC" 0
-		fg_eq "$mode: poll" "$(py "$T/r3.json" "d['poll']")" $mode
-		fg_eq "$mode: received" "$(py "$T/r3.json" "d['total']['packets']")" 3000
+	if fg_run_start "$T/r3.json" "$T/r3.err" --poll $mode --queues 0-3 --batch 32 --json; then
+		sent_and_taken "$mode" "$T/r3.json" "$T/g3.txt"
+		fg_eq "$mode: poll" "$(fg_jfile "$T/r3.json" "d['poll']")" $mode
 	else
 		fg_bad "$mode: run did not start: $(tr '\n' '|' <"$T/r3.err")"
 	fi
@@ -182,26 +137,18 @@ done
 # the tail knobs: SCHED_FIFO receive threads and memory locked (blocking: four
 # spinning SCHED_FIFO threads on two CPUs would starve each other), then a
 # busy-poll budget
-if start_run "$T/r3k.json" "$T/r3k.err" --poll wakeup --rt-priority 10 --mlock \
+if fg_run_start "$T/r3k.json" "$T/r3k.err" --poll wakeup --rt-priority 10 --mlock \
 	--queues 0-3 --json; then
-	cls=$(ps -L -o cls=,comm= -p "$RUN_PID" | awk '$2 ~ /^fg-af_xdp/ {print $1}' | sort -u | tr '\n' ' ')
+	cls=$(ps -L -o cls=,comm= -p "$FG_RUN_PID" | awk '$2 ~ /^fg-af_xdp/ {print $1}' | sort -u | tr '\n' ' ')
 	fg_eq "receive threads' scheduling class" "$cls" "FF "
-	locked=$(awk '/^VmLck:/ {print $2}' "/proc/$RUN_PID/status")
+	locked=$(awk '/^VmLck:/ {print $2}' "/proc/$FG_RUN_PID/status")
 	[ "${locked:-0}" -gt 0 ] || fg_bad "--mlock: nothing locked (VmLck ${locked:-?} kB)"
-	gen --rate 10000 --count 3000 --feeds 4 >"$T/g3k.txt" || fg_bad "gen failed"
-	sleep 0.2
-	stop_run
-	fg_eq "knobs: exit status" "$RUN_RC" 0
-	fg_eq "knobs: received" "$(py "$T/r3k.json" "d['total']['packets']")" 3000
+	sent_and_taken knobs "$T/r3k.json" "$T/g3k.txt"
 else
 	fg_bad "knobs: run did not start: $(tr '\n' '|' <"$T/r3k.err")"
 fi
-if start_run "$T/r3b.json" "$T/r3b.err" --poll busy --busy-budget 16 --queues 0-3 --json; then
-	gen --rate 10000 --count 3000 --feeds 4 >"$T/g3b.txt" || fg_bad "gen failed"
-	sleep 0.2
-	stop_run
-	fg_eq "busy budget: exit status" "$RUN_RC" 0
-	fg_eq "busy budget: received" "$(py "$T/r3b.json" "d['total']['packets']")" 3000
+if fg_run_start "$T/r3b.json" "$T/r3b.err" --poll busy --busy-budget 16 --queues 0-3 --json; then
+	sent_and_taken "busy budget" "$T/r3b.json" "$T/g3b.txt"
 else
 	fg_bad "busy budget: run did not start: $(tr '\n' '|' <"$T/r3b.err")"
 fi
@@ -215,22 +162,22 @@ fg_end
 
 # --- zero-copy -------------------------------------------------------------------------------
 fg_begin zero_copy
-if start_run "$T/r4.json" "$T/r4.err" --zero-copy auto --poll wakeup --json; then
-	stop_run
-	fg_eq "auto: mode" "$(py "$T/r4.json" "d['mode']")" copy
-	fg_eq "auto: every queue copy" "$(py "$T/r4.json" "set(q['mode'] for q in d['queues'])")" "{'copy'}"
+if fg_run_start "$T/r4.json" "$T/r4.err" --zero-copy auto --poll wakeup --json; then
+	fg_run_stop
+	fg_eq "auto: mode" "$(fg_jfile "$T/r4.json" "d['mode']")" copy
+	fg_eq "auto: every queue copy" "$(fg_jfile "$T/r4.json" "set(q['mode'] for q in d['queues'])")" "{'copy'}"
 	grep -q "copy mode" "$T/r4.err" || fg_bad "auto: the start line does not say copy mode"
 else
 	fg_bad "auto: run did not start: $(tr '\n' '|' <"$T/r4.err")"
 fi
 fg_expect_err "zero-copy not supported" fg_in_rx "$F" run "$IF" --zero-copy on --poll wakeup --duration 1
 # nothing left registered: traffic finds no socket and falls back to the policy
-nosock0=$(stats "sum(q['no_socket'] for q in s['queues'])")
+nosock0=$(fg_stats "sum(q['no_socket'] for q in s['queues'])")
 gen --rate 10000 --count 400 --feeds 4 >/dev/null
-fg_eq "after 'on' failed: redirects without socket" "$(($(stats "sum(q['no_socket'] for q in s['queues'])") - nosock0))" 400
-if start_run "$T/r4b.json" "$T/r4b.err" --zero-copy off --poll wakeup --json; then
-	stop_run
-	fg_eq "off: mode" "$(py "$T/r4b.json" "d['mode']")" copy
+fg_eq "after 'on' failed: redirects without socket" "$(($(fg_stats "sum(q['no_socket'] for q in s['queues'])") - nosock0))" 400
+if fg_run_start "$T/r4b.json" "$T/r4b.err" --zero-copy off --poll wakeup --json; then
+	fg_run_stop
+	fg_eq "off: mode" "$(fg_jfile "$T/r4b.json" "d['mode']")" copy
 else
 	fg_bad "off: run did not start: $(tr '\n' '|' <"$T/r4b.err")"
 fi
@@ -238,36 +185,35 @@ fg_end
 
 # --- SIGKILL while traffic flows, restart, SIGINT summary ------------------------------------
 fg_begin sigkill_and_restart
-if start_run "$T/r5.json" "$T/r5.err" --poll wakeup --json; then
-	nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate 5000 \
-		--duration 5 --feeds 4 >"$T/g5.txt" &
-	GEN=$!
-	FG_BG_PIDS="$FG_BG_PIDS $GEN"
+if fg_run_start "$T/r5.json" "$T/r5.err" --poll wakeup --json; then
+	# nsenter itself, not the gen function: the pid must be gen's own
+	fg_bg nsenter --net=/var/run/netns/"$FG_NS_TX" -- "$F" gen --iface "$FG_IF_TX" --rate 5000 \
+		--duration 5 --feeds 4 >"$T/g5.txt"
+	GEN=$FG_BG_PID
 	sleep 0.8
-	kill -KILL $RUN_PID
-	wait $RUN_PID 2>/dev/null
+	fg_run_stop KILL
 	sleep 0.3
-	nosock0=$(stats "sum(q['no_socket'] for q in s['queues'])")
-	drop0=$(stats "s['global']['drop_fallback']")
+	nosock0=$(fg_stats "sum(q['no_socket'] for q in s['queues'])")
+	drop0=$(fg_stats "s['global']['drop_fallback']")
 	sleep 0.5
-	nosock1=$(stats "sum(q['no_socket'] for q in s['queues'])")
+	nosock1=$(fg_stats "sum(q['no_socket'] for q in s['queues'])")
 	[ "${nosock1:-0}" -gt "${nosock0:-0}" ] || fg_bad "after SIGKILL no traffic fell back to the policy"
-	[ "$(stats "s['global']['drop_fallback']")" -gt "${drop0:-0}" ] || fg_bad "fallback not by the drop policy"
-	attached || fg_bad "filter no longer attached"
-	if start_run "$T/r6.json" "$T/r6.err" --poll wakeup --json; then
+	[ "$(fg_stats "s['global']['drop_fallback']")" -gt "${drop0:-0}" ] || fg_bad "fallback not by the drop policy"
+	fg_attached || fg_bad "filter no longer attached"
+	if fg_run_start "$T/r6.json" "$T/r6.err" --poll wakeup --json; then
 		sleep 0.5
-		stop_run
-		fg_eq "restarted run: exit status on SIGINT" "$RUN_RC" 0
-		[ "$(py "$T/r6.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null ||
+		fg_run_stop
+		fg_eq "restarted run: exit status on SIGINT" "$FG_RUN_RC" 0
+		[ "$(fg_jfile "$T/r6.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null ||
 			fg_bad "restarted run received nothing (or no summary: $(head -c 200 "$T/r6.json"))"
 	else
 		fg_bad "restart failed: $(tr '\n' '|' <"$T/r6.err")"
 	fi
 	wait $GEN
 	# the human summary on SIGINT too
-	if start_run "$T/r7.txt" "$T/r7.err" --poll wakeup; then
-		stop_run
-		fg_eq "SIGINT exit status" "$RUN_RC" 0
+	if fg_run_start "$T/r7.txt" "$T/r7.err" --poll wakeup; then
+		fg_run_stop
+		fg_eq "SIGINT exit status" "$FG_RUN_RC" 0
 		grep -q "^feedgate run $IF" "$T/r7.txt" || fg_bad "no summary after SIGINT"
 		grep -q "^latency" "$T/r7.txt" || fg_bad "no latency lines in the summary"
 	else
@@ -281,13 +227,13 @@ fg_end
 # --- run on a bare interface: attaches, detaches what it attached ----------------------------
 fg_begin run_attaches_and_detaches
 rx detach "$IF" >/dev/null
-if start_run "$T/r8.json" "$T/r8.err" --poll wakeup --json; then
-	attached || fg_bad "run did not attach the filter"
+if fg_run_start "$T/r8.json" "$T/r8.err" --poll wakeup --json; then
+	fg_attached || fg_bad "run did not attach the filter"
 	grep -q "attached by this run" "$T/r8.err" || fg_bad "start line does not say it attached"
-	stop_run
-	fg_eq "exit status" "$RUN_RC" 0
-	fg_eq "filter_attached_by_run" "$(py "$T/r8.json" "d['filter_attached_by_run']")" True
-	if attached; then fg_bad "XDP program still attached after exit"; fi
+	fg_run_stop
+	fg_eq "exit status" "$FG_RUN_RC" 0
+	fg_eq "filter_attached_by_run" "$(fg_jfile "$T/r8.json" "d['filter_attached_by_run']")" True
+	if fg_attached; then fg_bad "XDP program still attached after exit"; fi
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r8.err")"
 fi
@@ -297,16 +243,16 @@ fg_end
 
 # --- pcap output ---------------------------------------------------------------------------
 fg_begin pcap_output
-if start_run "$T/r9.json" "$T/r9.err" --poll wakeup --pcap "$T/rx.pcap" --json; then
+if fg_run_start "$T/r9.json" "$T/r9.err" --poll wakeup --pcap "$T/rx.pcap" --json; then
 	gen --rate 10000 --count 3000 --feeds 4 --noise 0.5 >"$T/g9.txt"
 	sleep 0.3
-	stop_run
-	got=$(py "$T/r9.json" "d['total']['packets']")
+	fg_run_stop
+	got=$(fg_jfile "$T/r9.json" "d['total']['packets']")
 	n=$(tcpdump -nr "$T/rx.pcap" 2>/dev/null | wc -l)
 	fg_eq "tcpdump count = received" "$n" "$got"
 	fg_eq "feed packets captured" "$n" 2000
-	fg_eq "pcap written" "$(py "$T/r9.json" "d['pcap']['written']")" 2000
-	fg_eq "pcap dropped" "$(py "$T/r9.json" "d['pcap']['dropped']")" 0
+	fg_eq "pcap written" "$(fg_jfile "$T/r9.json" "d['pcap']['written']")" 2000
+	fg_eq "pcap dropped" "$(fg_jfile "$T/r9.json" "d['pcap']['dropped']")" 0
 	fg_eq "only feed traffic captured" "$(tcpdump -nr "$T/rx.pcap" 'udp and dst net 239.1.1.0/24 and dst portrange 5000-5003' 2>/dev/null | wc -l)" 2000
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r9.err")"
@@ -331,20 +277,11 @@ fg_end
 fg_begin gen_xdp_live_frames
 # Some kernels refuse live frames (EPERM even for root): gen finds out with a
 # trial run before it sends anything and says so in one line.
-XDP_REFUSED=""
-if ! fg_in_tx "$F" gen --iface "$FG_IF_TX" --tx xdp --count 1 >"$T/g12p.out" 2>"$T/g12p.err"; then
-	if [ "$(wc -l <"$T/g12p.err")" -eq 1 ] && [ ! -s "$T/g12p.out" ] &&
-		grep -q "^feedgate: gen: .*refuses XDP live frames.*; use --tx af_xdp or --tx afpacket$" "$T/g12p.err"; then
-		XDP_REFUSED=$(cat "$T/g12p.err")
-	else
-		fg_bad "gen --tx xdp failed without the one-line refusal: out '$(head -c 200 "$T/g12p.out")' err '$(tr '\n' '|' <"$T/g12p.err")'"
-	fi
-fi
-if [ -n "$XDP_REFUSED" ]; then
-	fg_skip "${XDP_REFUSED#*--tx xdp: }"
+if fg_xdp_refused "$T/g12p" "refuses XDP live frames.*; use --tx af_xdp or --tx afpacket$"; then
+	fg_skip "${FG_XDP_REFUSAL#*--tx xdp: }"
 elif [ -n "$FG_ERRS" ]; then
 	fg_end
-elif start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --json; then
+elif fg_run_start "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" --json; then
 	# veth picks the receive queue of an XDP_TX'd frame from the sending CPU:
 	# pin the generator so that each feed stays on one queue (and its
 	# per-queue pipeline), as RSS keeps a flow on one queue of a real NIC.
@@ -352,17 +289,17 @@ elif start_run "$T/r12.json" "$T/r12.err" --poll wakeup --decode "$T/d12.jsonl" 
 		--feeds 4 --noise 0.5 --messages-per-packet 2 \
 		>"$T/g12.txt" 2>&1 || fg_bad "gen --tx xdp failed: $(tr '\n' '|' <"$T/g12.txt")"
 	sleep 0.3
-	stop_run
+	fg_run_stop
 	feed=0
-	for f in 1 2 3 4; do feed=$((feed + $(gen_feed "$T/g12.txt" $f))); done
+	for f in 1 2 3 4; do feed=$((feed + $(fg_gen_sent "$T/g12.txt" $f))); done
 	# the XDP path mixes noise in chunk by chunk: about 2 feed packets in 3
 	[ "$feed" -ge 3900 ] && [ "$feed" -le 4100 ] || fg_bad "feed packets sent: $feed, want about 4000"
 	grep -q "0 refused by the device" "$T/g12.txt" || fg_bad "the device refused frames: $(grep backpressure "$T/g12.txt")"
-	fg_eq "received" "$(py "$T/r12.json" "d['total']['packets']")" "$feed"
-	fg_eq "every frame stamped" "$(py "$T/r12.json" "d['total']['gen_stamped']")" "$feed"
-	fg_eq "messages sequenced" "$(py "$T/r12.json" "sum(p['messages'] for p in d['pipeline'])")" $((2 * feed))
-	fg_eq "sequence gaps" "$(py "$T/r12.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
-	fg_eq "malformed" "$(py "$T/r12.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
+	fg_eq "received" "$(fg_jfile "$T/r12.json" "d['total']['packets']")" "$feed"
+	fg_eq "every frame stamped" "$(fg_jfile "$T/r12.json" "d['total']['gen_stamped']")" "$feed"
+	fg_eq "messages sequenced" "$(fg_jfile "$T/r12.json" "sum(p['messages'] for p in d['pipeline'])")" $((2 * feed))
+	fg_eq "sequence gaps" "$(fg_jfile "$T/r12.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
+	fg_eq "malformed" "$(fg_jfile "$T/r12.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
 	fg_eq "decoded lines" "$(grep -c '"type":"[AD]"' "$T/d12.jsonl")" $((2 * feed))
 	fg_end
 else
@@ -372,31 +309,31 @@ fi
 
 # --- gen --tx af_xdp: an AF_XDP socket per transmit queue, decoded by the pipeline ----------
 fg_begin gen_af_xdp
-if start_run "$T/r13.json" "$T/r13.err" --poll wakeup --decode "$T/d13.jsonl" --json; then
+if fg_run_start "$T/r13.json" "$T/r13.err" --poll wakeup --decode "$T/d13.jsonl" --json; then
 	gen --tx af_xdp --rate 20000 --count 6000 --feeds 4 --noise 0.5 --messages-per-packet 2 \
 		>"$T/g13.txt" 2>"$T/g13.err" || fg_bad "gen --tx af_xdp failed: $(tr '\n' '|' <"$T/g13.err")"
 	sleep 0.3
-	stop_run
+	fg_run_stop
 	grep -q "^gen: af_xdp on $FG_IF_TX (copy mode, 4 queues)," "$T/g13.txt" ||
 		fg_bad "report does not name af_xdp on 4 queues: $(head -1 "$T/g13.txt")"
 	feed=0
-	for f in 1 2 3 4; do feed=$((feed + $(gen_feed "$T/g13.txt" $f))); done
+	for f in 1 2 3 4; do feed=$((feed + $(fg_gen_sent "$T/g13.txt" $f))); done
 	noise=$(awk '$1 == "noise" { print $3 + 0 }' "$T/g13.txt")
 	fg_eq "feed + noise = --count" "$((feed + ${noise:-0}))" 6000
 	fg_eq "sent (completed by the kernel)" "$(awk '$1 == "sent" { print $2 }' "$T/g13.txt")" 6000
 	grep -q " 0 refused by the device" "$T/g13.txt" || fg_bad "the device refused frames: $(grep backpressure "$T/g13.txt")"
-	fg_eq "received" "$(py "$T/r13.json" "d['total']['packets']")" "$feed"
-	fg_eq "every frame stamped" "$(py "$T/r13.json" "d['total']['gen_stamped']")" "$feed"
+	fg_eq "received" "$(fg_jfile "$T/r13.json" "d['total']['packets']")" "$feed"
+	fg_eq "every frame stamped" "$(fg_jfile "$T/r13.json" "d['total']['gen_stamped']")" "$feed"
 	# feed f (1-based) leaves on transmit queue f-1, which veth delivers to receive queue f-1
 	for f in 1 2 3 4; do
 		fg_eq "feed $f on queue $((f - 1))" \
-			"$(py "$T/r13.json" "[q['packets'] for q in d['queues'] if q['queue'] == $((f - 1))][0]")" \
-			"$(gen_feed "$T/g13.txt" $f)"
+			"$(fg_jfile "$T/r13.json" "[q['packets'] for q in d['queues'] if q['queue'] == $((f - 1))][0]")" \
+			"$(fg_gen_sent "$T/g13.txt" $f)"
 	done
 	msgs=$(awk '$1 == "feed" { m += $9 } END { print m + 0 }' "$T/g13.txt")
-	fg_eq "messages sequenced" "$(py "$T/r13.json" "sum(p['messages'] for p in d['pipeline'])")" "$msgs"
-	fg_eq "sequence gaps" "$(py "$T/r13.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
-	fg_eq "malformed" "$(py "$T/r13.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
+	fg_eq "messages sequenced" "$(fg_jfile "$T/r13.json" "sum(p['messages'] for p in d['pipeline'])")" "$msgs"
+	fg_eq "sequence gaps" "$(fg_jfile "$T/r13.json" "sum(p['gaps'] for p in d['pipeline'])")" 0
+	fg_eq "malformed" "$(fg_jfile "$T/r13.json" "sum(p['malformed']['total'] for p in d['pipeline'])")" 0
 	fg_eq "decoded lines" "$(grep -c '"type":' "$T/d13.jsonl")" "$msgs"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r13.err")"
@@ -407,7 +344,7 @@ fg_end "${feed:-?} feed packets, ${msgs:-?} messages"
 fg_begin gen_auto
 fg_expect_err "--tx 'dpdk': use af_xdp, xdp, afpacket or auto" gen --tx dpdk --count 1
 picked=""
-if start_run "$T/r14.json" "$T/r14.err" --poll wakeup --json; then
+if fg_run_start "$T/r14.json" "$T/r14.err" --poll wakeup --json; then
 	n=0
 	for how in default explicit; do
 		if [ $how = default ]; then
@@ -430,8 +367,8 @@ if start_run "$T/r14.json" "$T/r14.err" --poll wakeup --json; then
 		picked="$picked $p"
 	done
 	sleep 0.3
-	stop_run
-	fg_eq "received" "$(py "$T/r14.json" "d['total']['packets']")" "$n"
+	fg_run_stop
+	fg_eq "received" "$(fg_jfile "$T/r14.json" "d['total']['packets']")" "$n"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r14.err")"
 fi
@@ -443,24 +380,21 @@ fg_end "picked:${picked:- none}"
 fg_begin af_packet_tuned
 rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 --action pass >/dev/null ||
 	fg_bad "couldn't turn feed 1 into a pass rule"
-nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --backend af_packet --poll wakeup \
-	--block-size 65536 --block-count 8 --retire-ms 5 --fanout cpu --json >"$T/afp.json" 2>"$T/afp.err" &
-RUN_PID=$!
-FG_BG_PIDS="$FG_BG_PIDS $RUN_PID"
-for i in $(seq 1 100); do
-	grep -q "backend af_packet" "$T/afp.err" 2>/dev/null && break
-	sleep 0.05
-done
+# (its start line is not AF_XDP's, which fg_run_start waits for)
+fg_bg nsenter --net=/var/run/netns/"$FG_NS_RX" -- "$F" run "$IF" --backend af_packet --poll wakeup \
+	--block-size 65536 --block-count 8 --retire-ms 5 --fanout cpu --json >"$T/afp.json" 2>"$T/afp.err"
+FG_RUN_PID=$FG_BG_PID
+fg_wait_for "$T/afp.err" "backend af_packet" "" 5
 gen --rate 10000 --count 3000 --feeds 1 --noise 1 --seed 5 >"$T/gafp.txt" || fg_bad "gen failed"
 sleep 0.5
-stop_run
-fg_eq "run exit status" "$RUN_RC" 0
-fg_eq "ring as asked" "$(py "$T/afp.json" "(d['block_size'], d['block_count'], d['retire_ms'], d['fanout'])")" "(65536, 8, 5, 'cpu')"
-fg_eq "feed 1 sent vs received" "$(py "$T/afp.json" "d['feeds'][0]['packets']")" "$(gen_feed "$T/gafp.txt" 1)"
-fg_eq "kernel drops" "$(py "$T/afp.json" "d['total']['kstats']['kernel_drops']")" 0
+fg_run_stop
+fg_eq "run exit status" "$FG_RUN_RC" 0
+fg_eq "ring as asked" "$(fg_jfile "$T/afp.json" "(d['block_size'], d['block_count'], d['retire_ms'], d['fanout'])")" "(65536, 8, 5, 'cpu')"
+fg_eq "feed 1 sent vs received" "$(fg_jfile "$T/afp.json" "d['feeds'][0]['packets']")" "$(fg_gen_sent "$T/gafp.txt" 1)"
+fg_eq "kernel drops" "$(fg_jfile "$T/afp.json" "d['total']['kstats']['kernel_drops']")" 0
 rx rule del "$IF" 239.1.1.1:5000 >/dev/null && rx rule add "$IF" 239.1.1.1:5000 >/dev/null ||
 	fg_bad "couldn't restore feed 1's redirect rule"
-fg_end "$(gen_feed "$T/gafp.txt" 1) feed packets"
+fg_end "$(fg_gen_sent "$T/gafp.txt" 1) feed packets"
 
 # --- errors --------------------------------------------------------------------------------
 fg_begin errors
@@ -485,13 +419,13 @@ fg_expect_err "AF_XDP frames are 2048 or 4096 bytes" fg_in_rx "$F" run "$IF" --f
 fg_expect_err "No space left on device" fg_in_rx "$F" run "$IF" --pcap /dev/full --duration 1
 [ -c /dev/full ] || fg_bad "/dev/full is gone"
 fg_expect_err "must be run as root" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$F" run "$IF"
-if start_run "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then
+if fg_run_start "$T/r11.json" "$T/r11.err" --poll wakeup --queues 0 --json; then
 	fg_expect_err "queue busy" fg_in_rx "$F" run "$IF" --queues 0 --poll wakeup
 	# 32 feeds hash over all 4 queues; only queue 0's reach this consumer
 	gen --rate 10000 --count 3200 --feeds 32 >/dev/null
-	stop_run
-	fg_eq "first run unharmed by the second" "$RUN_RC" 0
-	[ "$(py "$T/r11.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null || fg_bad "first run lost its traffic"
+	fg_run_stop
+	fg_eq "first run unharmed by the second" "$FG_RUN_RC" 0
+	[ "$(fg_jfile "$T/r11.json" "d['total']['packets']")" -gt 0 ] 2>/dev/null || fg_bad "first run lost its traffic"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r11.err")"
 fi

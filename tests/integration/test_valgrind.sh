@@ -9,14 +9,11 @@ root=$(cd "$here/../.." && pwd)
 # shellcheck source=../lib.sh
 . "$here/../lib.sh"
 fg_require_root
-
-if ! command -v valgrind >/dev/null; then
-	echo "SKIPPED valgrind: valgrind not installed"
-	exit 0
-fi
+fg_require_tools valgrind
 cap=$root/tests/data/itch-real/Nasdaq.Equities.TotalView.Itch.v5.0/Multiple.Packets.pcap
 vlog=$(mktemp /tmp/fg-valgrind-$$.XXXXXX)
-trap 'rm -f "$vlog"; fg_lab_teardown' EXIT
+# shellcheck disable=SC2016 # vlog expands when the trap runs
+fg_on_exit 'rm -f "$vlog"'
 
 # vg NAME [--rx] CMD...: run CMD under valgrind (--rx: in the receive
 # namespace); PASS when it exits 0 and valgrind reported no error and no

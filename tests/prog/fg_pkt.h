@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -480,12 +481,8 @@ static inline void fg_pkt_xsk_close(struct fg_pkt_xsk *x)
 	memset(x, 0, sizeof(*x));
 }
 
-/*
- * Bind a copy-mode socket to ifname/queue without letting libxdp load a
- * program of its own (the one under test is the program here); x->fd is
- * the descriptor for xsk_map. 0 or -errno, with nothing left open.
- */
-static inline int fg_pkt_xsk_open(struct fg_pkt_xsk *x, const char *ifname, __u32 queue)
+/* One try of fg_pkt_xsk_open(). */
+static inline int fg_pkt_xsk_bind(struct fg_pkt_xsk *x, const char *ifname, __u32 queue)
 {
 	struct xsk_socket_config cfg = {
 		.rx_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
@@ -510,6 +507,40 @@ static inline int fg_pkt_xsk_open(struct fg_pkt_xsk *x, const char *ifname, __u3
 	if (err)
 		fg_pkt_xsk_close(x);
 	return err;
+}
+
+/*
+ * Bind a copy-mode socket to ifname/queue without letting libxdp load a
+ * program of its own (the one under test is the program here); x->fd is
+ * the descriptor for xsk_map. The kernel lets go of a closed socket's queue
+ * in deferred work, so a queue just given up may still be busy for a
+ * moment: EBUSY is tried again for up to a second. 0 or -errno, with
+ * nothing left open.
+ */
+static inline int fg_pkt_xsk_open(struct fg_pkt_xsk *x, const char *ifname, __u32 queue)
+{
+	int err = fg_pkt_xsk_bind(x, ifname, queue);
+
+	for (int i = 0; err == -EBUSY && i < 100; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		err = fg_pkt_xsk_bind(x, ifname, queue);
+	}
+	return err;
+}
+
+/*
+ * x's socket into xsk_map[queue] (map_fd), or, x NULL, the entry out (none
+ * there is fine). Out of the map first, then closed: the map holds the
+ * socket, and with it the queue's binding, until its entry goes.
+ * 0 or -errno.
+ */
+static inline int fg_pkt_xsk_map(int map_fd, __u32 queue, const struct fg_pkt_xsk *x)
+{
+	if (x)
+		return bpf_map_update_elem(map_fd, &queue, &x->fd, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(map_fd, &queue) && errno != ENOENT ? -errno : 0;
 }
 
 #endif /* FG_PKT_H */

@@ -1255,27 +1255,17 @@ static int open_xsk(const char *ifname, __u32 queue)
 {
 	int err = fg_pkt_xsk_open(&X, ifname, queue);
 
-	/* The kernel lets go of a closed socket's queue in deferred work:
-	 * right after one is closed the queue may still be busy a moment. */
-	for (int i = 0; err == -EBUSY && i < 100; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		err = fg_pkt_xsk_open(&X, ifname, queue);
-	}
-
-	if (!err && bpf_map_update_elem(T.xsk, &queue, &X.fd, BPF_ANY)) {
-		err = -errno;
+	if (!err)
+		err = fg_pkt_xsk_map(T.xsk, queue, &X);
+	if (err)
 		fg_pkt_xsk_close(&X);
-	}
 	return err;
 }
 
-/* Out of xsk_map first: the map holds the socket, and with it the
- * queue's binding, until the entry goes. */
+/* X out of xsk_map[queue], then closed. */
 static void close_xsk(__u32 queue)
 {
-	bpf_map_delete_elem(T.xsk, &queue);
+	fg_pkt_xsk_map(T.xsk, queue, NULL);
 	fg_pkt_xsk_close(&X);
 }
 

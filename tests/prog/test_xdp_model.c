@@ -604,15 +604,8 @@ static int new_rules(void)
 
 static int set_socket(int on)
 {
-	__u32 q = 0;
-	int err;
-
-	if (on)
-		err = bpf_map_update_elem(T.xsk, &q, &X.fd, BPF_ANY);
-	else
-		err = bpf_map_delete_elem(T.xsk, &q) && errno != ENOENT;
 	M.socket = on;
-	return err ? -errno : 0;
+	return fg_pkt_xsk_map(T.xsk, 0, on ? &X : NULL);
 }
 
 /* ---- counters ------------------------------------------------------------- */

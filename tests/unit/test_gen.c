@@ -1094,6 +1094,42 @@ static void test_pacer_burst_waits_follow_the_schedule(void)
 	}
 }
 
+/*
+ * gen warns when the device took fewer frames than were sent, or the rate
+ * reached is below --rate, by more than 3%: the fraction is (want - got) /
+ * want, and nothing to compare (want 0, NaN) is no shortfall.
+ */
+static void test_gen_shortfall_is_the_fraction_missing(void)
+{
+	static const struct {
+		double want, got, frac;
+	} cases[] = {
+		{ 5000, 5000, 0 }, /* all there */
+		{ 5000, 5001, 0 }, /* more than sent: other traffic, no shortfall */
+		{ 5000, 0, 1 }, /* peer down: the device took nothing */
+		{ 5000, -1, 1 }, /* never below "nothing" */
+		{ 100, 97, 0.03 }, /* exactly 3%: at the limit, not above it */
+		{ 100, 96.9, 0.031 }, /* just above the limit */
+		{ 5000000, 891500, 0.8217 }, /* an impossible --rate: 17.83% reached */
+		{ 0, 10, 0 }, /* unpaced: no --rate to fall short of */
+		{ -1, 10, 0 },
+		{ NAN, 10, 0 },
+		{ 10, NAN, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double f = fg_gen_shortfall(cases[i].want, cases[i].got);
+
+		CU_ASSERT(fabs(f - cases[i].frac) < 1e-9);
+		if (!(fabs(f - cases[i].frac) < 1e-9))
+			printf("\n    want %g got %g: %g, expected %g ", cases[i].want,
+			       cases[i].got, f, cases[i].frac);
+	}
+	/* gen's limit: 3% is tolerated, anything above it is not */
+	CU_ASSERT(!(fg_gen_shortfall(100, 97) > 0.03));
+	CU_ASSERT(fg_gen_shortfall(1000, 969) > 0.03);
+}
+
 static void test_gen_parse_duration(void)
 {
 	static const struct {
@@ -1211,6 +1247,21 @@ static struct mock_xsk {
 	uint8_t umem[MOCK_FRAMES * 2048];
 } mock;
 
+/* A ring of `size` entries over words of the mock, its indices at `start`. */
+static struct fg_xsk_ring mock_ring(uint32_t start, uint32_t size, uint32_t *prod, uint32_t *cons,
+				    uint32_t *flags, void *ring)
+{
+	*prod = *cons = start;
+	return (struct fg_xsk_ring){ .cached_prod = start,
+				     .cached_cons = start,
+				     .mask = size - 1,
+				     .size = size,
+				     .producer = prod,
+				     .consumer = cons,
+				     .flags = flags,
+				     .ring = ring };
+}
+
 /* Rings whose indices all start at `start` (near 2^32: they wrap). */
 static struct fg_xsk_tx *mock_init(uint32_t start)
 {
@@ -1222,23 +1273,9 @@ static struct fg_xsk_tx *mock_init(uint32_t start)
 	t->nframes = MOCK_FRAMES;
 	t->umem = mock.umem;
 	t->free_addrs = mock.free;
-	mock.tx_prod = mock.tx_cons = mock.cq_prod = mock.cq_cons = start;
-	t->tx = (struct fg_xsk_ring){ .cached_prod = start,
-				      .cached_cons = start,
-				      .mask = MOCK_TX - 1,
-				      .size = MOCK_TX,
-				      .producer = &mock.tx_prod,
-				      .consumer = &mock.tx_cons,
-				      .flags = &mock.tx_flags,
-				      .ring = mock.txr };
-	t->comp = (struct fg_xsk_ring){ .cached_prod = start,
-					.cached_cons = start,
-					.mask = MOCK_FRAMES - 1,
-					.size = MOCK_FRAMES,
-					.producer = &mock.cq_prod,
-					.consumer = &mock.cq_cons,
-					.flags = &mock.cq_flags,
-					.ring = mock.cqr };
+	t->tx = mock_ring(start, MOCK_TX, &mock.tx_prod, &mock.tx_cons, &mock.tx_flags, mock.txr);
+	t->comp = mock_ring(start, MOCK_FRAMES, &mock.cq_prod, &mock.cq_cons, &mock.cq_flags,
+			    mock.cqr);
 	t->submitted_prod = start;
 	fg_xsk_tx_reset_frames(t);
 	return t;
@@ -1437,6 +1474,7 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_pacer_burst_rejects_bad_parameters),
 	FG_TEST(test_pacer_burst_waits_follow_the_schedule),
 	FG_TEST(test_gen_parse_duration),
+	FG_TEST(test_gen_shortfall_is_the_fraction_missing),
 	FG_TEST(test_gen_tx_names_and_auto_order),
 	FG_TEST(test_gen_peek_tells_what_next_builds),
 	FG_TEST(test_gen_tx_queue_keeps_each_feed_on_one_queue),

@@ -846,3 +846,12 @@ int fg_gen_parse_duration(const char *s, uint64_t *ns)
 	}
 	return -EINVAL;
 }
+
+double fg_gen_shortfall(double want, double got)
+{
+	if (!(want > 0) || !(got < want))
+		return 0; /* NaN lands here too: no claim either way */
+	if (!(got > 0))
+		return 1;
+	return (want - got) / want;
+}

@@ -374,6 +374,14 @@ unsigned int fg_pace_wait_sleep(const struct fg_pacer *p, uint64_t next, unsigne
  */
 int fg_gen_parse_duration(const char *s, uint64_t *ns);
 
+/*
+ * How far `got` falls short of `want`, as a fraction of want: 0 when it
+ * does not (got >= want) or when there is nothing to fall short of
+ * (want <= 0 or not a number), 1 when got is 0 or less. gen compares what
+ * the device took with what it sent, and the rate reached with --rate.
+ */
+double fg_gen_shortfall(double want, double got);
+
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns() and of the stamps. */
 static inline uint64_t fg_now_ns(void)
 {
