@@ -131,10 +131,17 @@ for c, n, pk, m, errs in rows:
         c, n, "/".join(str(x) for x in pk),
         " / ".join(m["rx"][p] for p in pcts), " / ".join(m["gen"][p] for p in pcts)))
 rt = open("/proc/sys/kernel/sched_rt_runtime_us").read().strip()
+note = ("\n\nWhat the configurations separate: `spin_rt` is a spinning SCHED_FIFO thread under "
+        "the kernel's real-time throttling, stopped for the rest of each period once it has used its "
+        "share (its p99 and beyond are the throttled stretch, not the path); `wakeup_rt` against "
+        "`wakeup` is the wake-up delay of a sleeping consumer when other work shares its CPU; "
+        "`shared_core` is the generator taking the consumer's core; `busy_b8` against `busy` is the "
+        "size of one busy poll. `--mlock` changes nothing here: the UMEM and rings are touched up "
+        "front anyway (MAP_POPULATE).\n")
 body = ("%d messages/s in 4 feeds on one veth queue, `run` on CPU %s, the generator and the "
         "receive softirq on CPU %s (shared_core: the generator on CPU %s too); median of %d "
         "interleaved rounds of each configuration; sched_rt_runtime_us %s. Produced by "
-        "`make bench-tail`.\n\n" % (mps, cpu_run, cpu_gen, cpu_run, rounds, rt)) + "\n".join(lines) + "\n"
+        "`make bench-tail`.\n\n" % (mps, cpu_run, cpu_gen, cpu_run, rounds, rt)) + "\n".join(lines) + note
 print(body)
 splice_results(here, "tail", body)
 EOF
