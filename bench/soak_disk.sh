@@ -22,6 +22,7 @@ RATE=${SOAK_DISK_RATE:-20000}
 MB=${SOAK_DISK_MB:-8}
 fg_scratch soakdisk
 DISK=$(mktemp -d /tmp/fg-soakdisk-mnt.XXXXXX) || die "couldn't make a mount point"
+# shellcheck disable=SC2016 # DISK expands when the trap runs
 fg_on_exit 'umount "$DISK" 2>/dev/null; rmdir "$DISK"'
 mount -t tmpfs -o size="${MB}m" fgsoakdisk "$DISK" || die "couldn't mount a ${MB} MB tmpfs"
 fg_lab_up 1
