@@ -139,9 +139,11 @@ for name in sorted(made):
             l["name"], l["packets"], l["messages"], l["duplicates"], l["loss"]))
 lost = 0
 for f in run["feeds"]:
-    # each line ends with one heartbeat that gen sends after its report
-    d = line_sent.get(f["group"], 0) + 1 - f["packets"]
-    lost += d
+    # the lines gen sent (not the run's own pass rules for the re-request
+    # replies, which reach its sockets through the stack); each line ends
+    # with one heartbeat that gen sends after its report
+    if f["group"] in line_sent:
+        lost += line_sent[f["group"]] + 1 - f["packets"]
 # the decode stream: per feed, sequence numbers only go up
 last = {}
 with open(os.path.join(t, "decode.jsonl")) as fh:
