@@ -80,8 +80,8 @@ static int fg_umem_alloc(struct fg_xsk *x, size_t len)
 	return 0;
 }
 
-static int fg_ring_map(int fd, struct fg_xsk_ring *r, const struct xdp_ring_offset *off,
-		       uint32_t size, size_t desc_size, off_t pgoff)
+int fg_xsk_ring_map(int fd, struct fg_xsk_ring *r, const struct xdp_ring_offset *off, uint32_t size,
+		    size_t desc_size, off_t pgoff)
 {
 	r->map_len = off->desc + (size_t)size * desc_size;
 	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
@@ -96,12 +96,12 @@ static int fg_ring_map(int fd, struct fg_xsk_ring *r, const struct xdp_ring_offs
 	r->ring = (uint8_t *)r->map + off->desc;
 	r->size = size;
 	r->mask = size - 1;
-	r->cached_prod = *r->producer;
-	r->cached_cons = *r->consumer;
+	r->cached_prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+	r->cached_cons = __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
-static void fg_ring_unmap(struct fg_xsk_ring *r)
+void fg_xsk_ring_unmap(struct fg_xsk_ring *r)
 {
 	if (r->map)
 		munmap(r->map, r->map_len);
@@ -110,9 +110,9 @@ static void fg_ring_unmap(struct fg_xsk_ring *r)
 
 static void fg_xsk_close_socket(struct fg_xsk *x)
 {
-	fg_ring_unmap(&x->rx);
-	fg_ring_unmap(&x->fill);
-	fg_ring_unmap(&x->comp);
+	fg_xsk_ring_unmap(&x->rx);
+	fg_xsk_ring_unmap(&x->fill);
+	fg_xsk_ring_unmap(&x->comp);
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
@@ -153,14 +153,14 @@ static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, c
 		fg_errf(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
 		return ret;
 	}
-	ret = fg_ring_map(x->fd, &x->fill, &off.fr, c->fill_size, sizeof(uint64_t),
-			  XDP_UMEM_PGOFF_FILL_RING);
+	ret = fg_xsk_ring_map(x->fd, &x->fill, &off.fr, c->fill_size, sizeof(uint64_t),
+			      XDP_UMEM_PGOFF_FILL_RING);
 	if (!ret)
-		ret = fg_ring_map(x->fd, &x->comp, &off.cr, comp_size, sizeof(uint64_t),
-				  XDP_UMEM_PGOFF_COMPLETION_RING);
+		ret = fg_xsk_ring_map(x->fd, &x->comp, &off.cr, comp_size, sizeof(uint64_t),
+				      XDP_UMEM_PGOFF_COMPLETION_RING);
 	if (!ret)
-		ret = fg_ring_map(x->fd, &x->rx, &off.rx, c->rx_size, sizeof(struct xdp_desc),
-				  XDP_PGOFF_RX_RING);
+		ret = fg_xsk_ring_map(x->fd, &x->rx, &off.rx, c->rx_size, sizeof(struct xdp_desc),
+				      XDP_PGOFF_RX_RING);
 	if (ret) {
 		fg_errf(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
 		return ret;

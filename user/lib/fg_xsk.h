@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/if_xdp.h>
 
 enum fg_zc_mode { FG_ZC_AUTO = 0, FG_ZC_ON, FG_ZC_OFF };
@@ -91,6 +92,16 @@ void fg_xsk_config_defaults(struct fg_xsk_config *c);
  */
 int fg_xsk_open(const struct fg_xsk_config *c, struct fg_xsk *x, char *err, size_t errlen);
 void fg_xsk_close(struct fg_xsk *x);
+
+/*
+ * One ring of socket fd mapped at pgoff (XDP_PGOFF_RX_RING, ...): size
+ * entries of desc_size bytes at the offsets XDP_MMAP_OFFSETS gave. 0 or
+ * -errno. fg_xsk_ring_unmap() undoes it (and is harmless on a ring never
+ * mapped). Shared by the receive and the transmit sockets.
+ */
+int fg_xsk_ring_map(int fd, struct fg_xsk_ring *r, const struct xdp_ring_offset *off, uint32_t size,
+		    size_t desc_size, off_t pgoff);
+void fg_xsk_ring_unmap(struct fg_xsk_ring *r);
 
 /* XDP_STATISTICS of the socket. */
 int fg_xsk_stats(const struct fg_xsk *x, struct xdp_statistics *st);

@@ -58,39 +58,11 @@ void fg_xsk_tx_reset_frames(struct fg_xsk_tx *t)
 		t->free_addrs[t->nfree++] = (uint64_t)i * t->frame_size;
 }
 
-static int fg_tx_ring_map(int fd, struct fg_xsk_ring *r, const struct xdp_ring_offset *off,
-			  uint32_t size, size_t desc_size, off_t pgoff)
-{
-	r->map_len = off->desc + (size_t)size * desc_size;
-	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
-		      pgoff);
-	if (r->map == MAP_FAILED) {
-		r->map = NULL;
-		return -errno;
-	}
-	r->producer = (uint32_t *)((uint8_t *)r->map + off->producer);
-	r->consumer = (uint32_t *)((uint8_t *)r->map + off->consumer);
-	r->flags = (uint32_t *)((uint8_t *)r->map + off->flags);
-	r->ring = (uint8_t *)r->map + off->desc;
-	r->size = size;
-	r->mask = size - 1;
-	r->cached_prod = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
-	r->cached_cons = __atomic_load_n(r->consumer, __ATOMIC_ACQUIRE);
-	return 0;
-}
-
-static void fg_tx_ring_unmap(struct fg_xsk_ring *r)
-{
-	if (r->map)
-		munmap(r->map, r->map_len);
-	memset(r, 0, sizeof(*r));
-}
-
 static void fg_xsk_tx_close_socket(struct fg_xsk_tx *t)
 {
-	fg_tx_ring_unmap(&t->tx);
-	fg_tx_ring_unmap(&t->comp);
-	fg_tx_ring_unmap(&t->fill);
+	fg_xsk_ring_unmap(&t->tx);
+	fg_xsk_ring_unmap(&t->comp);
+	fg_xsk_ring_unmap(&t->fill);
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
@@ -130,14 +102,14 @@ static int fg_xsk_tx_make_socket(const struct fg_xsk_tx_config *c, struct fg_xsk
 		fg_errf(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
 		return ret;
 	}
-	ret = fg_tx_ring_map(t->fd, &t->tx, &off.tx, c->tx_size, sizeof(struct xdp_desc),
-			     XDP_PGOFF_TX_RING);
+	ret = fg_xsk_ring_map(t->fd, &t->tx, &off.tx, c->tx_size, sizeof(struct xdp_desc),
+			      XDP_PGOFF_TX_RING);
 	if (!ret)
-		ret = fg_tx_ring_map(t->fd, &t->comp, &off.cr, t->nframes, sizeof(uint64_t),
-				     XDP_UMEM_PGOFF_COMPLETION_RING);
+		ret = fg_xsk_ring_map(t->fd, &t->comp, &off.cr, t->nframes, sizeof(uint64_t),
+				      XDP_UMEM_PGOFF_COMPLETION_RING);
 	if (!ret)
-		ret = fg_tx_ring_map(t->fd, &t->fill, &off.fr, fill_size, sizeof(uint64_t),
-				     XDP_UMEM_PGOFF_FILL_RING);
+		ret = fg_xsk_ring_map(t->fd, &t->fill, &off.fr, fill_size, sizeof(uint64_t),
+				      XDP_UMEM_PGOFF_FILL_RING);
 	if (ret) {
 		fg_errf(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
 		return ret;
