@@ -701,21 +701,7 @@ static int gen_srv_open(const struct gen_cfg *c, const struct fg_gen *g, struct 
 	*out = NULL;
 	if (fg_net_parse_endpoint(c->serve, &fam, addr, &port)) /* checked by gen_parse() */
 		return -EINVAL;
-	if (fam == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		memcpy(&in->sin_addr, addr, 4);
-		len = sizeof(*in);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		memcpy(&in6->sin6_addr, addr, 16);
-		len = sizeof(*in6);
-	}
+	len = fg_net_sockaddr(fam, addr, port, &ss);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		pr_warn("gen: --serve-rerequest: out of memory\n");

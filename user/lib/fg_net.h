@@ -62,4 +62,10 @@ int fg_net_format_dst(const struct fg_flow *flow, char *buf, size_t cap);
  */
 int fg_net_parse_endpoint(const char *s, uint8_t *family, uint8_t addr[16], uint16_t *port);
 
+struct sockaddr_storage;
+/* family (AF_INET or AF_INET6), addr (network order) and port (host order)
+ * as a socket address for bind() or connect(); returns its length. */
+unsigned int fg_net_sockaddr(uint8_t family, const uint8_t addr[16], uint16_t port,
+			     struct sockaddr_storage *ss);
+
 #endif /* FG_NET_H */

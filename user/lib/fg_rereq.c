@@ -28,21 +28,7 @@ int fg_rereq_open(const char *server, struct fg_rereq *r, char *err, size_t errl
 		snprintf(err, errlen, "'%s': want ADDR:PORT or [ADDR6]:PORT", server);
 		return -EINVAL;
 	}
-	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		memcpy(&in->sin_addr, addr, 4);
-		len = sizeof(*in);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		memcpy(&in6->sin6_addr, addr, 16);
-		len = sizeof(*in6);
-	}
+	len = fg_net_sockaddr(family, addr, port, &ss);
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = errno;
