@@ -136,38 +136,37 @@ demo-filter: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)FEEDGATE=$(CURDIR)/$(FEEDGATE) tests/demo_filter.sh
 
+# $(call apt_missing,PACKAGES,TARGET): install those of PACKAGES that are not
+# installed (apt-get, as root; `apt-get update` first), or say which are
+# missing and fail.
+define apt_missing
+	$(Q)missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" -ne 0 ]; then \
+		echo "feedgate: missing Debian packages:$$missing; run 'make $(2)' as root" >&2; exit 1; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+			{ echo "feedgate: make $(2): apt-get install failed for:$$missing" >&2; exit 1; }; \
+	fi
+endef
+
 # Each bench/*.mk fragment adds its target as a prerequisite of bench.
 # The peers benchmarks compare against (dpdk-testpmd) are only needed here.
 BENCH_PACKAGES := dpdk-dev
 
 bench-deps: deps
-	$(Q)missing=""; for p in $(BENCH_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS     installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
-			{ echo "feedgate: make bench-deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
-	fi
+	$(call apt_missing,$(BENCH_PACKAGES),bench-deps)
 
 bench: bench-deps all
 	@echo "  BENCH    done: bench/RESULTS.md"
 
 # --- housekeeping ------------------------------------------------------------
 deps:
-	$(Q)missing=""; for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ] && [ "$$(id -u)" -ne 0 ]; then \
-		echo "feedgate: missing Debian packages:$$missing; run 'make deps' as root" >&2; exit 1; \
-	fi; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS     installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
-			{ echo "feedgate: make deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
-	fi
+	$(call apt_missing,$(DEB_PACKAGES),deps)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp

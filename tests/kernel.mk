@@ -13,15 +13,7 @@ KERNEL_TEST_PACKAGES := qemu-system-x86 busybox-static
 .PHONY: test-kernel test-kernel-deps
 
 test-kernel-deps: deps
-	$(Q)missing=""; for p in $(KERNEL_TEST_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "  DEPS     installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
-			{ echo "feedgate: make test-kernel-deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
-	fi
+	$(call apt_missing,$(KERNEL_TEST_PACKAGES),test-kernel-deps)
 
 test-kernel: test-kernel-deps
 	$(Q)$(MAKE) --no-print-directory test-build
