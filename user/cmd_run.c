@@ -1399,23 +1399,24 @@ static const char *run_feeds_note(const struct run *r, char *buf, size_t len)
  * every second, the worst tail there is. And a spinning real-time thread
  * starves whatever shares its CPU.
  */
+static long sysctl_long(const char *path)
+{
+	long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 static void run_rt_spin_warn(const struct run *r)
 {
-	long runtime = 0, period = 0;
-	FILE *f;
+	long runtime = sysctl_long("/proc/sys/kernel/sched_rt_runtime_us"),
+	     period = sysctl_long("/proc/sys/kernel/sched_rt_period_us");
 
-	f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
-	if (f) {
-		if (fscanf(f, "%ld", &runtime) != 1)
-			runtime = 0;
-		fclose(f);
-	}
-	f = fopen("/proc/sys/kernel/sched_rt_period_us", "r");
-	if (f) {
-		if (fscanf(f, "%ld", &period) != 1)
-			period = 0;
-		fclose(f);
-	}
 	if (runtime >= 0 && period > 0 && runtime < period)
 		pr_warn("run: --rt-priority with --poll %s: the kernel throttles real-time threads "
 			"(sched_rt_runtime_us %ld of %ld): a spinning one is stopped %ld ms every "
