@@ -2,7 +2,8 @@
 /*
  * Writes a generated ITCH 5.0 day (fg_itchgen) to a NASDAQ BinaryFILE, the
  * input of the whole-process book measurements (`feedgate replay DAY --book
- * SYMBOL`) until `feedgate gen --itch-file` exists.
+ * SYMBOL`). Without --hold, `feedgate gen --itch-file` writes the same day;
+ * --hold, which makes the large-book day, is only here.
  *
  *   mkday --out FILE [--messages N] [--seed S] [--symbols N] [--max-live N] [--hold N]
  *
@@ -61,47 +62,20 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The day with held deletes (see the top of the file). */
-static int write_held(struct fg_itchgen *g, int fd, uint64_t n, uint32_t hold)
+static int write_held(struct fg_itchgen *g, FILE *f, uint64_t n, uint32_t hold)
 {
-	const size_t bufsz = 1 << 20;
 	struct held *h = malloc((size_t)hold * sizeof(*h));
-	uint8_t *buf = malloc(bufsz);
 	uint32_t nheld = 0;
-	size_t used = 0;
+	uint8_t rec[2 + 64];
 	int err = 0;
 
-	if (!h || !buf) {
-		free(h);
-		free(buf);
+	if (!h)
 		return -ENOMEM;
-	}
-	for (uint64_t i = 0; i < n && !err;) {
-		uint8_t *p = buf + used + 2;
-		size_t len;
+	for (uint64_t i = 0; i < n;) {
+		uint8_t *p = rec + 2;
+		size_t len = fg_itchgen_next(g, p, sizeof(rec) - 2);
 
-		if (bufsz - used < 2 + 64) {
-			err = write_all(fd, buf, used);
-			used = 0;
-			continue;
-		}
-		len = fg_itchgen_next(g, p, 64);
 		if (p[0] == 'D' && len == FG_ITCH_LEN_D) {
 			struct held cur = { get_be(p + 11, 8), (uint16_t)get_be(p + 1, 2) };
 
@@ -117,13 +91,13 @@ static int write_held(struct fg_itchgen *g, int fd, uint64_t n, uint32_t hold)
 				h[k] = cur;
 			}
 		}
-		put_be(buf + used, len, 2);
-		used += 2 + len;
+		put_be(rec, len, 2);
+		if (fwrite(rec, 1, 2 + len, f) != 2 + len) {
+			err = errno ? -errno : -EIO;
+			break;
+		}
 		i++;
 	}
-	if (!err && used)
-		err = write_all(fd, buf, used);
-	free(buf);
 	free(h);
 	return err;
 }
@@ -196,11 +170,24 @@ int main(int argc, char **argv)
 		fg_itchgen_free(g);
 		return 1;
 	}
-	rc = hold ? write_held(g, fd, n, (uint32_t)hold) : fg_itchgen_write_binaryfile(g, fd, n);
-	if (!rc && close(fd))
-		rc = -errno;
-	else if (rc)
-		close(fd);
+	if (hold) {
+		/* stdio buffers the records; fclose() says whether the last of them reached the file */
+		FILE *f = fdopen(fd, "w");
+
+		if (!f) {
+			rc = -errno;
+			close(fd);
+		} else {
+			setvbuf(f, NULL, _IOFBF, 1 << 20);
+			rc = write_held(g, f, n, (uint32_t)hold);
+			if (fclose(f) && !rc)
+				rc = -errno;
+		}
+	} else {
+		rc = fg_itchgen_write_binaryfile(g, fd, n);
+		if (close(fd) && !rc)
+			rc = -errno;
+	}
 	if (rc)
 		fprintf(stderr, "feedgate: mkday: %s: %s\n", out, strerror(-rc));
 	else

@@ -247,6 +247,21 @@ static void fg_cbpf_ipv4(struct fg_asm *a, int rules, int rej)
 }
 
 /*
+ * Step over an IPv6 extension header at X: keep its next-header byte and
+ * leave in A its length, (byte 1 + add) << shift bytes, for the jump to
+ * next to add to X.
+ */
+static void fg_cbpf_v6_skip(struct fg_asm *a, unsigned int add, unsigned int shift, int next)
+{
+	STMT(a, BPF_LD | BPF_B | BPF_IND, 0);
+	STMT(a, BPF_ST, M_NH);
+	STMT(a, BPF_LD | BPF_B | BPF_IND, 1);
+	STMT(a, BPF_ALU | BPF_ADD | BPF_K, add);
+	STMT(a, BPF_ALU | BPF_LSH | BPF_K, shift);
+	JA(a, next);
+}
+
+/*
  * IPv6 (RFC 8200): version, addresses, then the next-header chain, unrolled
  * FG_CBPF_V6_EXT times (cBPF has no loops): hop-by-hop, routing and
  * destination options ((len + 1) x 8 bytes, section 4.3-4.6), AH ((len +
@@ -286,20 +301,9 @@ static void fg_cbpf_ipv6(struct fg_asm *a, int rules, int rej)
 		JA(a, rej);
 
 		fg_asm_bind(a, ext);
-		STMT(a, BPF_LD | BPF_B | BPF_IND, 0);
-		STMT(a, BPF_ST, M_NH);
-		STMT(a, BPF_LD | BPF_B | BPF_IND, 1);
-		STMT(a, BPF_ALU | BPF_ADD | BPF_K, 1);
-		STMT(a, BPF_ALU | BPF_LSH | BPF_K, 3);
-		JA(a, next);
-
+		fg_cbpf_v6_skip(a, 1, 3, next);
 		fg_asm_bind(a, ah);
-		STMT(a, BPF_LD | BPF_B | BPF_IND, 0);
-		STMT(a, BPF_ST, M_NH);
-		STMT(a, BPF_LD | BPF_B | BPF_IND, 1);
-		STMT(a, BPF_ALU | BPF_ADD | BPF_K, 2);
-		STMT(a, BPF_ALU | BPF_LSH | BPF_K, 2);
-		JA(a, next);
+		fg_cbpf_v6_skip(a, 2, 2, next);
 
 		fg_asm_bind(a, frag);
 		STMT(a, BPF_LD | BPF_H | BPF_IND, 2);
@@ -325,7 +329,7 @@ int fg_afpacket_filter_build(const struct fg_backend_feed *feeds, unsigned int n
 {
 	struct fg_asm a = { .insn = insns, .max = max };
 	bool has4 = false, has6 = false;
-	int et, tag1, tag2, v4 = FG_L_NONE, v6 = FG_L_NONE, rej4, rej6, rules4, rules6;
+	int et, tag[2], v4 = FG_L_NONE, v6 = FG_L_NONE, rej4, rej6, rules4, rules6;
 	int ret = 0;
 
 	*len = 0;
@@ -349,8 +353,8 @@ int fg_afpacket_filter_build(const struct fg_backend_feed *feeds, unsigned int n
 		goto out;
 	}
 	et = fg_asm_label(&a);
-	tag1 = fg_asm_label(&a);
-	tag2 = fg_asm_label(&a);
+	tag[0] = fg_asm_label(&a);
+	tag[1] = fg_asm_label(&a);
 	rej4 = fg_asm_label(&a);
 	rej6 = fg_asm_label(&a);
 	rules4 = fg_asm_label(&a);
@@ -370,18 +374,14 @@ int fg_afpacket_filter_build(const struct fg_backend_feed *feeds, unsigned int n
 	 * X = offset of the L3 header, A = its ethertype. */
 	STMT(&a, BPF_LDX | BPF_W | BPF_IMM, 14);
 	STMT(&a, BPF_LD | BPF_H | BPF_ABS, 12);
-	JMP(&a, BPF_JEQ, 0x8100, tag1, FG_L_NONE);
-	JMP(&a, BPF_JEQ, 0x88a8, tag1, FG_L_NONE);
-	JMP(&a, BPF_JEQ, 0x9100, tag1, et);
-	fg_asm_bind(&a, tag1);
-	STMT(&a, BPF_LDX | BPF_W | BPF_IMM, 18);
-	STMT(&a, BPF_LD | BPF_H | BPF_ABS, 16);
-	JMP(&a, BPF_JEQ, 0x8100, tag2, FG_L_NONE);
-	JMP(&a, BPF_JEQ, 0x88a8, tag2, FG_L_NONE);
-	JMP(&a, BPF_JEQ, 0x9100, tag2, et);
-	fg_asm_bind(&a, tag2);
-	STMT(&a, BPF_LDX | BPF_W | BPF_IMM, 22);
-	STMT(&a, BPF_LD | BPF_H | BPF_ABS, 20);
+	for (unsigned int t = 1; t <= 2; t++) {
+		JMP(&a, BPF_JEQ, 0x8100, tag[t - 1], FG_L_NONE);
+		JMP(&a, BPF_JEQ, 0x88a8, tag[t - 1], FG_L_NONE);
+		JMP(&a, BPF_JEQ, 0x9100, tag[t - 1], et);
+		fg_asm_bind(&a, tag[t - 1]);
+		STMT(&a, BPF_LDX | BPF_W | BPF_IMM, 14 + 4 * t);
+		STMT(&a, BPF_LD | BPF_H | BPF_ABS, 12 + 4 * t);
+	}
 	fg_asm_bind(&a, et);
 	if (has4)
 		JMP(&a, BPF_JEQ, 0x0800, v4, FG_L_NONE);

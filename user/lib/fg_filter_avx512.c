@@ -50,13 +50,7 @@ classify16(const struct fg_filter *f, const struct consts *c, __m512i w, const u
 	if (slow) {
 		/* Locate not in the directory yet: match the stock field (rare). */
 		slow &= type_bits(c, c->smask, type);
-		while (slow) {
-			unsigned int j = (unsigned int)__builtin_ctz(slow);
-
-			if (fg_filter_match_stock(f, msgs[i + j], lens[i + j]))
-				sel |= (__mmask16)(1u << j);
-			slow &= (__mmask16)(slow - 1);
-		}
+		sel |= (__mmask16)fg_filter_slow_lanes(f, msgs, lens, i, slow);
 	}
 	return sel;
 }
@@ -138,19 +132,9 @@ select16(const struct fg_filter *f, const uint8_t *const *msgs, const uint16_t *
 			_mm256_storeu_si256((void *)(out + k), _mm512_cvtepi32_epi16(idx));
 			k += (unsigned int)__builtin_popcount(m);
 		}
-		if (i < end)
-			k += fg_filter_put_bits(fg_filter_mask_scalar(f, msgs, lens, i, end - i), i,
-						out + k);
+		k += fg_filter_tail(f, msgs, lens, i, end, out + k);
 	}
 	return k;
 }
 
-unsigned int fg_filter_select_avx512(const struct fg_filter *f, const uint8_t *const *msgs,
-				     const uint16_t *lens, unsigned int n, uint16_t *out)
-{
-	if (f->nsyms && f->all_types)
-		return select16(f, msgs, lens, n, out, 1, 1);
-	if (f->nsyms)
-		return select16(f, msgs, lens, n, out, 1, 0);
-	return select16(f, msgs, lens, n, out, 0, 0);
-}
+FG_FILTER_SELECT_ENTRY(fg_filter_select_avx512, select16)

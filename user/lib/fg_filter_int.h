@@ -87,6 +87,25 @@ static inline int fg_filter_match_stock(const struct fg_filter *f, const uint8_t
 	return fg_filter_sym_has(f, fg_filter_key(p + off));
 }
 
+/*
+ * The slow lanes of a vector step (bit j = message i + j): those whose
+ * stock field is subscribed, as a mask to add to the step's selection.
+ */
+static inline uint32_t fg_filter_slow_lanes(const struct fg_filter *f, const uint8_t *const *msgs,
+					    const uint16_t *lens, unsigned int i, uint32_t slow)
+{
+	uint32_t sel = 0;
+
+	while (slow) {
+		unsigned int j = (unsigned int)__builtin_ctz(slow);
+
+		if (fg_filter_match_stock(f, msgs[i + j], lens[i + j]))
+			sel |= 1u << j;
+		slow &= slow - 1;
+	}
+	return sel;
+}
+
 /* The selection rules of filter.h for one message: the reference every variant must equal. */
 static inline int fg_filter_one(const struct fg_filter *f, const uint8_t *p, uint16_t len)
 {
@@ -156,6 +175,35 @@ static inline unsigned int fg_filter_put_bits(uint32_t m, unsigned int base, uin
 	}
 	return k;
 }
+
+/*
+ * The last messages of a chunk, fewer than one vector step: judged by the
+ * scalar rules, their indices appended at out. Returns how many.
+ */
+static inline unsigned int fg_filter_tail(const struct fg_filter *f, const uint8_t *const *msgs,
+					  const uint16_t *lens, unsigned int i, unsigned int end,
+					  uint16_t *out)
+{
+	if (i >= end)
+		return 0;
+	return fg_filter_put_bits(fg_filter_mask_scalar(f, msgs, lens, i, end - i), i, out);
+}
+
+/*
+ * The public entry of a vector variant. Its body (a function taking
+ * with_symbols and all_types last) is inlined three times with the two
+ * flags constant, so that the hot loops test neither.
+ */
+#define FG_FILTER_SELECT_ENTRY(name, body)                                       \
+	unsigned int name(const struct fg_filter *f, const uint8_t *const *msgs, \
+			  const uint16_t *lens, unsigned int n, uint16_t *out)   \
+	{                                                                        \
+		if (f->nsyms && f->all_types)                                    \
+			return body(f, msgs, lens, n, out, 1, 1);                \
+		if (f->nsyms)                                                    \
+			return body(f, msgs, lens, n, out, 1, 0);                \
+		return body(f, msgs, lens, n, out, 0, 0);                        \
+	}
 
 unsigned int fg_filter_select_scalar(const struct fg_filter *f, const uint8_t *const *msgs,
 				     const uint16_t *lens, unsigned int n, uint16_t *out);

@@ -83,13 +83,7 @@ step8(const struct fg_filter *f, const uint8_t *const *msgs, const uint16_t *len
 			slow &= lanes(
 				type_test(types, _mm_loadu_si128((const void *)f->stock_types),
 					  _mm_loadu_si128((const void *)(f->stock_types + 4))));
-			while (slow) {
-				unsigned int j = (unsigned int)__builtin_ctz(slow);
-
-				if (fg_filter_match_stock(f, msgs[i + j], lens[i + j]))
-					sel |= 1u << j;
-				slow &= slow - 1;
-			}
+			sel |= fg_filter_slow_lanes(f, msgs, lens, i, slow);
 		}
 	}
 	return sel;
@@ -118,19 +112,9 @@ select8(const struct fg_filter *f, const uint8_t *const *msgs, const uint16_t *l
 					_mm_set1_epi16((short)i)));
 			k += (unsigned int)__builtin_popcount(masks[s]);
 		}
-		if (i < end)
-			k += fg_filter_put_bits(fg_filter_mask_scalar(f, msgs, lens, i, end - i), i,
-						out + k);
+		k += fg_filter_tail(f, msgs, lens, i, end, out + k);
 	}
 	return k;
 }
 
-unsigned int fg_filter_select_sse42(const struct fg_filter *f, const uint8_t *const *msgs,
-				    const uint16_t *lens, unsigned int n, uint16_t *out)
-{
-	if (f->nsyms && f->all_types)
-		return select8(f, msgs, lens, n, out, 1, 1);
-	if (f->nsyms)
-		return select8(f, msgs, lens, n, out, 1, 0);
-	return select8(f, msgs, lens, n, out, 0, 0);
-}
+FG_FILTER_SELECT_ENTRY(fg_filter_select_sse42, select8)

@@ -59,6 +59,7 @@
 #include <time.h>
 #include <linux/types.h>
 
+#include "fg_be.h"
 #include "feedgate/frame.h"
 #include "feedgate/itch.h"
 #include "feedgate/mold.h"
@@ -205,25 +206,6 @@ const struct fg_gen_feed_stats *fg_gen_feed(const struct fg_gen *g, unsigned int
 /* Noise packets sent, per kind (index FG_GEN_NOISE_*; [FG_GEN_FEED] = 0). */
 const uint64_t *fg_gen_noise_counts(const struct fg_gen *g);
 const char *fg_gen_kind_name(unsigned int kind);
-
-/* Big-endian store helpers (wire fields are unaligned). */
-static inline void fg_put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void fg_put_be32(uint8_t *p, uint32_t v)
-{
-	fg_put_be16(p, (uint16_t)(v >> 16));
-	fg_put_be16(p + 2, (uint16_t)v);
-}
-
-static inline void fg_put_be64(uint8_t *p, uint64_t v)
-{
-	fg_put_be32(p, (uint32_t)(v >> 32));
-	fg_put_be32(p + 4, (uint32_t)v);
-}
 
 /* Write the send time into a built feed packet (no-op for noise). */
 static inline void fg_gen_stamp(uint8_t *buf, const struct fg_gen_pkt *p, uint64_t ns)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "feedgate/itchgen.h"
+#include "fg_be.h"
 #include "fg_log.h"
 
 #define NS_PER_S 1000000000ull
@@ -128,39 +129,13 @@ static uint64_t splitmix64(uint64_t *x)
 
 /* --- big-endian stores (ITCH integers are unsigned big-endian) ----------------------------- */
 
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline void put48(uint8_t *p, uint64_t v)
-{
-	put16(p, (uint16_t)(v >> 32));
-	put32(p + 2, (uint32_t)v);
-}
-
-static inline void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
 /* Common header: type, stock locate, tracking number, u48 timestamp (offsets 0, 1, 3, 5). */
 static inline void header(struct fg_itchgen *g, uint8_t *p, char type, uint16_t locate)
 {
 	p[0] = (uint8_t)type;
-	put16(p + 1, locate);
-	put16(p + 3, (uint16_t)(1 + (g->ts & 3)));
-	put48(p + 5, g->ts);
+	fg_put_be16(p + 1, locate);
+	fg_put_be16(p + 3, (uint16_t)(1 + (g->ts & 3)));
+	fg_put_be48(p + 5, g->ts);
 }
 
 /* --- the day's cast ------------------------------------------------------------------------ */
@@ -378,9 +353,9 @@ static size_t put_mwcb_decline(struct fg_itchgen *g, uint8_t *p)
 {
 	/* Price(8): 7%, 13%, 20% below an S&P 500 of 4,500. */
 	header(g, p, 'V', 0);
-	put64(p + 11, 418500ull * 100000000ull / 100);
-	put64(p + 19, 391500ull * 100000000ull / 100);
-	put64(p + 27, 360000ull * 100000000ull / 100);
+	fg_put_be64(p + 11, 418500ull * 100000000ull / 100);
+	fg_put_be64(p + 19, 391500ull * 100000000ull / 100);
+	fg_put_be64(p + 27, 360000ull * 100000000ull / 100);
 	return 35;
 }
 
@@ -392,7 +367,7 @@ static size_t put_directory(struct fg_itchgen *g, uint8_t *p, uint16_t loc)
 	memcpy(p + 11, s->stock, 8);
 	p[19] = (uint8_t) "QGSNAPZ"[loc % 7]; /* market category */
 	p[20] = 'N'; /* financial status */
-	put32(p + 21, 100); /* round lot size */
+	fg_put_be32(p + 21, 100); /* round lot size */
 	p[25] = 'N';
 	p[26] = loc % 11 ? 'C' : 'E'; /* issue classification */
 	p[27] = 'Z';
@@ -402,7 +377,7 @@ static size_t put_directory(struct fg_itchgen *g, uint8_t *p, uint16_t loc)
 	p[31] = 'N';
 	p[32] = loc % 3 ? '2' : '1';
 	p[33] = loc % 11 ? 'N' : 'Y';
-	put32(p + 34, 0);
+	fg_put_be32(p + 34, 0);
 	p[38] = 'N';
 	return 39;
 }
@@ -456,11 +431,11 @@ static size_t put_add(struct fg_itchgen *g, uint8_t *p, int mpid)
 	o->shares = draw_shares(g);
 	o->price = draw_price(g, o->locate, o->side);
 	header(g, p, mpid ? 'F' : 'A', o->locate);
-	put64(p + 11, o->ref);
+	fg_put_be64(p + 11, o->ref);
 	p[19] = o->side;
-	put32(p + 20, o->shares);
+	fg_put_be32(p + 20, o->shares);
 	memcpy(p + 24, g->sym[o->locate - 1].stock, 8);
-	put32(p + 32, o->price);
+	fg_put_be32(p + 32, o->price);
 	if (!mpid)
 		return 36;
 	memcpy(p + 36, mpids[below(g, sizeof(mpids) / sizeof(mpids[0]))], 4);
@@ -487,7 +462,7 @@ static size_t put_delete(struct fg_itchgen *g, uint8_t *p)
 	uint32_t i = pick_live(g);
 
 	header(g, p, 'D', g->live[i].locate);
-	put64(p + 11, g->live[i].ref);
+	fg_put_be64(p + 11, g->live[i].ref);
 	remove_live(g, i);
 	return 19;
 }
@@ -497,13 +472,13 @@ static size_t put_replace(struct fg_itchgen *g, uint8_t *p)
 	struct live_order *o = &g->live[pick_live(g)];
 
 	header(g, p, 'U', o->locate);
-	put64(p + 11, o->ref);
+	fg_put_be64(p + 11, o->ref);
 	o->ref = g->next_ref++;
 	o->shares = draw_shares(g);
 	o->price = draw_price(g, o->locate, o->side);
-	put64(p + 19, o->ref);
-	put32(p + 27, o->shares);
-	put32(p + 31, o->price);
+	fg_put_be64(p + 19, o->ref);
+	fg_put_be32(p + 27, o->shares);
+	fg_put_be32(p + 31, o->price);
 	return 35;
 }
 
@@ -519,16 +494,16 @@ static size_t put_reduce(struct fg_itchgen *g, uint8_t *p, char type)
 	else
 		n = o->shares;
 	header(g, p, type, o->locate);
-	put64(p + 11, o->ref);
-	put32(p + 19, n);
+	fg_put_be64(p + 11, o->ref);
+	fg_put_be32(p + 19, n);
 	if (type == 'X') {
 		len = 23;
 	} else {
-		put64(p + 23, g->next_match++);
+		fg_put_be64(p + 23, g->next_match++);
 		len = 31;
 		if (type == 'C') {
 			p[31] = below(g, 10) ? 'Y' : 'N';
-			put32(p + 32, o->side == 'B' ? o->price - TICK : o->price + TICK);
+			fg_put_be32(p + 32, o->side == 'B' ? o->price - TICK : o->price + TICK);
 			len = 36;
 		}
 	}
@@ -543,12 +518,12 @@ static size_t put_trade(struct fg_itchgen *g, uint8_t *p)
 	uint16_t loc = pick_locate(g);
 
 	header(g, p, 'P', loc);
-	put64(p + 11, 0); /* non-displayed order: reference 0 */
+	fg_put_be64(p + 11, 0); /* non-displayed order: reference 0 */
 	p[19] = (rnd(g) & 1) ? 'B' : 'S';
-	put32(p + 20, draw_shares(g));
+	fg_put_be32(p + 20, draw_shares(g));
 	memcpy(p + 24, g->sym[loc - 1].stock, 8);
-	put32(p + 32, g->sym[loc - 1].center);
-	put64(p + 36, g->next_match++);
+	fg_put_be32(p + 32, g->sym[loc - 1].center);
+	fg_put_be64(p + 36, g->next_match++);
 	return 44;
 }
 
@@ -557,10 +532,10 @@ static size_t put_cross(struct fg_itchgen *g, uint8_t *p)
 	uint16_t loc = pick_locate(g);
 
 	header(g, p, 'Q', loc);
-	put64(p + 11, 1000ull * (1 + below(g, 5000)));
+	fg_put_be64(p + 11, 1000ull * (1 + below(g, 5000)));
 	memcpy(p + 19, g->sym[loc - 1].stock, 8);
-	put32(p + 27, g->sym[loc - 1].center);
-	put64(p + 31, g->next_match++);
+	fg_put_be32(p + 27, g->sym[loc - 1].center);
+	fg_put_be64(p + 31, g->next_match++);
 	p[39] = (uint8_t) "OCH"[below(g, 3)];
 	return 40;
 }
@@ -571,13 +546,13 @@ static size_t put_noii(struct fg_itchgen *g, uint8_t *p)
 	uint32_t c = g->sym[loc - 1].center;
 
 	header(g, p, 'I', loc);
-	put64(p + 11, 100ull * below(g, 100000));
-	put64(p + 19, 100ull * below(g, 10000));
+	fg_put_be64(p + 11, 100ull * below(g, 100000));
+	fg_put_be64(p + 19, 100ull * below(g, 10000));
 	p[27] = (uint8_t) "BSNO"[below(g, 4)];
 	memcpy(p + 28, g->sym[loc - 1].stock, 8);
-	put32(p + 36, c + TICK * below(g, 20));
-	put32(p + 40, c - TICK * below(g, 10));
-	put32(p + 44, c);
+	fg_put_be32(p + 36, c + TICK * below(g, 20));
+	fg_put_be32(p + 40, c - TICK * below(g, 10));
+	fg_put_be32(p + 44, c);
 	p[48] = (uint8_t) "OCH"[below(g, 3)];
 	p[49] = (uint8_t) "L123456789ABC "[below(g, 14)];
 	return 50;
@@ -619,21 +594,21 @@ static size_t put_rare(struct fg_itchgen *g, uint8_t *p, char type)
 		memcpy(p + 21, below(g, 2) ? "LUDP" : "    ", 4);
 		return 25;
 	case 'B':
-		put64(p + 11,
-		      1 + (g->next_match > 1 ? below(g, (uint32_t)(g->next_match - 1)) : 0));
+		fg_put_be64(p + 11,
+			    1 + (g->next_match > 1 ? below(g, (uint32_t)(g->next_match - 1)) : 0));
 		return 19;
 	case 'J':
 		memcpy(p + 11, s->stock, 8);
-		put32(p + 19, s->center);
-		put32(p + 23, s->center + 50 * TICK);
-		put32(p + 27, s->center - 50 * TICK);
-		put32(p + 31, below(g, 3));
+		fg_put_be32(p + 19, s->center);
+		fg_put_be32(p + 23, s->center + 50 * TICK);
+		fg_put_be32(p + 27, s->center - 50 * TICK);
+		fg_put_be32(p + 31, below(g, 3));
 		return 35;
 	case 'K':
 		memcpy(p + 11, s->stock, 8);
-		put32(p + 19, (uint32_t)(g->ts / NS_PER_S) + 900);
+		fg_put_be32(p + 19, (uint32_t)(g->ts / NS_PER_S) + 900);
 		p[23] = 'A';
-		put32(p + 24, s->center);
+		fg_put_be32(p + 24, s->center);
 		return 28;
 	default: /* 'h' */
 		memcpy(p + 11, s->stock, 8);
@@ -782,7 +757,7 @@ int fg_itchgen_write_binaryfile(struct fg_itchgen *g, int fd, uint64_t n)
 			used = 0;
 		}
 		len = fg_itchgen_next(g, buf + used + 2, bufsz - used - 2);
-		put16(buf + used, (uint16_t)len);
+		fg_put_be16(buf + used, (uint16_t)len);
 		used += 2 + len;
 	}
 	if (!err && used)
