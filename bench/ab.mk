@@ -1,4 +1,4 @@
-# A/B arbitration and re-request recovery (issue 11): bench/bench_seqr.c times
+# A/B arbitration and re-request recovery: bench/bench_seqr.c times
 # the per-feed sequencer per packet; bench/bench_ab.sh adds, on a veth pair
 # between two namespaces, the latency two lines add over one and the recovery
 # latency against the re-request server's distance. Writes the ab section of

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The capture-path comparison study (issue 5, "The study"): the same
+# The capture-path comparison study: the same
 # generator (`feedgate gen`) on one end of a veth pair, one capture path at a
 # time on the other end, in namespaces made here:
 #   feedgate run --backend af_xdp (--poll busy|spin|wakeup), af_packet,

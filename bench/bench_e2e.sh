@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of the AF_XDP consumer on a veth pair (issue 3):
+# End-to-end benchmark of the AF_XDP consumer on a veth pair:
 # `feedgate gen --tx $E2E_TX --pace sleep` (default auto: the fastest
 # generator that works here, AF_XDP TX on today's kernels; 1 feed, 1 ITCH
 # message per packet) in one namespace, `feedgate run` in the other, the

@@ -1,4 +1,4 @@
-# The capture-path comparison study (issue 5): every `feedgate run` backend,
+# The capture-path comparison study: every `feedgate run` backend,
 # dpdk-testpmd (net_af_xdp, net_af_packet) and tcpdump behind the same veth
 # pair and generator. Writes bench/compare_results.md, bench/compare_*.png
 # and its section of bench/RESULTS.md. Needs root; the full study, in two

@@ -1,4 +1,4 @@
-# Long-running reliability targets (issue 6).
+# Long-running reliability targets.
 #   make soak    bench/soak.sh (SOAK_SECONDS, default 600, at 80% of a measured
 #                lossless rate), then the long fault loops: 50 SIGKILL/restart
 #                cycles (tests/integration/test_faults.sh, FG_FAULT_KILLS=50), and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 6): `feedgate gen` -> veth -> XDP filter -> `feedgate run` for
+# Soak: `feedgate gen` -> veth -> XDP filter -> `feedgate run` for
 # SOAK_SECONDS (default 600) at 80% of a lossless rate measured first (or
 # SOAK_RATE packets/s), 4 ITCH feeds. PASS when
 #   - every packet is accounted for: per feed, sent = received + counted

@@ -1,5 +1,5 @@
-# The unit tests built and run under AddressSanitizer + UndefinedBehaviorSanitizer
-# (issue 6). The library and every tests/unit/test_*.c are compiled again with
+# The unit tests built and run under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The library and every tests/unit/test_*.c are compiled again with
 # the sanitizers into $(BUILD)/asan/ (never mixed with the normal objects), then
 # run through tests/run.sh, which prints the usual summary line.
 #   make test-asan         build and run them

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault injection (issue 6), on a veth pair between two namespaces made here.
+# Fault injection, on a veth pair between two namespaces made here.
 #   attach_detach_cycles   attach + detach FG_FAULT_CYCLES times (default 200):
 #                          bpftool shows the same number of programs named
 #                          fg_xdp_filter and of maps with feedgate's names after

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `feedgate gen --burst` (issue 5, workload (e): bursts of 10x the mean rate
-# for 1 ms every 100 ms). Every case measures the same thing from packet
+# `feedgate gen --burst` (bursts of 10x the mean rate for 1 ms every
+# 100 ms). Every case measures the same thing from packet
 # times (pcap timestamps of gen --pcap; send stamps of the packets captured
 # on the far end of a veth pair): the packet density in the 1 ms burst
 # windows against the density elsewhere, and whether the burst packets

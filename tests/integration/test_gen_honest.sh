@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gen says what left (issue "nothing lost in silence", item 6), on a veth
+# gen says what left, on a veth
 # pair between two namespaces made here. gen reads the sending end's TX
 # counters (tx_packets, tx_dropped) before and after it sends and reports
 # what the device took and dropped; when the device took fewer frames than

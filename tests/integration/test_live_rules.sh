@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Live rule changes under load (issue 6). `feedgate gen --iface` sends 5 ITCH
-# feeds (MoldUDP64) into `feedgate run` while FG_LIVE_OPS (default 1000, as
-# the issue asks; each takes a few ms) rule adds and deletes of OTHER, unused groups go in,
+# Live rule changes under load. `feedgate gen --iface` sends 5 ITCH
+# feeds (MoldUDP64) into `feedgate run` while FG_LIVE_OPS (default 1000,
+# each takes a few ms) rule adds and deletes of OTHER, unused groups go in,
 # half through the CLI and half through `bpftool map update/delete` on the
 # pinned feed_rules. Checks:
 #   unchanged_feeds_lose_nothing  feeds 1-4: received = sent, per feed, and
@@ -12,7 +12,7 @@
 #                                 one clean resume) and no duplicate
 #   churn_left_rules_as_before    the rule set after the churn is the one before
 # The rate: FG_LIVE_PPS packets/s x FG_LIVE_MPP messages per packet, default
-# 20,000 x 10 = the issue's 200,000 messages/s over the 5 feeds.
+# 20,000 x 10 = 200,000 messages/s over the 5 feeds.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh

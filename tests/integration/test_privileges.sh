@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Privileges (issue 6): every command run as an unprivileged user (uid/gid
+# Privileges: every command run as an unprivileged user (uid/gid
 # 65534, no groups, no capabilities) fails with ONE clear "feedgate: ..." line
 # on stderr, nothing on stdout, a non-zero status, and changes nothing: the
 # rules (with their counters), the attached program and the pins are the same

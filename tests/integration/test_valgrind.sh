@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command line under valgrind (issue 6): `feedgate replay` of a real NASDAQ
+# The command line under valgrind: `feedgate replay` of a real NASDAQ
 # capture with an order book, and `feedgate rule list` / `stats` on a veth with
 # the filter attached, each with no invalid access and no leak
 # (--leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode).

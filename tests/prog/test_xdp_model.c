@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Property test of the XDP filter (bpf/feedgate.bpf.c) against an independent
- * model (issue 6). At least 100,000 packets -- random bytes, real NASDAQ feed
+ * model. At least 100,000 packets -- random bytes, real NASDAQ feed
  * packets (tests/data/itch-real) and generated ones (tests/prog/fg_pkt.h),
  * with VLAN / QinQ tags, IPv6 extension chains and fragments, truncated at
  * random lengths and with random bit flips -- go through BPF_PROG_TEST_RUN

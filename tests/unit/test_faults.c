@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Resource exhaustion in the pipeline (issue 6): a generated NASDAQ BinaryFILE
+ * Resource exhaustion in the pipeline: a generated NASDAQ BinaryFILE
  * read back through the capture reader (include/feedgate/capfile.h) and the
  * pipeline with books far too small for it. The full order table must be
  * counted (fg_books_stats.overflows), reported in both summaries (the text

@@ -800,7 +800,7 @@ static void test_pacer_sleeping_waits_for_a_burst(void)
 	}
 }
 
-/* --- burst schedules (issue 5, workload (e)) ----------------------------------------------- */
+/* --- burst schedules ----------------------------------------------------------------------- */
 
 #define MS 1000000ull
 #define START 123456789ull /* any start: the schedule is relative to it */
