@@ -58,6 +58,8 @@
  * When the device took fewer frames than were sent, or the rate reached
  * is below --rate, by more than GEN_SHORT_MAX, one warning line goes to
  * stderr; --strict makes that exit status 1.
+ * The command line, both forms (the feeds and --itch-file), is read in
+ * cmd_gen_opts.c from option tables that also write --help and the man page.
  * Exit status: 0 ok, 1 failed (or fell short, with --strict), 2 usage error.
  */
 #include <arpa/inet.h>
