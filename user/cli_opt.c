@@ -5,6 +5,7 @@
  * same tables.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,16 @@ static void warn_hint_plain(const struct cli_cmd *cmd, const char *msg)
 	else
 		pr_warn("%s: %s; see 'feedgate %s --help'\n", cmd->name, msg, word);
 	free(u);
+}
+
+/* cmd->unknown with the word (an option up to its '=', or an argument). */
+static void warn_unknown(const struct cli_cmd *cmd, const char *a, size_t len)
+{
+	char word[256], msg[512];
+
+	snprintf(word, sizeof(word), "%.*s", (int)len, a);
+	snprintf(msg, sizeof(msg), cmd->unknown, word);
+	pr_warn("%s: %s\n", cmd->name, msg);
 }
 
 static void store_uint(void *p, size_t size, unsigned long long x)
@@ -217,6 +228,10 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o, const c
 			warn_range(cmd, o, v);
 			return -1;
 		}
+		if (o->type == CLI_POW2 && !is_pow2(x) && o->want) {
+			warn_range(cmd, o, v);
+			return -1;
+		}
 		if (o->type == CLI_POW2 && !is_pow2(x)) {
 			pr_warn("%s: %s %s: must be a power of two (%lu-%lu)\n", cmd->name, o->name,
 				v, o->lo, o->hi);
@@ -251,6 +266,33 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o, const c
 			return -1;
 		}
 		memcpy(p, &d, sizeof(d));
+		return 0;
+	}
+	case CLI_DOUBLE: {
+		double d;
+
+		/* strtod's syntax, as the options of this type have always taken */
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno || end == v || *end || !(d >= o->dlo) || d > o->dhi) {
+			if (o->want)
+				warn_range(cmd, o, v);
+			else
+				pr_warn("%s: %s%s%s '%s': want a number from %g to %g\n", cmd->name,
+					o->name, o->unit ? " " : "", o->unit ? o->unit : "", v,
+					o->dlo, o->dhi);
+			return -1;
+		}
+		if ((o->flags & CLI_WHOLE) && d != floor(d)) {
+			pr_warn("%s: %s '%s': want a whole number\n", cmd->name, o->name, v);
+			return -1;
+		}
+		if (o->check && o->check(cmd, o, v))
+			return -1;
+		if (o->flags & CLI_AS_UINT)
+			store_uint(p, o->size, (unsigned long long)d);
+		else
+			memcpy(p, &d, sizeof(d));
 		return 0;
 	}
 	case CLI_LIST: {
@@ -319,6 +361,8 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg, const
 
 					snprintf(msg, sizeof(msg), cmd->extra, pos[n - 1], a);
 					pr_warn("%s: %s\n", cmd->name, msg);
+				} else if (cmd->unknown) {
+					warn_unknown(cmd, a, strlen(a));
 				} else {
 					warn_hint(cmd, "unexpected argument", a, (int)strlen(a));
 				}
@@ -330,7 +374,10 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg, const
 		len = a[1] == '-' ? strcspn(a, "=") : strlen(a);
 		o = a[1] == '-' ? cli_find(cmd, a, len) : NULL;
 		if (!o) {
-			warn_hint(cmd, "unknown option", a, (int)len);
+			if (cmd->unknown)
+				warn_unknown(cmd, a, len);
+			else
+				warn_hint(cmd, "unknown option", a, (int)len);
 			return -1;
 		}
 		bit = (size_t)(o - cmd->opts);
@@ -370,6 +417,20 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, void *cfg, const
 			snprintf(msg, sizeof(msg), "missing %s", cmd->pos_names[n]);
 			warn_hint_plain(cmd, msg);
 		}
+		return -1;
+	}
+	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
+		char arg[160], msg[256];
+
+		if (!(o->flags & CLI_REQUIRED) || (seen >> (o - cmd->opts) & 1))
+			continue;
+		if (cmd->missing) {
+			pr_warn("%s: %s\n", cmd->name, cmd->missing);
+			return -1;
+		}
+		cli_arg_text(o, arg, sizeof(arg));
+		snprintf(msg, sizeof(msg), "missing %s%s%s", o->name, arg[0] ? " " : "", arg);
+		warn_hint_plain(cmd, msg);
 		return -1;
 	}
 	be = chosen_backend(cmd, cfg);
@@ -424,8 +485,8 @@ static void wrap_text(struct wrap *w, const char *text)
 	while (*text) {
 		size_t n;
 
-		text += strspn(text, " ");
-		n = strcspn(text, " ");
+		text += strspn(text, " \n");
+		n = strcspn(text, " \n");
 		if (n)
 			wrap_word(w, text, n);
 		text += n;
@@ -437,8 +498,11 @@ static void opt_token(const struct cli_opt *o, char *buf, size_t len)
 	char arg[160];
 
 	cli_arg_text(o, arg, sizeof(arg));
-	snprintf(buf, len, "[%s%s%s]%s", o->name, arg[0] ? " " : "", arg,
-		 o->type == CLI_LIST ? "..." : "");
+	if (o->flags & CLI_REQUIRED)
+		snprintf(buf, len, "%s%s%s", o->name, arg[0] ? " " : "", arg);
+	else
+		snprintf(buf, len, "[%s%s%s]%s", o->name, arg[0] ? " " : "", arg,
+			 o->type == CLI_LIST ? "..." : "");
 }
 
 void cli_usage(FILE *f, const struct cli_cmd *cmd, int width, int indent)
@@ -542,6 +606,19 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		wrap_text(&w, help);
 		fputc('\n', f);
 	}
+	for (const char *p = cmd->notes; p && *p;) {
+		struct wrap w = { f, 0, 96, 0, 1 };
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char para[2048];
+
+		snprintf(para, sizeof(para), "%.*s", (int)n, p);
+		fputc('\n', f);
+		wrap_text(&w, para);
+		fputc('\n', f);
+		p += n;
+		p += strspn(p, "\n");
+	}
 }
 
 void cli_man_text(FILE *f, const char *s)
@@ -579,5 +656,21 @@ void cli_man_options(FILE *f, const struct cli_cmd *cmd)
 		fputc('\n', f);
 		cli_man_text(f, help);
 		fputc('\n', f);
+	}
+}
+
+void cli_man_notes(FILE *f, const struct cli_cmd *cmd)
+{
+	for (const char *p = cmd->notes; p && *p;) {
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char para[2048];
+
+		snprintf(para, sizeof(para), "%.*s", (int)n, p);
+		fputs(".PP\n", f);
+		cli_man_text(f, para);
+		fputc('\n', f);
+		p += n;
+		p += strspn(p, "\n");
 	}
 }

@@ -27,6 +27,7 @@ enum cli_type {
 	CLI_SIZE, /* a count, or bytes with B, KiB, MiB, GiB (bytes / scale) */
 	CLI_SECONDS, /* double: 0 < x <= hi */
 	CLI_LIST, /* repeatable: const char *[max] at off, unsigned count at count_off */
+	CLI_DOUBLE, /* double (or, with CLI_AS_UINT, unsigned of size): dlo <= x <= dhi */
 };
 
 /* Option flags. */
@@ -35,6 +36,9 @@ enum {
 	CLI_PAIR = 1 << 1, /* the value is "X=Y", both sides non-empty (arg names them) */
 	CLI_HIDDEN_DEFAULT = 1 << 2, /* def is applied but not shown */
 	CLI_POW2ONLY = 1 << 3, /* CLI_SIZE: the count must be a power of two */
+	CLI_REQUIRED = 1 << 4, /* must be given; the usage shows it without brackets */
+	CLI_WHOLE = 1 << 5, /* CLI_DOUBLE: refused unless a whole number */
+	CLI_AS_UINT = 1 << 6, /* CLI_DOUBLE: stored as an unsigned of size bytes, fraction cut */
 };
 
 struct cli_enum {
@@ -57,6 +61,7 @@ struct cli_opt {
 	const char *help; /* one sentence for --help and the man page */
 	const char *def; /* default, parsed as if given (NULL: the config's zero) */
 	unsigned long lo, hi; /* CLI_UINT, CLI_POW2, CLI_SIZE, CLI_SECONDS (hi only) */
+	double dlo, dhi; /* CLI_DOUBLE */
 	unsigned long scale; /* CLI_UINT: stored value = x * scale; CLI_SIZE: bytes a unit */
 	const struct cli_enum *vals; /* CLI_ENUM, ends with { NULL, 0 } */
 	size_t count_off; /* CLI_LIST */
@@ -65,7 +70,7 @@ struct cli_opt {
 	const char *unit; /* shown after the name in range errors: "(microseconds)" */
 	const char *want; /* replaces the generated "want ..." of a refused value */
 	const char *backends; /* space-separated backends that take it; NULL: all */
-	cli_check_fn check;
+	cli_check_fn check; /* CLI_STRING, CLI_LIST, CLI_DOUBLE: after the type's own checks */
 	unsigned int flags; /* CLI_ONCE, CLI_PAIR, ... */
 };
 
@@ -80,8 +85,14 @@ struct cli_cmd {
 	const struct cli_opt *opts; /* ends with { NULL } */
 	const char *summary; /* one line for the man page */
 	const char *backend_opt; /* the option that picks the backend ("--backend"), or NULL */
-	const char *missing; /* replaces "CMD: missing POS (hint)" */
+	const char *missing; /* replaces "CMD: missing POS (hint)" and "CMD: missing --x" */
 	const char *extra; /* replaces "unexpected argument": printf with (first, second) */
+	/* replaces "unknown option" and "unexpected argument": printf with the word
+	 * (a form that takes only a few options can name them) */
+	const char *unknown;
+	/* paragraphs (split by a blank line) after the options in --help and the
+	 * man page: what applies to several options at once */
+	const char *notes;
 };
 
 /* Which options the line gave: bit i for cmd->opts[i] (at most 64 options). */
@@ -96,6 +107,7 @@ typedef uint64_t cli_given_t;
  *   CMD: --x 'v': want ... / use a, b or c
  *   CMD: --x does not apply to --backend B (it is for A, C)
  *   CMD: missing POS (HINT)               CMD: unexpected argument 'v' (HINT)
+ *   CMD: missing --x ARG (HINT)           (a CLI_REQUIRED option not given)
  * HINT is "usage: feedgate USAGE" when the usage fits one line, else
  * "see 'feedgate CMD --help'". given may be NULL.
  */
@@ -123,6 +135,9 @@ void cli_arg_text(const struct cli_opt *o, char *buf, size_t len);
 
 /* The command's OPTIONS as troff (.TP paragraphs) for a man page. */
 void cli_man_options(FILE *f, const struct cli_cmd *cmd);
+
+/* The command's notes as troff paragraphs (.PP); nothing without notes. */
+void cli_man_notes(FILE *f, const struct cli_cmd *cmd);
 
 /* Text with troff's special characters escaped (\ - and a leading . or '). */
 void cli_man_text(FILE *f, const char *s);

@@ -58,6 +58,8 @@
  * When the device took fewer frames than were sent, or the rate reached
  * is below --rate, by more than GEN_SHORT_MAX, one warning line goes to
  * stderr; --strict makes that exit status 1.
+ * The command line, both forms (the feeds and --itch-file), is read in
+ * cmd_gen_opts.c from option tables that also write --help and the man page.
  * Exit status: 0 ok, 1 failed (or fell short, with --strict), 2 usage error.
  */
 #include <arpa/inet.h>
@@ -83,6 +85,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cmd_gen_opts.h"
 #include "commands.h"
 #include "feedgate/itchgen.h"
 #include "feedgate/mold.h"
@@ -95,69 +98,10 @@
 #include "fg_rrsrv.h"
 #include "fg_xsk_tx.h"
 
-#define EXIT_USAGE 2
-#define GEN_USAGE                                                                              \
-	"gen [--pcap FILE | --iface IFACE] [--rate PPS] [--count N] [--duration S]\n"          \
-	"               [--feeds N] [--noise RATIO] [--messages-per-packet N] [--seed S]\n"    \
-	"               [--tx af_xdp|xdp|afpacket|auto] [--pace spin|sleep] [--itch-stamps]\n" \
-	"               [--strict]\n"                                                          \
-	"               [--burst FACTOR [--burst-len DUR] [--burst-every DUR]]\n"              \
-	"               [--lines 1|2] [--loss RATIO|A_RATIO,B_RATIO] [--loss-both RATIO]\n"    \
-	"               [--serve-rerequest ADDR:PORT [--serve-history N] [--serve-linger S]\n" \
-	"                [--serve-mode full|partial|garbage|silent]]\n"                        \
-	"       gen --itch-file FILE|- --count N [--seed S] [--symbols N] [--max-live N]"
-
-/* What --help adds to the synopsis: what the lines, loss and server options do. */
-#define GEN_HELP                                                                                   \
-	"\n"                                                                                       \
-	"Feed f (1, 2, ...) is group 239.1.1.f, UDP port 4999+f, session FG00000001 for f = 1.\n"  \
-	"--rate and --count count packets of the mix (feed and noise); a feed packet counts\n"     \
-	"once, whatever lines carry it.\n"                                                         \
-	"\n"                                                                                       \
-	"  --lines 2          send every feed packet twice, line A then line B, with the same\n"   \
-	"                     MoldUDP64 payload; B's group is A's with 1 added to the second\n"    \
-	"                     octet (239.2.1.f), same port, source port 40063+f (A: 39999+f)\n"    \
-	"  --loss R | RA,RB   drop a feed packet on line A with probability RA and on line B\n"    \
-	"                     with RB, independently (R: the same ratio on every line; one\n"      \
-	"                     ratio only with --lines 1)\n"                                        \
-	"  --loss-both R      drop a feed packet on every line with probability R, on top of\n"    \
-	"                     --loss: only a re-request server can give it back\n"                 \
-	"                     A lost packet is generated and counted (packets, messages) but\n"    \
-	"                     not sent. Losses follow from --seed on a stream of their own:\n"     \
-	"                     the messages are the same with and without loss. Noise is never\n"   \
-	"                     lost, nor is a feed's first packet (a consumer starts where it\n"    \
-	"                     joins). With lines, loss or a server the run ends with a\n"          \
-	"                     MoldUDP64 heartbeat per feed and line (the next sequence number).\n" \
-	"  --serve-rerequest ADDR:PORT\n"                                                          \
-	"                     answer MoldUDP64 retransmission requests (20 bytes: session,\n"      \
-	"                     first sequence number, count) on this UDP address of the sending\n"  \
-	"                     namespace, from every feed packet generated, sent or lost;\n"        \
-	"                     replies go back to the requester\n"                                  \
-	"  --serve-history N  messages remembered per feed, a power of two (default 65536)\n"      \
-	"  --serve-mode M     full (default), partial (the first half of each request),\n"         \
-	"                     garbage (malformed datagrams only), silent (no reply)\n"             \
-	"  --serve-linger S   go on answering S seconds after the last packet (default 2)\n"       \
-	"\n"                                                                                       \
-	"The report says what the device did: the frames it took (tx_packets) and\n"               \
-	"dropped (tx_dropped) while gen sent. When it took fewer than were sent, or the rate\n"    \
-	"reached is below --rate, by more than 3%, one line on stderr says so.\n"                  \
-	"  --strict           exit 1 when that happens (for scripts); without it gen warns\n"      \
-	"                     and exits 0\n"
-
-const char cmd_gen_usage[] = GEN_USAGE;
-
 #define GEN_BURST 64
-#define GEN_DEFAULT_RATE 10000
-#define GEN_PCAP_DEFAULT_COUNT 1000
-/* Workload (e) of issue 5: bursts of 10x the mean rate for 1 ms every 100 ms. */
-#define GEN_BURST_LEN_NS 1000000ull
-#define GEN_BURST_EVERY_NS 100000000ull
 /* BPF_PROG_RUN live frames: frames per syscall when unpaced. */
 #define GEN_XDP_CHUNK 256
-#define GEN_XDP_MAX_PAIRS 16
 #define GEN_XDP_MAX_FEEDS 64
-#define GEN_SRV_DEFAULT_HISTORY 65536
-#define GEN_SRV_DEFAULT_LINGER 2.0
 /* A send loop going flat out looks for requests at least this often. */
 #define GEN_SRV_POLL_NS 100000ull
 /* Requests answered per look, so that a flood of them cannot stop the sending. */
@@ -166,42 +110,6 @@ const char cmd_gen_usage[] = GEN_USAGE;
 #define GEN_SHORT_MAX 0.03
 /* How long the device's counters get to catch up with the last frame sent. */
 #define GEN_DEV_SETTLE_NS 200000000ull
-
-struct gen_srv;
-
-struct gen_cfg {
-	const char *pcap;
-	const char *iface;
-	enum fg_gen_tx tx; /* as asked; FG_GEN_TX_AUTO unless --tx says otherwise */
-	double rate; /* 0 = as fast as the path goes */
-	uint64_t count;
-	double duration;
-	uint32_t feeds;
-	double noise;
-	uint32_t mpp;
-	uint64_t seed;
-	bool itch_stamps; /* ITCH timestamps = send time (always with --tx xdp) */
-	bool strict; /* a shortfall (device, rate) is exit status 1 */
-	const char *pace; /* --pace as given, NULL = default */
-	bool pace_sleep; /* af_xdp, afpacket: wait by sleeping only (xdp always does) */
-	double burst; /* factor; 0 = evenly paced */
-	uint64_t burst_len_ns, burst_every_ns;
-	const char *burst_len_arg, *burst_every_arg; /* as given, NULL = default */
-	uint32_t lines; /* 1 or 2 */
-	double loss[2], loss_both;
-	const char *loss_arg; /* --loss as given, NULL = none */
-	bool loss_both_set;
-	/* lines, loss or a server: every packet counts per line and stays
-	 * generated when unsent; the run ends with heartbeats */
-	bool line_mode;
-	const char *serve; /* --serve-rerequest ADDR:PORT, NULL = no server */
-	uint32_t serve_history;
-	int serve_mode; /* enum fg_rrsrv_mode */
-	double serve_linger; /* seconds */
-	double serve_delay_us; /* --serve-delay: replies held back this long */
-	const char *serve_opt; /* the first --serve-* option given, for "needs --serve-rerequest" */
-	struct gen_srv *srv; /* the server once open (do_gen), else NULL */
-};
 
 static volatile int gen_stop;
 
@@ -233,21 +141,6 @@ struct gen_result {
 
 /* --- options ------------------------------------------------------------------------------ */
 
-static int gen_num(const char *opt, const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno || end == v || *end || !(d >= lo) || d > hi) {
-		pr_warn("gen: %s '%s': want a number from %g to %g\n", opt, v, lo, hi);
-		return -1;
-	}
-	*out = d;
-	return 0;
-}
-
 /* A duration in the largest unit that keeps it whole: 1ms, 100ms, 2s, 1500us. */
 static void gen_fmt_dur(uint64_t ns, char *buf, size_t len)
 {
@@ -264,330 +157,6 @@ static void gen_fmt_dur(uint64_t ns, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "%lluns", (unsigned long long)ns);
-}
-
-/* --loss: "R" (every line) or "RA,RB"; each a plain ratio 0..1. 0 or -1. */
-static int gen_parse_loss(const char *v, double loss[2])
-{
-	const char *p = v;
-
-	for (int l = 0; l < 2; l++) {
-		char *end;
-		double d;
-
-		/* plain decimals: strtod would also take blanks, "nan", hex */
-		if (!*p || !strchr("0123456789.", *p))
-			return -1;
-		errno = 0;
-		d = strtod(p, &end);
-		if (errno || end == p || !(d >= 0) || d > 1)
-			return -1;
-		loss[l] = d;
-		if (!*end) {
-			if (!l)
-				loss[1] = d;
-			return 0;
-		}
-		if (*end != ',' || l)
-			return -1;
-		p = end + 1;
-	}
-	return -1;
-}
-
-static int gen_parse(int argc, char **argv, struct gen_cfg *c)
-{
-	double d = 0; /* stays whole when gen_num() refuses: one message only */
-
-	memset(c, 0, sizeof(*c));
-	c->rate = GEN_DEFAULT_RATE;
-	c->feeds = 1;
-	c->mpp = 4;
-	c->seed = 1;
-	c->tx = FG_GEN_TX_AUTO;
-	c->burst_len_ns = GEN_BURST_LEN_NS;
-	c->burst_every_ns = GEN_BURST_EVERY_NS;
-	c->lines = 1;
-	c->serve_history = GEN_SRV_DEFAULT_HISTORY;
-	c->serve_mode = FG_RRSRV_FULL;
-	c->serve_linger = GEN_SRV_DEFAULT_LINGER;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		size_t len = strcspn(a, "=");
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n%s", GEN_USAGE, GEN_HELP);
-			return 1;
-		}
-		if (!strcmp(a, "--itch-stamps")) {
-			c->itch_stamps = true;
-			continue;
-		}
-		if (!strcmp(a, "--strict")) {
-			c->strict = true;
-			continue;
-		}
-#define GEN_OPT(name) (len == strlen(name) && !strncmp(a, name, len))
-		if (!(GEN_OPT("--pcap") || GEN_OPT("--iface") || GEN_OPT("--rate") ||
-		      GEN_OPT("--count") || GEN_OPT("--duration") || GEN_OPT("--feeds") ||
-		      GEN_OPT("--noise") || GEN_OPT("--messages-per-packet") || GEN_OPT("--seed") ||
-		      GEN_OPT("--tx") || GEN_OPT("--burst") || GEN_OPT("--burst-len") ||
-		      GEN_OPT("--burst-every") || GEN_OPT("--pace") || GEN_OPT("--lines") ||
-		      GEN_OPT("--loss") || GEN_OPT("--loss-both") || GEN_OPT("--serve-rerequest") ||
-		      GEN_OPT("--serve-history") || GEN_OPT("--serve-mode") ||
-		      GEN_OPT("--serve-linger") || GEN_OPT("--serve-delay"))) {
-			if (a[0] == '-')
-				pr_warn("gen: unknown option '%.*s' (usage: feedgate %s)\n",
-					(int)len, a, GEN_USAGE);
-			else
-				pr_warn("gen: unexpected argument '%s' (usage: feedgate %s)\n", a,
-					GEN_USAGE);
-			return -1;
-		}
-		if (a[len] == '=')
-			v = a + len + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		if (!v) {
-			pr_warn("gen: %.*s needs a value (usage: feedgate %s)\n", (int)len, a,
-				GEN_USAGE);
-			return -1;
-		}
-		if (GEN_OPT("--pcap")) {
-			c->pcap = v;
-		} else if (GEN_OPT("--iface")) {
-			c->iface = v;
-		} else if (GEN_OPT("--tx")) {
-			if (fg_gen_tx_parse(v, &c->tx)) {
-				pr_warn("gen: --tx '%s': use " FG_GEN_TX_NAMES "\n", v);
-				return -1;
-			}
-		} else if (GEN_OPT("--pace")) {
-			if (strcmp(v, "spin") && strcmp(v, "sleep")) {
-				pr_warn("gen: --pace '%s': use spin or sleep\n", v);
-				return -1;
-			}
-			c->pace = v;
-			c->pace_sleep = !strcmp(v, "sleep");
-		} else if (GEN_OPT("--rate")) {
-			if (gen_num("--rate", v, 0, 1e8, &c->rate))
-				return -1;
-		} else if (GEN_OPT("--count")) {
-			if (gen_num("--count", v, 1, 1e15, &d))
-				return -1;
-			c->count = (uint64_t)d;
-		} else if (GEN_OPT("--duration")) {
-			if (gen_num("--duration", v, 0.001, 1e7, &c->duration))
-				return -1;
-		} else if (GEN_OPT("--feeds")) {
-			if (gen_num("--feeds", v, 1, FG_GEN_MAX_FEEDS, &d) || d != floor(d)) {
-				if (d != floor(d))
-					pr_warn("gen: --feeds '%s': want a whole number\n", v);
-				return -1;
-			}
-			c->feeds = (uint32_t)d;
-		} else if (GEN_OPT("--noise")) {
-			if (gen_num("--noise", v, 0, 1000, &c->noise))
-				return -1;
-		} else if (GEN_OPT("--messages-per-packet")) {
-			if (gen_num("--messages-per-packet", v, 1, FG_GEN_MAX_MPP, &d) ||
-			    d != floor(d)) {
-				if (d != floor(d))
-					pr_warn("gen: --messages-per-packet '%s': want a whole "
-						"number\n",
-						v);
-				return -1;
-			}
-			c->mpp = (uint32_t)d;
-		} else if (GEN_OPT("--burst")) {
-			if (gen_num("--burst", v, 0, 1e6, &c->burst))
-				return -1;
-			if (!(c->burst > 1)) {
-				pr_warn("gen: --burst '%s': want a factor above 1 (burst rate over "
-					"the mean --rate)\n",
-					v);
-				return -1;
-			}
-		} else if (GEN_OPT("--burst-len") || GEN_OPT("--burst-every")) {
-			bool is_len = GEN_OPT("--burst-len");
-			int err = fg_gen_parse_duration(v, is_len ? &c->burst_len_ns
-								  : &c->burst_every_ns);
-
-			if (err) {
-				pr_warn("gen: %s '%s': want a duration like 500us, 1ms or 0.1s%s\n",
-					is_len ? "--burst-len" : "--burst-every", v,
-					err == -ERANGE ? " (at most an hour)" : "");
-				return -1;
-			}
-			if (is_len)
-				c->burst_len_arg = v;
-			else
-				c->burst_every_arg = v;
-		} else if (GEN_OPT("--lines")) {
-			if (strcmp(v, "1") && strcmp(v, "2")) {
-				pr_warn("gen: --lines '%s': use 1 or 2\n", v);
-				return -1;
-			}
-			c->lines = (uint32_t)(v[0] - '0');
-		} else if (GEN_OPT("--loss")) {
-			if (gen_parse_loss(v, c->loss)) {
-				pr_warn("gen: --loss '%s': want a ratio from 0 to 1, or "
-					"A_RATIO,B_RATIO\n",
-					v);
-				return -1;
-			}
-			c->loss_arg = v;
-		} else if (GEN_OPT("--loss-both")) {
-			if (gen_num("--loss-both", v, 0, 1, &c->loss_both))
-				return -1;
-			c->loss_both_set = true;
-		} else if (GEN_OPT("--serve-rerequest")) {
-			uint8_t fam, addr[16];
-			uint16_t port;
-
-			if (fg_net_parse_endpoint(v, &fam, addr, &port) || !port) {
-				pr_warn("gen: --serve-rerequest '%s': want ADDR:PORT or "
-					"[ADDR6]:PORT\n",
-					v);
-				return -1;
-			}
-			c->serve = v;
-		} else if (GEN_OPT("--serve-history")) {
-			unsigned long long h;
-			char *end;
-
-			errno = 0;
-			h = strtoull(v, &end, 10);
-			if (errno || end == v || *end || *v < '0' || *v > '9' || !h ||
-			    h > 1u << 24 || (h & (h - 1))) {
-				pr_warn("gen: --serve-history '%s': want a power of two from 1 to "
-					"%u "
-					"(messages per feed)\n",
-					v, 1u << 24);
-				return -1;
-			}
-			c->serve_history = (uint32_t)h;
-			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-history";
-		} else if (GEN_OPT("--serve-mode")) {
-			c->serve_mode = fg_rrsrv_mode_parse(v);
-			if (c->serve_mode < 0) {
-				pr_warn("gen: --serve-mode '%s': use full, partial, garbage or "
-					"silent\n",
-					v);
-				return -1;
-			}
-			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-mode";
-		} else if (GEN_OPT("--serve-linger")) {
-			if (gen_num("--serve-linger", v, 0, 3600, &c->serve_linger))
-				return -1;
-			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-linger";
-		} else if (GEN_OPT("--serve-delay")) {
-			/* microseconds before a reply leaves: a server further away */
-			if (gen_num("--serve-delay (microseconds)", v, 0, 10000000,
-				    &c->serve_delay_us))
-				return -1;
-			c->serve_opt = c->serve_opt ? c->serve_opt : "--serve-delay";
-		} else if (GEN_OPT("--seed")) {
-			char *end;
-
-			errno = 0;
-			c->seed = strtoull(v, &end, 0);
-			if (errno || end == v || *end) {
-				pr_warn("gen: --seed '%s': want a whole number\n", v);
-				return -1;
-			}
-		}
-#undef GEN_OPT
-	}
-	if (!!c->pcap == !!c->iface) {
-		pr_warn("gen: give exactly one of --pcap FILE and --iface IFACE (usage: feedgate "
-			"%s)\n",
-			GEN_USAGE);
-		return -1;
-	}
-	if (c->tx != FG_GEN_TX_AUTO && c->pcap) {
-		pr_warn("gen: --tx %s sends on an interface; it does not go with --pcap\n",
-			fg_gen_tx_name(c->tx));
-		return -1;
-	}
-	if (c->pcap && !(c->rate > 0)) {
-		pr_warn("gen: --pcap needs a --rate above 0 (it sets the capture timestamps)\n");
-		return -1;
-	}
-	if (c->strict && c->pcap) {
-		pr_warn("gen: --strict judges what the device took; it does not go with --pcap\n");
-		return -1;
-	}
-	if (c->pace && c->pcap) {
-		pr_warn("gen: --pace paces sending on an interface; it does not go with --pcap\n");
-		return -1;
-	}
-	if (c->tx == FG_GEN_TX_XDP && c->pace && !c->pace_sleep) {
-		pr_warn("gen: --pace spin: --tx xdp sends in bursts and paces by sleeping only\n");
-		return -1;
-	}
-	if (c->tx == FG_GEN_TX_XDP && c->mpp > 2 * GEN_XDP_MAX_PAIRS) {
-		pr_warn("gen: --tx xdp: at most %u messages per packet\n", 2 * GEN_XDP_MAX_PAIRS);
-		return -1;
-	}
-	if ((c->burst_len_arg || c->burst_every_arg) && !(c->burst > 0)) {
-		pr_warn("gen: %s needs --burst FACTOR\n",
-			c->burst_len_arg ? "--burst-len" : "--burst-every");
-		return -1;
-	}
-	if (c->burst > 0) {
-		struct fg_pacer p;
-
-		if (!(c->rate > 0)) {
-			pr_warn("gen: --burst needs a --rate above 0 (the mean rate the bursts "
-				"keep)\n");
-			return -1;
-		}
-		/* the base rate, rate (P - F B) / (P - B), must stay above 0 */
-		if (!(c->burst * (double)c->burst_len_ns < (double)c->burst_every_ns)) {
-			char len[32], every[32];
-
-			gen_fmt_dur(c->burst_len_ns, len, sizeof(len));
-			gen_fmt_dur(c->burst_every_ns, every, sizeof(every));
-			pr_warn("gen: --burst %g x --burst-len %s is not below --burst-every %s: "
-				"bursts that long would carry more than the mean rate\n",
-				c->burst, c->burst_len_arg ? c->burst_len_arg : len,
-				c->burst_every_arg ? c->burst_every_arg : every);
-			return -1;
-		}
-		if (fg_pace_init_burst(&p, c->rate, c->burst, c->burst_len_ns, c->burst_every_ns,
-				       0)) {
-			pr_warn("gen: --burst %g with --rate %g: the rate between bursts is too "
-				"small\n",
-				c->burst, c->rate);
-			return -1;
-		}
-	}
-	if (c->loss_arg && strchr(c->loss_arg, ',') && c->lines < 2) {
-		pr_warn("gen: --loss '%s': two ratios need --lines 2 (one line takes one ratio)\n",
-			c->loss_arg);
-		return -1;
-	}
-	if (c->serve_opt && !c->serve) {
-		pr_warn("gen: %s needs --serve-rerequest ADDR:PORT\n", c->serve_opt);
-		return -1;
-	}
-	if (c->serve && !c->iface) {
-		pr_warn("gen: --serve-rerequest needs --iface: requests come over the network, a "
-			"pcap file has no one to answer\n");
-		return -1;
-	}
-	c->line_mode = c->lines > 1 || c->loss_arg || c->loss_both_set || c->serve;
-	if (c->line_mode && c->tx == FG_GEN_TX_XDP) {
-		pr_warn("gen: --tx xdp sends copies of one template frame: no --lines 2, --loss, "
-			"--loss-both or --serve-rerequest (use --tx af_xdp or afpacket)\n");
-		return -1;
-	}
-	if (c->duration > 0 && !c->count && c->pcap)
-		c->count = (uint64_t)llround(c->duration * c->rate);
-	if (!c->count && !(c->duration > 0) && c->pcap)
-		c->count = GEN_PCAP_DEFAULT_COUNT;
-	return 0;
 }
 
 /* --- interface facts ------------------------------------------------------------------------ */
@@ -2354,61 +1923,22 @@ static bool gen_check(const struct gen_cfg *c, const struct gen_result *res)
  */
 static int gen_itch_file(int argc, char **argv)
 {
-	struct fg_itchgen_config ic = { .seed = 1 };
-	const char *path = NULL;
+	struct fg_itchgen_config ic = { 0 };
+	struct gen_file_cfg fc;
+	const char *path;
 	char tmp[4096] = "";
-	uint64_t count = 0, done = 0, start = fg_now_ns(), last = start;
+	uint64_t count, done = 0, start = fg_now_ns(), last = start;
 	struct fg_itchgen *ig;
 	int fd, ret = 0, to_stdout;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		double d;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: feedgate %s\n", GEN_USAGE);
-			return 0;
-		}
-		if (strcmp(a, "--itch-file") && strcmp(a, "--count") && strcmp(a, "--seed") &&
-		    strcmp(a, "--symbols") && strcmp(a, "--max-live")) {
-			pr_warn("gen: %s does not go with --itch-file (which takes --count, "
-				"--seed, "
-				"--symbols, --max-live)\n",
-				a);
-			return EXIT_USAGE;
-		}
-		if (!v) {
-			pr_warn("gen: %s needs a value\n", a);
-			return EXIT_USAGE;
-		}
-		i++;
-		if (!strcmp(a, "--itch-file")) {
-			path = v;
-			continue;
-		}
-		if (gen_num(a, v, !strcmp(a, "--seed") ? 0 : 1,
-			    !strcmp(a, "--symbols")    ? FG_ITCHGEN_MAX_SYMBOLS
-			    : !strcmp(a, "--max-live") ? 1e9
-						       : 1e15,
-			    &d))
-			return EXIT_USAGE;
-		if (d != floor(d)) {
-			pr_warn("gen: %s '%s': want a whole number\n", a, v);
-			return EXIT_USAGE;
-		}
-		if (!strcmp(a, "--count"))
-			count = (uint64_t)d;
-		else if (!strcmp(a, "--seed"))
-			ic.seed = (uint64_t)d;
-		else if (!strcmp(a, "--symbols"))
-			ic.symbols = (uint32_t)d;
-		else
-			ic.max_live_orders = (uint32_t)d;
-	}
-	if (!path || !*path || !count) {
-		pr_warn("gen: --itch-file FILE and --count N are both needed\n");
-		return EXIT_USAGE;
-	}
+	ret = gen_file_parse(argc, argv, &fc);
+	if (ret)
+		return ret > 0 ? 0 : EXIT_USAGE;
+	path = fc.path;
+	count = fc.count;
+	ic.seed = fc.seed;
+	ic.symbols = fc.symbols;
+	ic.max_live_orders = fc.max_live;
 	ret = fg_itchgen_new(&ic, &ig);
 	if (ret) {
 		pr_warn("gen: --itch-file: Couldn't set up the day generator: %s\n",
@@ -2485,14 +2015,12 @@ int do_gen(int argc, char **argv)
 	int ret, ifindex = 0;
 	bool up = false, fell_short = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--itch-file")) {
-			struct sigaction ia = { .sa_handler = gen_on_signal };
+	if (gen_is_file_form(argc, argv)) {
+		struct sigaction ia = { .sa_handler = gen_on_signal };
 
-			sigaction(SIGINT, &ia, NULL);
-			sigaction(SIGTERM, &ia, NULL);
-			return gen_itch_file(argc, argv);
-		}
+		sigaction(SIGINT, &ia, NULL);
+		sigaction(SIGTERM, &ia, NULL);
+		return gen_itch_file(argc, argv);
 	}
 	ret = gen_parse(argc, argv, &c);
 	if (ret)

@@ -19,9 +19,8 @@ int do_replay(int argc, char **argv);
 /* The option tables of the commands (cli_opt.h), beside their parsers;
  * the top-level help and the man page are written from them. */
 extern const struct cli_cmd cli_cmd_attach, cli_cmd_detach, cli_cmd_rule_add, cli_cmd_rule_del,
-	cli_cmd_rule_list, cli_cmd_stats, cli_cmd_run, cli_cmd_replay;
-/* gen keeps its own parser; its usage text stands beside it. */
-extern const char cmd_gen_usage[];
+	cli_cmd_rule_list, cli_cmd_stats, cli_cmd_run, cli_cmd_gen, cli_cmd_gen_file,
+	cli_cmd_replay;
 
 /* A cli_check_fn for --symbols (cli_symbols_check under the command's name). */
 int cli_symbols_opt(const struct cli_cmd *cmd, const struct cli_opt *o, const char *v);

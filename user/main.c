@@ -14,7 +14,6 @@ struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const struct cli_cmd *const *tables; /* the option tables of its forms, NULL-ended */
-	const char *usage; /* when it has no table (gen) */
 };
 
 static const struct cli_cmd *const attach_tables[] = { &cli_cmd_attach, NULL };
@@ -23,13 +22,14 @@ static const struct cli_cmd *const rule_tables[] = { &cli_cmd_rule_add, &cli_cmd
 						     &cli_cmd_rule_list, NULL };
 static const struct cli_cmd *const stats_tables[] = { &cli_cmd_stats, NULL };
 static const struct cli_cmd *const run_tables[] = { &cli_cmd_run, NULL };
+static const struct cli_cmd *const gen_tables[] = { &cli_cmd_gen, &cli_cmd_gen_file, NULL };
 static const struct cli_cmd *const replay_tables[] = { &cli_cmd_replay, NULL };
 
 static const struct command commands[] = {
-	{ "attach", do_attach, attach_tables, NULL }, { "detach", do_detach, detach_tables, NULL },
-	{ "rule", do_rule, rule_tables, NULL },	      { "stats", do_stats, stats_tables, NULL },
-	{ "run", do_run, run_tables, NULL },	      { "gen", do_gen, NULL, cmd_gen_usage },
-	{ "replay", do_replay, replay_tables, NULL },
+	{ "attach", do_attach, attach_tables }, { "detach", do_detach, detach_tables },
+	{ "rule", do_rule, rule_tables },	{ "stats", do_stats, stats_tables },
+	{ "run", do_run, run_tables },		{ "gen", do_gen, gen_tables },
+	{ "replay", do_replay, replay_tables },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -37,10 +37,6 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: feedgate [-v] [--version] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		if (!commands[i].tables) {
-			fprintf(f, "  %s\n", commands[i].usage);
-			continue;
-		}
 		for (const struct cli_cmd *const *t = commands[i].tables; *t; t++) {
 			fputs("  ", f);
 			cli_usage(f, *t, 96, 15);
@@ -48,6 +44,44 @@ static void usage(FILE *f)
 		}
 	}
 	fprintf(f, "\n'feedgate COMMAND --help' lists the options of a command.\n");
+}
+
+/* The options a form must have, as in its usage: " \fB--x\fR \fIARG\fR". */
+static void man_required(FILE *f, const struct cli_cmd *cmd)
+{
+	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
+		char arg[160];
+
+		if (!(o->flags & CLI_REQUIRED))
+			continue;
+		cli_arg_text(o, arg, sizeof(arg));
+		fputs(" \\fB", f);
+		cli_man_text(f, o->name);
+		fputs("\\fR", f);
+		if (arg[0]) {
+			fputs(" \\fI", f);
+			cli_man_text(f, arg);
+			fputs("\\fR", f);
+		}
+	}
+}
+
+/* The same for a section heading, where fonts are the heading's. */
+static void man_required_plain(FILE *f, const struct cli_cmd *cmd)
+{
+	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
+		char arg[160];
+
+		if (!(o->flags & CLI_REQUIRED))
+			continue;
+		cli_arg_text(o, arg, sizeof(arg));
+		fputc(' ', f);
+		cli_man_text(f, o->name);
+		if (arg[0]) {
+			fputc(' ', f);
+			cli_man_text(f, arg);
+		}
+	}
 }
 
 /*
@@ -62,10 +96,6 @@ static void man_page(FILE *f)
 		".SH NAME\nfeedgate \\- XDP and AF_XDP market-data packet filter and consumer\n");
 	fprintf(f, ".SH SYNOPSIS\n.nf\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		if (!commands[i].tables) {
-			fprintf(f, "\\fBfeedgate %s\\fR [\\fIOPTIONS\\fR]\n", commands[i].name);
-			continue;
-		}
 		for (const struct cli_cmd *const *t = commands[i].tables; *t; t++) {
 			fputs("\\fBfeedgate ", f);
 			cli_man_text(f, (*t)->name);
@@ -75,6 +105,7 @@ static void man_page(FILE *f)
 				cli_man_text(f, (*t)->pos);
 				fputs("\\fR", f);
 			}
+			man_required(f, *t);
 			if ((*t)->opts && (*t)->opts[0].name)
 				fputs(" [\\fIOPTIONS\\fR]", f);
 			fputc('\n', f);
@@ -93,13 +124,6 @@ static void man_page(FILE *f)
 		   "\\fBfeedgate\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR: the options of one\n");
 	fprintf(f, ".SH COMMANDS\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		if (!commands[i].tables) {
-			fprintf(f, ".SS %s\n.nf\n", commands[i].name);
-			cli_man_text(f, commands[i].usage);
-			fprintf(f, "\n.fi\nSee \\fBfeedgate %s \\-\\-help\\fR.\n",
-				commands[i].name);
-			continue;
-		}
 		for (const struct cli_cmd *const *t = commands[i].tables; *t; t++) {
 			fputs(".SS ", f);
 			cli_man_text(f, (*t)->name);
@@ -107,12 +131,14 @@ static void man_page(FILE *f)
 				fputc(' ', f);
 				cli_man_text(f, (*t)->pos);
 			}
+			man_required_plain(f, *t);
 			fputc('\n', f);
 			if ((*t)->summary) {
 				cli_man_text(f, (*t)->summary);
 				fputs(".\n", f);
 			}
 			cli_man_options(f, *t);
+			cli_man_notes(f, *t);
 		}
 	}
 	fprintf(f,

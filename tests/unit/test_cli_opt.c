@@ -13,6 +13,7 @@
 
 #include "fg_cunit.h"
 #include "cli_opt.c"
+#include "cmd_gen_opts.c"
 
 /* --- what the parser says ------------------------------------------------------------------ */
 
@@ -56,6 +57,12 @@ struct cfg {
 	unsigned int npairs;
 	int once;
 	int be;
+	double ratio;
+	uint32_t feeds;
+	uint64_t count;
+	double lag;
+	double factor;
+	const char *file;
 };
 
 static int no_x(const struct cli_cmd *cmd, const struct cli_opt *o, const char *v)
@@ -178,6 +185,66 @@ static const struct cli_cmd custom_cmd = {
 	.opts = short_opts,
 	.missing = "which file?",
 	.extra = "one FILE only ('%s' and '%s')",
+};
+
+/* Numbers as strtod reads them, and an option that must be given. */
+static int at_most_5(const struct cli_cmd *cmd, const struct cli_opt *o, const char *v)
+{
+	if (strtod(v, NULL) > 5) {
+		pr_warn("%s: %s '%s': above 5\n", cmd->name, o->name, v);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cli_opt num_opts[] = {
+	{ .name = "--file",
+	  .type = CLI_STRING,
+	  CLI_AT(struct cfg, file),
+	  .arg = "F",
+	  .flags = CLI_REQUIRED },
+	{ .name = "--ratio", .type = CLI_DOUBLE, CLI_AT(struct cfg, ratio), .dlo = 0, .dhi = 1 },
+	{ .name = "--feeds",
+	  .type = CLI_DOUBLE,
+	  CLI_AT(struct cfg, feeds),
+	  .flags = CLI_WHOLE | CLI_AS_UINT,
+	  .dlo = 1,
+	  .dhi = 64,
+	  .def = "1" },
+	{ .name = "--count",
+	  .type = CLI_DOUBLE,
+	  CLI_AT(struct cfg, count),
+	  .flags = CLI_AS_UINT,
+	  .dlo = 1,
+	  .dhi = 1e15 },
+	{ .name = "--lag",
+	  .type = CLI_DOUBLE,
+	  CLI_AT(struct cfg, lag),
+	  .dlo = 0,
+	  .dhi = 1e7,
+	  .unit = "(microseconds)" },
+	{ .name = "--factor",
+	  .type = CLI_DOUBLE,
+	  CLI_AT(struct cfg, factor),
+	  .dlo = 0,
+	  .dhi = 10,
+	  .want = "a factor up to 10",
+	  .check = at_most_5 },
+	{ .name = "--hist",
+	  .type = CLI_POW2,
+	  CLI_AT(struct cfg, ring),
+	  .lo = 1,
+	  .hi = 1024,
+	  .want = "a power of two from 1 to 1024" },
+	{ .name = NULL },
+};
+static const struct cli_cmd num_cmd = { .name = "n", .opts = num_opts };
+static const struct cli_cmd few_cmd = {
+	.name = "f",
+	.opts = num_opts,
+	.missing = "--file F is needed",
+	.unknown = "%s is not one of this form's options",
+	.notes = "First paragraph.\n\nSecond - paragraph.",
 };
 
 static struct cfg c;
@@ -334,6 +401,231 @@ static void test_seconds(void)
 		"--be", "sock", "--watch", "86401");
 }
 
+static void test_double(void)
+{
+	CU_ASSERT_EQUAL(parse_t(&num_cmd, "--file", "x", NULL), 0);
+	CU_ASSERT_EQUAL(c.feeds, 1);
+	CU_ASSERT_EQUAL(parse_t(&num_cmd, "--file", "x", "--ratio", "0.25", "--feeds", "64",
+				"--count", "1e3", "--lag=2.5", NULL),
+			0);
+	CU_ASSERT_DOUBLE_EQUAL(c.ratio, 0.25, 1e-12);
+	CU_ASSERT_EQUAL(c.feeds, 64);
+	CU_ASSERT_EQUAL(c.count, 1000);
+	CU_ASSERT_DOUBLE_EQUAL(c.lag, 2.5, 1e-12);
+	/* without CLI_WHOLE the fraction is dropped */
+	CU_ASSERT_EQUAL(parse_t(&num_cmd, "--file", "x", "--count", "7.9", NULL), 0);
+	CU_ASSERT_EQUAL(c.count, 7);
+	CU_ASSERT_EQUAL(parse_t(&num_cmd, "--file", "x", "--count", "1e15", NULL), 0);
+	CU_ASSERT_EQUAL(c.count, 1000000000000000ull);
+	REFUSED("n: --ratio '1.5': want a number from 0 to 1", &num_cmd, "--file", "x", "--ratio",
+		"1.5");
+	REFUSED("n: --ratio '-0.1': want a number from 0 to 1", &num_cmd, "--file", "x", "--ratio",
+		"-0.1");
+	REFUSED("n: --ratio 'nan': want a number from 0 to 1", &num_cmd, "--file", "x", "--ratio",
+		"nan");
+	REFUSED("n: --ratio '0.5x': want a number from 0 to 1", &num_cmd, "--file", "x", "--ratio",
+		"0.5x");
+	REFUSED("n: --ratio '': want a number from 0 to 1", &num_cmd, "--file", "x", "--ratio=");
+	REFUSED("n: --feeds '65': want a number from 1 to 64", &num_cmd, "--file", "x", "--feeds",
+		"65");
+	REFUSED("n: --feeds '1.5': want a whole number", &num_cmd, "--file", "x", "--feeds", "1.5");
+	REFUSED("n: --count '0': want a number from 1 to 1e+15", &num_cmd, "--file", "x", "--count",
+		"0");
+	REFUSED("n: --lag (microseconds) '2e7': want a number from 0 to 1e+07", &num_cmd, "--file",
+		"x", "--lag", "2e7");
+	REFUSED("n: --factor '11': want a factor up to 10", &num_cmd, "--file", "x", "--factor",
+		"11");
+	/* the check comes after the range */
+	REFUSED("n: --factor '6': above 5", &num_cmd, "--file", "x", "--factor", "6");
+	CU_ASSERT_EQUAL(parse_t(&num_cmd, "--file", "x", "--factor", "5", NULL), 0);
+	CU_ASSERT_DOUBLE_EQUAL(c.factor, 5, 1e-12);
+}
+
+static void test_pow2_want(void)
+{
+	CU_ASSERT_EQUAL(parse_t(&num_cmd, "--file", "x", "--hist", "512", NULL), 0);
+	CU_ASSERT_EQUAL(c.ring, 512);
+	/* with want, one wording for every refusal */
+	REFUSED("n: --hist '1000': want a power of two from 1 to 1024", &num_cmd, "--file", "x",
+		"--hist", "1000");
+	REFUSED("n: --hist '0': want a power of two from 1 to 1024", &num_cmd, "--file", "x",
+		"--hist", "0");
+}
+
+static void test_required_and_custom_words(void)
+{
+	REFUSED("n: missing --file F; see 'feedgate n --help'", &num_cmd, "--ratio", "0");
+	REFUSED("f: --file F is needed", &few_cmd, "--ratio", "0");
+	REFUSED("f: --rate is not one of this form's options", &few_cmd, "--file", "x", "--rate=5");
+	REFUSED("f: extra is not one of this form's options", &few_cmd, "--file", "x", "extra");
+}
+
+/* --- gen's tables ------------------------------------------------------------------------------- */
+
+static struct gen_cfg g;
+static struct gen_file_cfg gf;
+
+static int gen_words(int file_form, const char *const *words)
+{
+	char *argv[40];
+	int argc = 0;
+
+	argv[argc++] = (char *)"gen";
+	for (; *words && argc < 40; words++)
+		argv[argc++] = (char *)*words;
+	said_reset();
+	CU_ASSERT_EQUAL(gen_is_file_form(argc, argv), file_form);
+	return file_form ? gen_file_parse(argc, argv, &gf) : gen_parse(argc, argv, &g);
+}
+
+#define gen(...) gen_words(0, (const char *const[]){ __VA_ARGS__, NULL })
+#define gen_file(...) gen_words(1, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* gen refuses the line with exactly this one line. */
+#define GEN_REFUSED(want, ...)                           \
+	do {                                             \
+		CU_ASSERT_EQUAL(gen(__VA_ARGS__), -1);   \
+		CU_ASSERT_STRING_EQUAL(said, want "\n"); \
+		CU_ASSERT_EQUAL(said_lines, 1);          \
+	} while (0)
+#define GEN_FILE_REFUSED(want, ...)                         \
+	do {                                                \
+		CU_ASSERT_EQUAL(gen_file(__VA_ARGS__), -1); \
+		CU_ASSERT_STRING_EQUAL(said, want "\n");    \
+		CU_ASSERT_EQUAL(said_lines, 1);             \
+	} while (0)
+
+static void test_gen_defaults(void)
+{
+	CU_ASSERT_EQUAL_FATAL(gen("--pcap", "x.pcap"), 0);
+	CU_ASSERT_STRING_EQUAL(g.pcap, "x.pcap");
+	CU_ASSERT_DOUBLE_EQUAL(g.rate, 10000, 1e-9);
+	CU_ASSERT_EQUAL(g.count, 1000); /* a file without --count */
+	CU_ASSERT_EQUAL(g.feeds, 1);
+	CU_ASSERT_EQUAL(g.mpp, 4);
+	CU_ASSERT_EQUAL(g.seed, 1);
+	CU_ASSERT_EQUAL(g.tx, FG_GEN_TX_AUTO);
+	CU_ASSERT_EQUAL(g.pace_sleep, 0);
+	CU_ASSERT_EQUAL(g.lines, 1);
+	CU_ASSERT_EQUAL(g.burst_len_ns, 1000000);
+	CU_ASSERT_EQUAL(g.burst_every_ns, 100000000);
+	CU_ASSERT_EQUAL(g.serve_history, 65536);
+	CU_ASSERT_EQUAL(g.serve_mode, FG_RRSRV_FULL);
+	CU_ASSERT_DOUBLE_EQUAL(g.serve_linger, 2, 1e-9);
+	CU_ASSERT(!g.line_mode);
+	CU_ASSERT_EQUAL(said_len, 0);
+}
+
+static void test_gen_values(void)
+{
+	CU_ASSERT_EQUAL_FATAL(gen("--pcap", "x", "--count", "2.7e3", "--feeds", "3", "--seed",
+				  "0x10", "--noise", "0.5", "--messages-per-packet=7", "--burst",
+				  "5", "--burst-len", "500us", "--burst-every", "0.1s"),
+			      0);
+	CU_ASSERT_EQUAL(g.count, 2700);
+	CU_ASSERT_EQUAL(g.feeds, 3);
+	CU_ASSERT_EQUAL(g.seed, 16);
+	CU_ASSERT_DOUBLE_EQUAL(g.noise, 0.5, 1e-12);
+	CU_ASSERT_EQUAL(g.mpp, 7);
+	CU_ASSERT_DOUBLE_EQUAL(g.burst, 5, 1e-12);
+	CU_ASSERT_EQUAL(g.burst_len_ns, 500000);
+	CU_ASSERT_EQUAL(g.burst_every_ns, 100000000);
+	CU_ASSERT_EQUAL_FATAL(gen("--pcap", "x", "--duration", "0.5", "--rate", "100"), 0);
+	CU_ASSERT_EQUAL(g.count, 50);
+	CU_ASSERT_EQUAL_FATAL(gen("--iface", "lo", "--lines", "2", "--loss", "0.1,0.2",
+				  "--loss-both", "0.05", "--serve-rerequest", "10.0.0.1:9000",
+				  "--serve-mode", "partial", "--serve-history", "1024",
+				  "--serve-delay", "250", "--tx", "afpacket", "--pace", "sleep",
+				  "--strict", "--itch-stamps"),
+			      0);
+	CU_ASSERT_EQUAL(g.lines, 2);
+	CU_ASSERT_DOUBLE_EQUAL(g.loss[0], 0.1, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(g.loss[1], 0.2, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(g.loss_both, 0.05, 1e-12);
+	CU_ASSERT(g.loss_both_set);
+	CU_ASSERT(g.line_mode);
+	CU_ASSERT_STRING_EQUAL(g.serve, "10.0.0.1:9000");
+	CU_ASSERT_EQUAL(g.serve_mode, FG_RRSRV_PARTIAL);
+	CU_ASSERT_EQUAL(g.serve_history, 1024);
+	CU_ASSERT_DOUBLE_EQUAL(g.serve_delay_us, 250, 1e-9);
+	CU_ASSERT_EQUAL(g.tx, FG_GEN_TX_AFPACKET);
+	CU_ASSERT_EQUAL(g.pace_sleep, 1);
+	CU_ASSERT_EQUAL(g.strict, 1);
+	CU_ASSERT_EQUAL(g.itch_stamps, 1);
+	CU_ASSERT_EQUAL(g.count, 0); /* an interface runs until stopped */
+	/* one ratio is every line's */
+	CU_ASSERT_EQUAL_FATAL(gen("--pcap", "x", "--loss", "0.3"), 0);
+	CU_ASSERT_DOUBLE_EQUAL(g.loss[1], 0.3, 1e-12);
+}
+
+static void test_gen_refusals(void)
+{
+	GEN_REFUSED("gen: give exactly one of --pcap FILE and --iface IFACE; see 'feedgate gen "
+		    "--help'",
+		    "--count", "5");
+	GEN_REFUSED("gen: --feeds '1.5': want a whole number", "--pcap", "x", "--feeds", "1.5");
+	GEN_REFUSED("gen: --feeds '65': want a number from 1 to 64", "--pcap", "x", "--feeds",
+		    "65");
+	GEN_REFUSED("gen: --rate 'x': want a number from 0 to 1e+08", "--pcap", "x", "--rate", "x");
+	GEN_REFUSED("gen: --seed '0x': want a whole number", "--pcap", "x", "--seed", "0x");
+	GEN_REFUSED("gen: --tx 'dpdk': use af_xdp, xdp, afpacket or auto", "--tx", "dpdk");
+	GEN_REFUSED("gen: --lines '3': use 1 or 2", "--pcap", "x", "--lines", "3");
+	GEN_REFUSED("gen: --burst '1': want a factor above 1 (burst rate over the mean --rate)",
+		    "--pcap", "x", "--burst", "1");
+	GEN_REFUSED("gen: --burst 200 x --burst-len 1ms is not below --burst-every 100ms: bursts "
+		    "that long would carry more than the mean rate",
+		    "--pcap", "x", "--burst", "200");
+	GEN_REFUSED("gen: --burst-len 'junk': want a duration like 500us, 1ms or 0.1s", "--pcap",
+		    "x", "--burst-len", "junk");
+	GEN_REFUSED("gen: --burst-every needs --burst FACTOR", "--pcap", "x", "--burst-every",
+		    "1ms");
+	GEN_REFUSED("gen: --loss 'x': want a ratio from 0 to 1, or A_RATIO,B_RATIO", "--pcap", "x",
+		    "--loss", "x");
+	GEN_REFUSED("gen: --loss '0.1,0.2': two ratios need --lines 2 (one line takes one ratio)",
+		    "--pcap", "x", "--loss", "0.1,0.2");
+	GEN_REFUSED("gen: --serve-history '1000': want a power of two from 1 to 16777216 "
+		    "(messages per feed)",
+		    "--iface", "lo", "--serve-rerequest", "10.0.0.1:9000", "--serve-history",
+		    "1000");
+	GEN_REFUSED("gen: --serve-delay (microseconds) 'x': want a number from 0 to 1e+07",
+		    "--iface", "lo", "--serve-delay", "x");
+	GEN_REFUSED("gen: --serve-mode needs --serve-rerequest ADDR:PORT", "--pcap", "x",
+		    "--serve-mode", "full");
+	GEN_REFUSED("gen: --strict judges what the device took; it does not go with --pcap",
+		    "--pcap", "x", "--strict");
+	GEN_REFUSED("gen: --tx xdp sends copies of one template frame: no --lines 2, --loss, "
+		    "--loss-both or --serve-rerequest (use --tx af_xdp or afpacket)",
+		    "--iface", "lo", "--tx", "xdp", "--lines", "2");
+	GEN_REFUSED("gen: unexpected argument 'x'; see 'feedgate gen --help'", "--pcap", "p", "x");
+}
+
+static void test_gen_file_form(void)
+{
+	CU_ASSERT_EQUAL_FATAL(gen_file("--itch-file", "-", "--count", "1e3"), 0);
+	CU_ASSERT_STRING_EQUAL(gf.path, "-");
+	CU_ASSERT_EQUAL(gf.count, 1000);
+	CU_ASSERT_EQUAL(gf.seed, 1);
+	CU_ASSERT_EQUAL(gf.symbols, 8000);
+	CU_ASSERT_EQUAL(gf.max_live, 1000000);
+	CU_ASSERT_EQUAL_FATAL(gen_file("--count", "10", "--itch-file=day.bf", "--seed", "0",
+				       "--symbols", "100", "--max-live", "5000"),
+			      0);
+	CU_ASSERT_STRING_EQUAL(gf.path, "day.bf");
+	CU_ASSERT_EQUAL(gf.seed, 0);
+	CU_ASSERT_EQUAL(gf.symbols, 100);
+	CU_ASSERT_EQUAL(gf.max_live, 5000);
+	GEN_FILE_REFUSED("gen: --itch-file FILE and --count N are both needed", "--itch-file", "x");
+	GEN_FILE_REFUSED("gen: --itch-file FILE and --count N are both needed", "--itch-file", "",
+			 "--count", "5");
+	GEN_FILE_REFUSED("gen: --rate does not go with --itch-file (which takes --count, --seed, "
+			 "--symbols, --max-live)",
+			 "--itch-file", "x", "--count", "5", "--rate", "5");
+	GEN_FILE_REFUSED("gen: --count '1.5': want a whole number", "--itch-file", "x", "--count",
+			 "1.5");
+	GEN_FILE_REFUSED("gen: --symbols '70000': want a number from 1 to 65535", "--itch-file",
+			 "x", "--count", "5", "--symbols", "70000");
+}
+
 static void test_list(void)
 {
 	CU_ASSERT_EQUAL(parse("eth0", "--pair", "a=b", "--pair=c=d"), 0);
@@ -485,6 +777,23 @@ static void test_man_escapes(void)
 	free(buf);
 }
 
+static void test_required_and_notes_in_text(void)
+{
+	char *u = text_of(usage_wide, &few_cmd), *h = text_of(cli_help, &few_cmd), *m = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&m, &len);
+
+	cli_man_notes(f, &few_cmd);
+	fclose(f);
+	/* a required option has no brackets */
+	CU_ASSERT_EQUAL(strncmp(u, "f --file F [--ratio VALUE]", 26), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(h, "\n\nFirst paragraph.\n\nSecond - paragraph.\n"));
+	CU_ASSERT_STRING_EQUAL(m, ".PP\nFirst paragraph.\n.PP\nSecond \\- paragraph.\n");
+	free(u);
+	free(h);
+	free(m);
+}
+
 static int setup(void)
 {
 	fg_set_print(capture);
@@ -500,6 +809,13 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_power_of_two),
 	FG_TEST(test_size),
 	FG_TEST(test_seconds),
+	FG_TEST(test_double),
+	FG_TEST(test_pow2_want),
+	FG_TEST(test_required_and_custom_words),
+	FG_TEST(test_gen_defaults),
+	FG_TEST(test_gen_values),
+	FG_TEST(test_gen_refusals),
+	FG_TEST(test_gen_file_form),
 	FG_TEST(test_list),
 	FG_TEST(test_missing_value_hint),
 	FG_TEST(test_unknown_option),
@@ -509,6 +825,7 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_help_returns_one),
 	FG_TEST(test_text_lists_every_option),
 	FG_TEST(test_man_escapes),
+	FG_TEST(test_required_and_notes_in_text),
 };
 
 FG_TEST_MAIN("cli_opt", tests, setup, NULL)
