@@ -540,7 +540,8 @@ static __u64 fg_stamp_cookie_new(void)
 }
 
 /* The stamp mode to load for a request, after the probe. */
-static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mode)
+static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mode,
+			    struct fg_blame *blame)
 {
 	switch (want) {
 	case FG_STAMP_AUTO:
@@ -548,9 +549,10 @@ static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mo
 		return 0;
 	case FG_STAMP_META:
 		if (!meta_ok) {
-			pr_warn("%s: this kernel refuses bpf_xdp_adjust_meta in XDP programs: "
-				"no metadata stamp; use --stamp auto, head or none\n",
-				ifname);
+			fg_blame_set(blame, FG_INPUT_STAMP,
+				     "%s: this kernel refuses bpf_xdp_adjust_meta in XDP programs: "
+				     "no metadata stamp",
+				     ifname);
 			return -EOPNOTSUPP;
 		}
 		/* fallthrough */
@@ -563,15 +565,16 @@ static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mo
 	return -EINVAL;
 }
 
-int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode)
+int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode, struct fg_blame *blame)
 {
 	struct fg_config c;
 	int err;
 
+	fg_blame_clear(blame);
 	err = fg_config_read(h, &c);
 	if (err)
 		return err;
-	err = fg_stamp_resolve(h->ifname, want, c.meta_ok, mode);
+	err = fg_stamp_resolve(h->ifname, want, c.meta_ok, mode, blame);
 	if (err)
 		return err;
 	c.stamp_mode = *mode;
@@ -583,7 +586,8 @@ static int fg_policy_ok(__u8 p)
 	return p == 0 || p == FG_ACTION_PASS || p == FG_ACTION_DROP;
 }
 
-int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct fg_filter_handle *h)
+int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct fg_filter_handle *h,
+		     struct fg_blame *blame)
 {
 	const struct fg_attach_opts def = { FG_MODE_NATIVE, FG_ACTION_PASS, FG_ACTION_PASS,
 					    FG_STAMP_AUTO };
@@ -595,6 +599,7 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 	int ifindex, prog_fd = -1, err, attached = 0, meta_ok;
 	__u32 flags;
 
+	fg_blame_clear(blame);
 	fg_handle_init(h);
 	ifindex = fg_iface_index(ifname);
 	if (ifindex < 0)
@@ -639,7 +644,7 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 			strerror(-err));
 		goto out;
 	}
-	err = fg_stamp_resolve(ifname, o->stamp, meta_ok, &cfg.stamp_mode);
+	err = fg_stamp_resolve(ifname, o->stamp, meta_ok, &cfg.stamp_mode, blame);
 	if (err)
 		goto out;
 	skel = feedgate_bpf__open();
@@ -680,8 +685,9 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 		    st.prog_id)
 			fg_warn_attached(ifname, &st);
 		else if (o->mode == FG_MODE_NATIVE)
-			pr_warn("%s: couldn't attach in native mode: %s; try '--mode skb'\n",
-				ifname, strerror(-err));
+			fg_blame_set(blame, FG_INPUT_XDP_MODE,
+				     "%s: couldn't attach in native mode: %s", ifname,
+				     strerror(-err));
 		else
 			pr_warn("%s: couldn't attach in skb mode: %s\n", ifname, strerror(-err));
 		goto out;

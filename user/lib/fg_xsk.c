@@ -248,9 +248,7 @@ int fg_xsk_open(const struct fg_xsk_config *cfg, struct fg_xsk *x, char *err, si
 	}
 	if (ret) {
 		if (ret == -EOPNOTSUPP)
-			fg_errf(err, errlen,
-				"queue %u: zero-copy not supported by the driver (use "
-				"--zero-copy auto or off)",
+			fg_errf(err, errlen, "queue %u: zero-copy not supported by the driver",
 				c.queue);
 		else if (ret == -EBUSY)
 			fg_errf(err, errlen,
