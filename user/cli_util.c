@@ -66,3 +66,49 @@ int cli_symbols_opt(const struct cli_cmd *cmd, const struct cli_opt *o, const ch
 	(void)o;
 	return cli_symbols_check(cmd->name, v);
 }
+
+const char *cli_input_flag(enum fg_input in)
+{
+	switch (in) {
+	case FG_INPUT_SRC:
+		return "--src";
+	case FG_INPUT_ACTION:
+		return "--action";
+	case FG_INPUT_FEED:
+		return "--feed";
+	case FG_INPUT_XDP_MODE:
+		return "--mode";
+	case FG_INPUT_STAMP:
+		return "--stamp";
+	case FG_INPUT_ZEROCOPY:
+		return "--zero-copy";
+	case FG_INPUT_NONE:
+	case FG_INPUT_GROUP:
+	case FG_INPUT_FEEDS:
+		break;
+	}
+	return NULL;
+}
+
+/* What a user can do about a refusal the library blames on an input. */
+static const char *cli_input_advice(enum fg_input in)
+{
+	switch (in) {
+	case FG_INPUT_XDP_MODE:
+		return "; try '--mode skb'";
+	case FG_INPUT_STAMP:
+		return "; use --stamp auto, head or none";
+	case FG_INPUT_ZEROCOPY:
+		return " (use --zero-copy auto or off)";
+	case FG_INPUT_FEEDS:
+		return ": add rules with --action pass (feedgate rule add)";
+	default:
+		return "";
+	}
+}
+
+void cli_warn_blame(const struct fg_blame *b)
+{
+	if (b->input != FG_INPUT_NONE)
+		pr_warn("%s%s\n", b->msg, cli_input_advice(b->input));
+}

@@ -200,13 +200,16 @@ static const char *stamp_why(const struct fg_config *c)
 static int attach_again(const char *ifname, const struct attach_cfg *cfg)
 {
 	struct fg_filter_handle h;
+	struct fg_blame blame;
 	struct fg_config c;
 	__u8 mode;
 	int ret;
 
 	if (fg_filter_open(ifname, &h))
 		return 1;
-	ret = fg_stamp_set(&h, (__u8)cfg->stamp, &mode);
+	ret = fg_stamp_set(&h, (__u8)cfg->stamp, &mode, &blame);
+	if (ret)
+		cli_warn_blame(&blame);
 	if (!ret)
 		ret = fg_config_read(&h, &c);
 	if (!ret)
@@ -221,6 +224,7 @@ int do_attach(int argc, char **argv)
 	struct attach_cfg cfg = {};
 	struct fg_attach_opts o = {};
 	struct fg_filter_handle h;
+	struct fg_blame blame;
 	struct fg_config c;
 	const char *pos[1];
 	cli_given_t given;
@@ -241,9 +245,11 @@ int do_attach(int argc, char **argv)
 	o.miss_policy = (__u8)cfg.policy;
 	o.frag_policy = FG_ACTION_PASS;
 	o.stamp = (__u8)cfg.stamp;
-	ret = fg_filter_attach(pos[0], &o, &h);
-	if (ret)
+	ret = fg_filter_attach(pos[0], &o, &h, &blame);
+	if (ret) {
+		cli_warn_blame(&blame);
 		return 1;
+	}
 	memset(&c, 0, sizeof(c));
 	fg_config_read(&h, &c);
 	printf("feedgate attached to %s in %s mode (prog id %u, miss policy %s, stamp %s%s); maps "
@@ -335,6 +341,7 @@ static int rule_add(int argc, char **argv)
 	struct rule_cfg cfg = {};
 	struct fg_filter_handle h;
 	char err[FG_ERR_LEN];
+	enum fg_input bad;
 	struct fg_rule_key k;
 	struct rule_text t;
 	struct fg_rule r;
@@ -344,8 +351,10 @@ static int rule_add(int argc, char **argv)
 	ret = cli_parse(&cli_cmd_rule_add, argc, argv, &cfg, pos, NULL);
 	if (ret)
 		return ret > 0 ? 0 : EXIT_USAGE;
-	if (fg_rule_parse(pos[1], cfg.src, cfg.action, cfg.feed, &k, &r, err, sizeof(err))) {
-		pr_warn("rule add: %s\n", err);
+	if (fg_rule_parse(pos[1], cfg.src, cfg.action, cfg.feed, &k, &r, &bad, err, sizeof(err))) {
+		const char *flag = cli_input_flag(bad);
+
+		pr_warn("rule add: %s%s%s\n", flag ? flag : "", flag ? " " : "", err);
 		return EXIT_USAGE;
 	}
 	if (fg_require_root("rule add"))

@@ -1676,9 +1676,12 @@ static int run_xdp_filter(struct run *r)
 	}
 	if (ret == 0) {
 		struct fg_attach_opts o = { .mode = FG_MODE_NATIVE };
+		struct fg_blame blame;
 
-		if (fg_filter_attach(r->cfg.ifname, &o, &r->h))
+		if (fg_filter_attach(r->cfg.ifname, &o, &r->h, &blame)) {
+			cli_warn_blame(&blame);
 			return -1;
+		}
 		r->attached_here = true;
 	} else if (fg_filter_open(r->cfg.ifname, &r->h)) {
 		return -1;
@@ -1749,6 +1752,7 @@ int do_run(int argc, char **argv)
 	struct run *r = &run;
 	int queues[FG_MAX_QUEUES], cpus[FG_MAX_QUEUES], n, ret, status = 1;
 	struct fg_backend_opts o = { 0 };
+	struct fg_blame blame;
 	struct fg_rule_entry *rules = NULL;
 	size_t nrules = 0;
 	sigset_t set;
@@ -1848,8 +1852,10 @@ int do_run(int argc, char **argv)
 	o.busy_budget = r->cfg.busy_budget;
 	o.fanout = r->cfg.fanout;
 	o.rcvbuf = r->cfg.rcvbuf;
-	if (fg_backend_open(r->ops, &o, &r->bk))
+	if (fg_backend_open(r->ops, &o, &r->bk, &blame)) {
+		cli_warn_blame(&blame);
 		goto out;
+	}
 	if (run_sinks_make(r, fg_backend_nthreads(r->bk), rules, nrules))
 		goto out;
 	run_rule_start(r);

@@ -7,6 +7,7 @@
 #define FG_COMMANDS_H
 
 #include "cli_opt.h"
+#include "fg_log.h"
 
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
@@ -31,5 +32,16 @@ int cli_symbols_opt(const struct cli_cmd *cmd, const struct cli_opt *o, const ch
  * after one line naming cmd ("replay: --symbols 'meta': ... (META?)").
  */
 int cli_symbols_check(const char *cmd, const char *v);
+
+/*
+ * The library blames an input by its own name (fg_log.h, enum fg_input);
+ * here it is named as the command line spells it. cli_input_flag: the
+ * option for a rule's part ("--src"), NULL for the positional group.
+ * cli_warn_blame: b->msg and the advice that goes with the input, as one
+ * warning line ("lo: couldn't attach in native mode: ...; try '--mode
+ * skb'"); nothing when b blames no input (the library printed it).
+ */
+const char *cli_input_flag(enum fg_input in);
+void cli_warn_blame(const struct fg_blame *b);
 
 #endif /* FG_COMMANDS_H */

@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ok_feed = fg_feed_name_check(part[3], err, sizeof(err)) == 0;
 
 	memset(&r, 0xa5, sizeof(r));
-	rc = fg_rule_parse(part[0], part[1], part[2], part[3], &rkey, &r, err, sizeof(err));
+	rc = fg_rule_parse(part[0], part[1], part[2], part[3], &rkey, &r, NULL, err, sizeof(err));
 	check((rc == 0) == (ok_key && ok_src && ok_act && ok_feed));
 	if (rc == 0) {
 		char name[FG_FEED_NAME_LEN + 1];
@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_err(err, sizeof(err));
 		/* A tiny buffer still gets a terminated message. */
-		rc = fg_rule_parse(part[0], part[1], part[2], part[3], &rkey, &r, tiny,
+		rc = fg_rule_parse(part[0], part[1], part[2], part[3], &rkey, &r, NULL, tiny,
 				   sizeof(tiny));
 		check(rc != 0);
 		check_err(tiny, sizeof(tiny));

@@ -593,7 +593,7 @@ static int run_backend(struct probe_cfg *c)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (fg_backend_open(ops, &c->o, &b))
+	if (fg_backend_open(ops, &c->o, &b, NULL))
 		return 1;
 	n = fg_backend_nthreads(b);
 	st = calloc(1, sizeof(*st));

@@ -143,11 +143,13 @@ static void test_rule_rejects_feed_named_dash(void)
 	struct fg_rule_key k;
 	struct fg_rule r;
 
-	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "-", &k, &r, err, sizeof(err)),
-			-EINVAL);
+	CU_ASSERT_EQUAL(
+		fg_rule_parse("239.1.1.1:5000", NULL, NULL, "-", &k, &r, NULL, err, sizeof(err)),
+		-EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "feed name '-'"));
-	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "-A", &k, &r, err, sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+		fg_rule_parse("239.1.1.1:5000", NULL, NULL, "-A", &k, &r, NULL, err, sizeof(err)),
+		0);
 }
 
 /* A control byte typed in a name never reaches the terminal raw. */
@@ -156,9 +158,9 @@ static void test_rule_error_shows_control_bytes_escaped(void)
 	struct fg_rule_key k;
 	struct fg_rule r;
 
-	CU_ASSERT_EQUAL(
-		fg_rule_parse("239.1.1.1:5000", NULL, NULL, "a\x1b[2Jb", &k, &r, err, sizeof(err)),
-		-EINVAL);
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "a\x1b[2Jb", &k, &r, NULL, err,
+				      sizeof(err)),
+			-EINVAL);
 	CU_ASSERT_PTR_NULL(strchr(err, 0x1b));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a\\x1b[2Jb"));
 }
@@ -551,7 +553,8 @@ static void test_rule_parse_defaults_to_redirect_any_source_unnamed(void)
 
 	memset(&r, 0x55, sizeof(r));
 	CU_ASSERT_EQUAL_FATAL(
-		fg_rule_parse("239.1.1.1:5000", NULL, NULL, NULL, &k, &r, err, sizeof(err)), 0);
+		fg_rule_parse("239.1.1.1:5000", NULL, NULL, NULL, &k, &r, NULL, err, sizeof(err)),
+		0);
 	CU_ASSERT_EQUAL(r.action, FG_ACTION_REDIRECT);
 	CU_ASSERT_EQUAL(r.src_prefix_len, 0);
 	CU_ASSERT_EQUAL(r.src_addr[0] | r.src_addr[1] | r.src_addr[2] | r.src_addr[3], 0);
@@ -568,7 +571,7 @@ static void test_rule_parse_fills_every_part(void)
 	__u32 want[4];
 
 	CU_ASSERT_EQUAL_FATAL(fg_rule_parse("[ff15::1]:5000", "fd00:fe::/64", "pass", "ITCH-A", &k,
-					    &r, err, sizeof(err)),
+					    &r, NULL, err, sizeof(err)),
 			      0);
 	v6("fd00:fe::", want);
 	CU_ASSERT_EQUAL(k.family, FG_FAMILY_IPV6);
@@ -586,43 +589,59 @@ static void test_rule_parse_rejects_source_family_mismatch(void)
 {
 	struct fg_rule_key k;
 	struct fg_rule r;
+	enum fg_input in;
 
-	CU_ASSERT_EQUAL(
-		fg_rule_parse("239.1.1.1:5000", "fd00::/64", NULL, NULL, &k, &r, err, sizeof(err)),
-		-EINVAL);
-	CU_ASSERT_STRING_EQUAL(
-		err, "--src 'fd00::/64': source family does not match group 239.1.1.1:5000");
-	CU_ASSERT_EQUAL(
-		fg_rule_parse("[ff15::1]:5000", "10.0.0.0/8", NULL, NULL, &k, &r, err, sizeof(err)),
-		-EINVAL);
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", "fd00::/64", NULL, NULL, &k, &r, &in, err,
+				      sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_SRC);
+	CU_ASSERT_STRING_EQUAL(err,
+			       "'fd00::/64': source family does not match group 239.1.1.1:5000");
+	CU_ASSERT_EQUAL(fg_rule_parse("[ff15::1]:5000", "10.0.0.0/8", NULL, NULL, &k, &r, &in, err,
+				      sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_SRC);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "source family does not match group [ff15::1]:5000"));
 }
 
+/* The part at fault comes back as an input, its text and the reason as the
+ * message: the caller names the part (`rule add` prefixes its option). */
 static void test_rule_parse_names_the_wrong_part(void)
 {
 	struct fg_rule_key k;
 	struct fg_rule r;
+	enum fg_input in;
 
 	CU_ASSERT_EQUAL(
-		fg_rule_parse("239.1.1.1:99999", NULL, NULL, NULL, &k, &r, err, sizeof(err)),
+		fg_rule_parse("239.1.1.1:99999", NULL, NULL, NULL, &k, &r, &in, err, sizeof(err)),
 		-EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_GROUP);
 	CU_ASSERT_STRING_EQUAL(err, "'239.1.1.1:99999': port out of range");
-	CU_ASSERT_EQUAL(
-		fg_rule_parse("239.1.1.1:5000", "10.0.0.1/8", NULL, NULL, &k, &r, err, sizeof(err)),
-		-EINVAL);
-	CU_ASSERT_STRING_EQUAL(err, "--src '10.0.0.1/8': host bits set; did you mean 10.0.0.0/8?");
-	CU_ASSERT_EQUAL(
-		fg_rule_parse("239.1.1.1:5000", NULL, "forward", NULL, &k, &r, err, sizeof(err)),
-		-EINVAL);
-	CU_ASSERT_STRING_EQUAL(err,
-			       "--action 'forward': unknown action; use redirect, pass or drop");
-	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "much-too-long-name", &k, &r,
-				      err, sizeof(err)),
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", "10.0.0.1/8", NULL, NULL, &k, &r, &in, err,
+				      sizeof(err)),
 			-EINVAL);
-	CU_ASSERT_STRING_EQUAL(err,
-			       "--feed 'much-too-long-name': feed name longer than 15 characters");
-	CU_ASSERT_EQUAL(fg_rule_parse(NULL, NULL, NULL, NULL, &k, &r, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_SRC);
+	CU_ASSERT_STRING_EQUAL(err, "'10.0.0.1/8': host bits set; did you mean 10.0.0.0/8?");
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, "forward", NULL, &k, &r, &in, err,
+				      sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_ACTION);
+	CU_ASSERT_STRING_EQUAL(err, "'forward': unknown action; use redirect, pass or drop");
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", NULL, NULL, "much-too-long-name", &k, &r,
+				      &in, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_FEED);
+	CU_ASSERT_STRING_EQUAL(err, "'much-too-long-name': feed name longer than 15 characters");
+	CU_ASSERT_EQUAL(fg_rule_parse(NULL, NULL, NULL, NULL, &k, &r, &in, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(in, FG_INPUT_GROUP);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "empty rule"));
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:5000", "10.0.0.0/8", "drop", "F1", &k, &r, &in,
+				      err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(in, FG_INPUT_NONE);
+	CU_ASSERT_STRING_EQUAL(fg_input_name(FG_INPUT_SRC), "src");
+	CU_ASSERT_STRING_EQUAL(fg_input_name(FG_INPUT_NONE), "");
 }
 
 static void test_rule_parse_survives_tiny_error_buffer(void)
@@ -631,9 +650,9 @@ static void test_rule_parse_survives_tiny_error_buffer(void)
 	struct fg_rule r;
 	char small[4] = "xyz";
 
-	CU_ASSERT_EQUAL(
-		fg_rule_parse("239.1.1.1:99999", NULL, NULL, NULL, &k, &r, small, sizeof(small)),
-		-EINVAL);
+	CU_ASSERT_EQUAL(fg_rule_parse("239.1.1.1:99999", NULL, NULL, NULL, &k, &r, NULL, small,
+				      sizeof(small)),
+			-EINVAL);
 	CU_ASSERT_STRING_EQUAL(small, "'23");
 	CU_ASSERT_EQUAL(fg_rule_key_parse("239.1.1.1", &k, NULL, 0), -EINVAL);
 }

@@ -299,16 +299,16 @@ static void *fg_bk_main(void *arg)
 
 /* --- life cycle ------------------------------------------------------------------------------ */
 
-static int fg_bk_check(const struct fg_backend_ops *ops, const struct fg_backend_opts *o)
+static int fg_bk_check(const struct fg_backend_ops *ops, const struct fg_backend_opts *o,
+		       struct fg_blame *blame)
 {
 	if (!o->ifname || !*o->ifname) {
 		pr_warn("%s: no interface given\n", ops->name);
 		return -EINVAL;
 	}
 	if (!o->nfeeds && !ops->live_feeds) {
-		pr_warn("%s: %s: no feeds to receive: add rules with --action pass (feedgate rule "
-			"add)\n",
-			ops->name, o->ifname);
+		fg_blame_set(blame, FG_INPUT_FEEDS, "%s: %s: no feeds to receive", ops->name,
+			     o->ifname);
 		return -EINVAL;
 	}
 	if (o->nfeeds > FG_BACKEND_MAX_FEEDS) {
@@ -337,7 +337,7 @@ static int fg_bk_check(const struct fg_backend_ops *ops, const struct fg_backend
 }
 
 int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_opts *o,
-		    struct fg_backend **out)
+		    struct fg_backend **out, struct fg_blame *blame)
 {
 	struct fg_backend *b;
 	char err[256] = "";
@@ -345,7 +345,8 @@ int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_op
 	int ret;
 
 	*out = NULL;
-	ret = fg_bk_check(ops, o);
+	fg_blame_clear(blame);
+	ret = fg_bk_check(ops, o, blame);
 	if (ret)
 		return ret;
 	b = calloc(1, sizeof(*b));
@@ -377,7 +378,12 @@ int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_op
 
 	ret = ops->open(&b->o, b->rx, &n, err, sizeof(err));
 	if (ret) {
-		pr_warn("%s: %s\n", ops->name, err);
+		/* The only EOPNOTSUPP of an AF_XDP socket's setup is the driver
+		 * refusing a zero-copy bind (fg_xsk_open). */
+		if (ret == -EOPNOTSUPP && ops == &fg_afxdp_ops)
+			fg_blame_set(blame, FG_INPUT_ZEROCOPY, "%s: %s", ops->name, err);
+		else
+			pr_warn("%s: %s\n", ops->name, err);
 		goto fail;
 	}
 	b->n = n;

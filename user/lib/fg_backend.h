@@ -63,6 +63,7 @@
 
 #include "feedgate/frame.h"
 #include "fg_hist.h"
+#include "fg_log.h"
 #include "fg_maps.h"
 
 #define FG_BACKEND_MAX_THREADS 64
@@ -283,10 +284,13 @@ struct fg_backend;
  * Check the options, join the groups (unless the backend's sockets do) and
  * open the receive contexts. Returns 0, or -errno after ONE pr_warn line
  * ("feedgate: io_uring: Couldn't create a ring: ... (kernel.io_uring_disabled
- * is 2)"); nothing is left open.
+ * is 2)"); nothing is left open. Two failures are blamed on an option and
+ * go to blame instead (fg_log.h; NULL: printed too): no feeds for a backend
+ * that needs them (FG_INPUT_FEEDS, -EINVAL) and the driver refusing the
+ * zero-copy AF_XDP asked for (FG_INPUT_ZEROCOPY, -EOPNOTSUPP).
  */
 int fg_backend_open(const struct fg_backend_ops *ops, const struct fg_backend_opts *o,
-		    struct fg_backend **out);
+		    struct fg_backend **out, struct fg_blame *blame);
 unsigned int fg_backend_nthreads(const struct fg_backend *b);
 const char *fg_backend_name(const struct fg_backend *b);
 

@@ -540,7 +540,8 @@ static __u64 fg_stamp_cookie_new(void)
 }
 
 /* The stamp mode to load for a request, after the probe. */
-static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mode)
+static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mode,
+			    struct fg_blame *blame)
 {
 	switch (want) {
 	case FG_STAMP_AUTO:
@@ -548,9 +549,10 @@ static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mo
 		return 0;
 	case FG_STAMP_META:
 		if (!meta_ok) {
-			pr_warn("%s: this kernel refuses bpf_xdp_adjust_meta in XDP programs: "
-				"no metadata stamp; use --stamp auto, head or none\n",
-				ifname);
+			fg_blame_set(blame, FG_INPUT_STAMP,
+				     "%s: this kernel refuses bpf_xdp_adjust_meta in XDP programs: "
+				     "no metadata stamp",
+				     ifname);
 			return -EOPNOTSUPP;
 		}
 		/* fallthrough */
@@ -563,19 +565,48 @@ static int fg_stamp_resolve(const char *ifname, __u8 want, int meta_ok, __u8 *mo
 	return -EINVAL;
 }
 
-int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode)
+int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode, struct fg_blame *blame)
 {
 	struct fg_config c;
 	int err;
 
+	fg_blame_clear(blame);
 	err = fg_config_read(h, &c);
 	if (err)
 		return err;
-	err = fg_stamp_resolve(h->ifname, want, c.meta_ok, mode);
+	err = fg_stamp_resolve(h->ifname, want, c.meta_ok, mode, blame);
 	if (err)
 		return err;
 	c.stamp_mode = *mode;
 	return fg_config_write(h, &c);
+}
+
+/* ifname's index and the program attached there: 0, or -errno after one
+ * line (no such interface, or the query failed). */
+static int fg_iface_state(const char *ifname, int *ifindex, struct fg_xdp_state *st)
+{
+	int err;
+
+	*ifindex = fg_iface_index(ifname);
+	if (*ifindex < 0)
+		return *ifindex;
+	err = fg_xdp_state_get(*ifindex, st);
+	if (err)
+		pr_warn("%s: couldn't query the attached XDP program: %s\n", ifname,
+			strerror(-err));
+	return err;
+}
+
+/* An fd for the program of that id, or -errno after one line. */
+static int fg_prog_fd(const char *ifname, __u32 id)
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0) {
+		fd = -errno;
+		pr_warn("%s: couldn't open XDP program %u: %s\n", ifname, id, strerror(-fd));
+	}
+	return fd;
 }
 
 static int fg_policy_ok(__u8 p)
@@ -583,7 +614,8 @@ static int fg_policy_ok(__u8 p)
 	return p == 0 || p == FG_ACTION_PASS || p == FG_ACTION_DROP;
 }
 
-int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct fg_filter_handle *h)
+int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct fg_filter_handle *h,
+		     struct fg_blame *blame)
 {
 	const struct fg_attach_opts def = { FG_MODE_NATIVE, FG_ACTION_PASS, FG_ACTION_PASS,
 					    FG_STAMP_AUTO };
@@ -595,6 +627,7 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 	int ifindex, prog_fd = -1, err, attached = 0, meta_ok;
 	__u32 flags;
 
+	fg_blame_clear(blame);
 	fg_handle_init(h);
 	ifindex = fg_iface_index(ifname);
 	if (ifindex < 0)
@@ -639,7 +672,7 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 			strerror(-err));
 		goto out;
 	}
-	err = fg_stamp_resolve(ifname, o->stamp, meta_ok, &cfg.stamp_mode);
+	err = fg_stamp_resolve(ifname, o->stamp, meta_ok, &cfg.stamp_mode, blame);
 	if (err)
 		goto out;
 	skel = feedgate_bpf__open();
@@ -680,8 +713,9 @@ int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct 
 		    st.prog_id)
 			fg_warn_attached(ifname, &st);
 		else if (o->mode == FG_MODE_NATIVE)
-			pr_warn("%s: couldn't attach in native mode: %s; try '--mode skb'\n",
-				ifname, strerror(-err));
+			fg_blame_set(blame, FG_INPUT_XDP_MODE,
+				     "%s: couldn't attach in native mode: %s", ifname,
+				     strerror(-err));
 		else
 			pr_warn("%s: couldn't attach in skb mode: %s\n", ifname, strerror(-err));
 		goto out;
@@ -742,15 +776,9 @@ int fg_filter_open(const char *ifname, struct fg_filter_handle *h)
 	int ifindex, fd, err, repin = 0;
 
 	fg_handle_init(h);
-	ifindex = fg_iface_index(ifname);
-	if (ifindex < 0)
-		return ifindex;
-	err = fg_xdp_state_get(ifindex, &st);
-	if (err) {
-		pr_warn("%s: couldn't query the attached XDP program: %s\n", ifname,
-			strerror(-err));
+	err = fg_iface_state(ifname, &ifindex, &st);
+	if (err)
 		return err;
-	}
 	if (!st.prog_id) {
 		pr_warn("%s: feedgate is not attached; run 'feedgate attach %s' first\n", ifname,
 			ifname);
@@ -769,13 +797,9 @@ int fg_filter_open(const char *ifname, struct fg_filter_handle *h)
 	}
 
 	/* The maps of the program attached now, by id: the kernel's word. */
-	fd = bpf_prog_get_fd_by_id(st.prog_id);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: couldn't open XDP program %u: %s\n", ifname, st.prog_id,
-			strerror(-err));
-		return err;
-	}
+	fd = fg_prog_fd(ifname, st.prog_id);
+	if (fd < 0)
+		return fd;
 	memset(&info, 0, sizeof(info));
 	info.nr_map_ids = FG_MAX_PROG_MAPS;
 	info.map_ids = (__u64)(unsigned long)ids;
@@ -832,15 +856,9 @@ int fg_filter_detach(const char *ifname)
 	struct fg_xdp_state st;
 	int ifindex, fd, err;
 
-	ifindex = fg_iface_index(ifname);
-	if (ifindex < 0)
-		return ifindex;
-	err = fg_xdp_state_get(ifindex, &st);
-	if (err) {
-		pr_warn("%s: couldn't query the attached XDP program: %s\n", ifname,
-			strerror(-err));
+	err = fg_iface_state(ifname, &ifindex, &st);
+	if (err)
 		return err;
-	}
 	if (!st.prog_id) {
 		/* Leftover pins of a program that is gone are only clutter. */
 		if (fg_bpffs_mounted())
@@ -856,13 +874,9 @@ int fg_filter_detach(const char *ifname)
 			fg_off_cmd(st.mode));
 		return -EBUSY;
 	}
-	fd = bpf_prog_get_fd_by_id(st.prog_id);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: couldn't open XDP program %u: %s\n", ifname, st.prog_id,
-			strerror(-err));
-		return err;
-	}
+	fd = fg_prog_fd(ifname, st.prog_id);
+	if (fd < 0)
+		return fd;
 	{
 		LIBBPF_OPTS(bpf_xdp_attach_opts, dopts, .old_prog_fd = fd);
 
@@ -1050,50 +1064,45 @@ int fg_config_write(struct fg_filter_handle *h, const struct fg_config *c)
 	return err;
 }
 
-int fg_rule_stats_read(struct fg_filter_handle *h, __u32 rule_id, struct fg_rule_stats *out)
+/*
+ * Entry key of a per-CPU counter map, summed over the CPUs into out (size
+ * bytes of u64 counters). what names a key in the range message ("rule
+ * id"); max 0 marks a map of one entry, whose messages show no key.
+ */
+static int fg_counters_read(struct fg_filter_handle *h, int fd, const char *map, const char *what,
+			    __u32 key, __u32 max, void *out, size_t size)
 {
-	int err = fg_check_open(h, h->map_rule_stats, FG_MAP_RULE_STATS);
+	int err = fg_check_open(h, fd, map);
 
 	if (err)
 		return err;
-	if (rule_id >= FG_MAX_RULES) {
-		pr_warn("%s: rule id %u out of range (< %d)\n", h->ifname, rule_id, FG_MAX_RULES);
+	if (max && key >= max) {
+		pr_warn("%s: %s %u out of range (< %u)\n", h->ifname, what, key, max);
 		return -ERANGE;
 	}
-	err = fg_percpu_sum(h->map_rule_stats, rule_id, (__u64 *)out, sizeof(*out) / 8);
-	if (err)
-		pr_warn("%s: couldn't read %s[%u]: %s\n", h->ifname, FG_MAP_RULE_STATS, rule_id,
-			strerror(-err));
+	err = fg_percpu_sum(fd, key, (__u64 *)out, size / 8);
+	if (err && max)
+		pr_warn("%s: couldn't read %s[%u]: %s\n", h->ifname, map, key, strerror(-err));
+	else if (err)
+		pr_warn("%s: couldn't read %s: %s\n", h->ifname, map, strerror(-err));
 	return err;
+}
+
+int fg_rule_stats_read(struct fg_filter_handle *h, __u32 rule_id, struct fg_rule_stats *out)
+{
+	return fg_counters_read(h, h->map_rule_stats, FG_MAP_RULE_STATS, "rule id", rule_id,
+				FG_MAX_RULES, out, sizeof(*out));
 }
 
 int fg_filter_stats_read(struct fg_filter_handle *h, struct fg_filter_stats *out)
 {
-	int err = fg_check_open(h, h->map_stats, FG_MAP_STATS);
-
-	if (err)
-		return err;
-	err = fg_percpu_sum(h->map_stats, 0, (__u64 *)out, sizeof(*out) / 8);
-	if (err)
-		pr_warn("%s: couldn't read %s: %s\n", h->ifname, FG_MAP_STATS, strerror(-err));
-	return err;
+	return fg_counters_read(h, h->map_stats, FG_MAP_STATS, NULL, 0, 0, out, sizeof(*out));
 }
 
 int fg_queue_stats_read(struct fg_filter_handle *h, __u32 queue, struct fg_queue_stats *out)
 {
-	int err = fg_check_open(h, h->map_queue_stats, FG_MAP_QUEUE_STATS);
-
-	if (err)
-		return err;
-	if (queue >= FG_MAX_QUEUES) {
-		pr_warn("%s: queue %u out of range (< %d)\n", h->ifname, queue, FG_MAX_QUEUES);
-		return -ERANGE;
-	}
-	err = fg_percpu_sum(h->map_queue_stats, queue, (__u64 *)out, sizeof(*out) / 8);
-	if (err)
-		pr_warn("%s: couldn't read %s[%u]: %s\n", h->ifname, FG_MAP_QUEUE_STATS, queue,
-			strerror(-err));
-	return err;
+	return fg_counters_read(h, h->map_queue_stats, FG_MAP_QUEUE_STATS, "queue", queue,
+				FG_MAX_QUEUES, out, sizeof(*out));
 }
 
 int fg_rule_lookup(struct fg_filter_handle *h, const struct fg_rule_key *k, struct fg_rule *r)

@@ -25,6 +25,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 
+#include "fg_log.h"
 #include "fg_maps.h"
 
 #define FG_PIN_ROOT "/sys/fs/bpf/feedgate"
@@ -57,9 +58,12 @@ struct fg_filter_handle {
 /* Load the program, write its config, attach it (native by default) and pin
  * its maps. Refused when any XDP program is attached. Any failure after the
  * attach rolls back: the interface is left as it was. On success h holds the
- * map fds (close with fg_filter_close; the program stays attached). */
-int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o,
-		     struct fg_filter_handle *h);
+ * map fds (close with fg_filter_close; the program stays attached).
+ * Failures blamed on an option go to blame (fg_log.h; NULL: printed): the
+ * driver refusing native mode (FG_INPUT_XDP_MODE, the kernel's errno) and
+ * the kernel refusing the metadata stamp (FG_INPUT_STAMP, -EOPNOTSUPP). */
+int fg_filter_attach(const char *ifname, const struct fg_attach_opts *o, struct fg_filter_handle *h,
+		     struct fg_blame *blame);
 /* The live program's maps: -ENOENT when feedgate is not attached ("run
  * 'feedgate attach IFACE' first"), -EBUSY when another XDP program is. */
 int fg_filter_open(const char *ifname, struct fg_filter_handle *h);
@@ -108,8 +112,8 @@ const char *fg_stamp_name(int mode);
  * mode); *mode gets the one now in force. Frames already on their way keep
  * their old form: consumers recognise each frame's stamp by itself.
  * -EOPNOTSUPP "kernel refuses..." for META where the program has no
- * metadata path. */
-int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode);
+ * metadata path, blamed on FG_INPUT_STAMP (into blame; NULL: printed). */
+int fg_stamp_set(struct fg_filter_handle *h, __u8 want, __u8 *mode, struct fg_blame *blame);
 
 int fg_config_read(struct fg_filter_handle *h, struct fg_config *c);
 int fg_config_write(struct fg_filter_handle *h, const struct fg_config *c);

@@ -62,6 +62,53 @@ void fg_errf(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *fg_input_name(enum fg_input in)
+{
+	switch (in) {
+	case FG_INPUT_NONE:
+		break;
+	case FG_INPUT_GROUP:
+		return "group";
+	case FG_INPUT_SRC:
+		return "src";
+	case FG_INPUT_ACTION:
+		return "action";
+	case FG_INPUT_FEED:
+		return "feed";
+	case FG_INPUT_XDP_MODE:
+		return "mode";
+	case FG_INPUT_STAMP:
+		return "stamp";
+	case FG_INPUT_ZEROCOPY:
+		return "zero-copy";
+	case FG_INPUT_FEEDS:
+		return "feeds";
+	}
+	return "";
+}
+
+void fg_blame_clear(struct fg_blame *b)
+{
+	if (!b)
+		return;
+	b->input = FG_INPUT_NONE;
+	b->msg[0] = '\0';
+}
+
+void fg_blame_set(struct fg_blame *b, enum fg_input in, const char *fmt, ...)
+{
+	char line[FG_BLAME_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b ? b->msg : line, b ? sizeof(b->msg) : sizeof(line), fmt, ap);
+	va_end(ap);
+	if (b)
+		b->input = in;
+	else
+		pr_warn("%s\n", line);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf warns about things we handle ourselves (probing, fallbacks):

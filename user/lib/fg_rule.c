@@ -353,34 +353,60 @@ void fg_rule_src(const struct fg_rule_key *key, const struct fg_rule *r, struct 
 }
 
 int fg_rule_parse(const char *group, const char *src, const char *action, const char *feed,
-		  struct fg_rule_key *key, struct fg_rule *r, char *err, size_t errlen)
+		  struct fg_rule_key *key, struct fg_rule *r, enum fg_input *input, char *err,
+		  size_t errlen)
 {
+	enum fg_input bad = FG_INPUT_NONE;
 	char why[FG_ERR_LEN];
 	struct fg_prefix p;
+	const char *text;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (fg_rule_key_parse(group, key, why, sizeof(why)))
-		return fg_err(err, errlen, "'%s': %s", group ? group : "", why);
+	if (input)
+		*input = FG_INPUT_NONE;
+	text = group ? group : "";
+	ret = fg_rule_key_parse(group, key, why, sizeof(why));
+	if (ret) {
+		bad = FG_INPUT_GROUP;
+		goto fail;
+	}
 	r->action = FG_ACTION_REDIRECT;
-	if (action && fg_action_parse(action, &r->action, why, sizeof(why)))
-		return fg_err(err, errlen, "--action '%s': %s", action, why);
+	text = action;
+	if (action && (ret = fg_action_parse(action, &r->action, why, sizeof(why)))) {
+		bad = FG_INPUT_ACTION;
+		goto fail;
+	}
+	text = src;
 	if (src) {
-		if (fg_prefix_parse(src, &p, why, sizeof(why)))
-			return fg_err(err, errlen, "--src '%s': %s", src, why);
-		if (p.family != key->family) {
+		ret = fg_prefix_parse(src, &p, why, sizeof(why));
+		if (!ret && p.family != key->family) {
 			char k[FG_KEY_STR_LEN];
 
 			fg_rule_key_format(key, k, sizeof(k));
-			return fg_err(err, errlen,
-				      "--src '%s': source family does not match group %s", src, k);
+			snprintf(why, sizeof(why), "source family does not match group %s", k);
+			ret = -EINVAL;
+		}
+		if (ret) {
+			bad = FG_INPUT_SRC;
+			goto fail;
 		}
 		r->src_prefix_len = p.len;
 		memcpy(r->src_addr, p.addr, sizeof(r->src_addr));
 	}
+	text = feed;
 	if (feed) {
-		if (fg_feed_name_check(feed, why, sizeof(why)))
-			return fg_err(err, errlen, "--feed '%s': %s", feed, why);
+		ret = fg_feed_name_check(feed, why, sizeof(why));
+		if (ret) {
+			bad = FG_INPUT_FEED;
+			goto fail;
+		}
 		memcpy(r->feed_name, feed, strlen(feed));
 	}
 	return 0;
+fail:
+	if (input)
+		*input = bad;
+	/* The part's own text and why; naming the part is the caller's business. */
+	return fg_err(err, errlen, "'%s': %s", text, why);
 }

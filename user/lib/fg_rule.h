@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "fg_log.h"
 #include "fg_maps.h"
 
 #define FG_ADDR_STR_LEN 46 /* INET6_ADDRSTRLEN */
@@ -70,12 +71,16 @@ void fg_rule_src(const struct fg_rule_key *key, const struct fg_rule *r, struct 
  * Build a complete rule from its textual parts, as `feedgate rule add` takes
  * them: group ("GROUP:PORT"), src (NULL = any source), action (NULL =
  * redirect) and feed (NULL = unnamed). rule_id and feed_id are left 0 for
- * fg_rule_insert() to assign. On error err names the part that is wrong:
- *   "'239.1.1.1:99999': port out of range"
- *   "--src '10.0.0.1/8': host bits set; did you mean 10.0.0.0/8?"
- *   "--src 'fd00::/64': source family does not match group 239.1.1.1:5000"
+ * fg_rule_insert() to assign. On error (-EINVAL) *input (may be NULL) says
+ * which part is wrong (FG_INPUT_GROUP, _SRC, _ACTION or _FEED) and err
+ * holds that part's text and why, for the caller to prefix with its own
+ * name for the part:
+ *   "'239.1.1.1:99999': port out of range"            (group)
+ *   "'10.0.0.1/8': host bits set; did you mean 10.0.0.0/8?"  (src)
+ *   "'fd00::/64': source family does not match group 239.1.1.1:5000"  (src)
  */
 int fg_rule_parse(const char *group, const char *src, const char *action, const char *feed,
-		  struct fg_rule_key *key, struct fg_rule *r, char *err, size_t errlen);
+		  struct fg_rule_key *key, struct fg_rule *r, enum fg_input *input, char *err,
+		  size_t errlen);
 
 #endif /* FG_RULE_H */

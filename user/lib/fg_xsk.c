@@ -2,7 +2,7 @@
 /*
  * AF_XDP socket setup and teardown (see fg_xsk.h): UMEM allocation, ring
  * creation and mapping, the zero-copy / copy bind with its fallback and
- * EBUSY retry, statistics.
+ * EBUSY retry (for the transmit socket too), statistics.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,65 +108,162 @@ void fg_xsk_ring_unmap(struct fg_xsk_ring *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void fg_xsk_close_socket(struct fg_xsk *x)
+void fg_xsk_sock_close(const struct fg_xsk_sock *k)
 {
-	fg_xsk_ring_unmap(&x->rx);
-	fg_xsk_ring_unmap(&x->fill);
-	fg_xsk_ring_unmap(&x->comp);
-	if (x->fd >= 0)
-		close(x->fd);
-	x->fd = -1;
+	fg_xsk_ring_unmap(k->ring);
+	fg_xsk_ring_unmap(k->fill);
+	fg_xsk_ring_unmap(k->comp);
+	if (*k->fd >= 0)
+		close(*k->fd);
+	*k->fd = -1;
 }
 
-/* Socket, UMEM registration, rings, mappings, a full fill ring. */
-static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, char *err,
-			      size_t errlen)
+/* Socket, UMEM registration, rings and their mappings. */
+static int fg_xsk_sock_make(const struct fg_xsk_sock_spec *s, const struct fg_xsk_sock *k,
+			    char *err, size_t errlen)
 {
 	struct xdp_umem_reg reg = {
-		.addr = (uintptr_t)x->umem,
-		.len = (uint64_t)x->nframes * x->frame_size,
-		.chunk_size = x->frame_size,
-		.headroom = c->umem_headroom,
+		.addr = (uintptr_t)s->umem,
+		.len = (uint64_t)s->nframes * s->frame_size,
+		.chunk_size = s->frame_size,
+		.headroom = s->headroom,
 	};
-	uint32_t comp_size = 64, idx;
+	const struct xdp_ring_offset *ring_off;
 	struct xdp_mmap_offsets off;
 	socklen_t optlen = sizeof(off);
-	int ret;
+	int fd, ret;
 
-	x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (x->fd < 0) {
+	fd = *k->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		ret = -errno;
 		fg_errf(err, errlen, "Couldn't create AF_XDP socket: %s", strerror(errno));
 		return ret;
 	}
-	if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
-	    setsockopt(x->fd, SOL_XDP, XDP_UMEM_FILL_RING, &c->fill_size, sizeof(c->fill_size)) ||
-	    setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &comp_size, sizeof(comp_size)) ||
-	    setsockopt(x->fd, SOL_XDP, XDP_RX_RING, &c->rx_size, sizeof(c->rx_size))) {
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &s->fill_size, sizeof(s->fill_size)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &s->comp_size,
+		       sizeof(s->comp_size)) ||
+	    setsockopt(fd, SOL_XDP, s->tx ? XDP_TX_RING : XDP_RX_RING, &s->ring_size,
+		       sizeof(s->ring_size))) {
 		ret = -errno;
 		fg_errf(err, errlen, "Couldn't register UMEM / rings (%u frames of %u): %s",
-			x->nframes, x->frame_size, strerror(errno));
+			s->nframes, s->frame_size, strerror(errno));
 		return ret;
 	}
-	if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen)) {
+	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen)) {
 		ret = -errno;
 		fg_errf(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
 		return ret;
 	}
-	ret = fg_xsk_ring_map(x->fd, &x->fill, &off.fr, c->fill_size, sizeof(uint64_t),
+	ring_off = s->tx ? &off.tx : &off.rx;
+	ret = fg_xsk_ring_map(fd, k->fill, &off.fr, s->fill_size, sizeof(uint64_t),
 			      XDP_UMEM_PGOFF_FILL_RING);
 	if (!ret)
-		ret = fg_xsk_ring_map(x->fd, &x->comp, &off.cr, comp_size, sizeof(uint64_t),
+		ret = fg_xsk_ring_map(fd, k->comp, &off.cr, s->comp_size, sizeof(uint64_t),
 				      XDP_UMEM_PGOFF_COMPLETION_RING);
 	if (!ret)
-		ret = fg_xsk_ring_map(x->fd, &x->rx, &off.rx, c->rx_size, sizeof(struct xdp_desc),
-				      XDP_PGOFF_RX_RING);
+		ret = fg_xsk_ring_map(fd, k->ring, ring_off, s->ring_size, sizeof(struct xdp_desc),
+				      s->tx ? XDP_PGOFF_TX_RING : XDP_PGOFF_RX_RING);
 	if (ret) {
 		fg_errf(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
 		return ret;
 	}
-	/* Every frame into the fill ring: the kernel can fill the whole RX ring
-	 * and still find as many frames again. */
+	return s->made ? s->made(s->ctx, err, errlen) : 0;
+}
+
+static int fg_xsk_sock_bind(const struct fg_xsk_sock_spec *s, int fd, uint16_t mode_flag)
+{
+	struct sockaddr_xdp sxdp = {
+		.sxdp_family = AF_XDP,
+		.sxdp_ifindex = (uint32_t)s->ifindex,
+		.sxdp_queue_id = s->queue,
+		.sxdp_flags = mode_flag | (s->need_wakeup ? XDP_USE_NEED_WAKEUP : 0),
+	};
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int waited = 0;
+
+	for (;;) {
+		if (!bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
+			return 0;
+		/* A socket closed a moment ago releases its queue from a work
+		 * item that needs the RTNL lock: seconds when the lock is
+		 * contended (namespaces being deleted, for one). */
+		if (errno != EBUSY || waited >= s->bind_retry_ms)
+			return -errno;
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+}
+
+int fg_xsk_sock_open(const struct fg_xsk_sock_spec *s, const struct fg_xsk_sock *k, bool *zerocopy,
+		     char *err, size_t errlen)
+{
+	struct xdp_options opts = { 0 };
+	socklen_t optlen = sizeof(opts);
+	int ret;
+
+	ret = fg_xsk_sock_make(s, k, err, errlen);
+	if (ret)
+		return ret;
+	if (s->zc == FG_ZC_OFF) {
+		ret = fg_xsk_sock_bind(s, *k->fd, XDP_COPY);
+	} else {
+		ret = fg_xsk_sock_bind(s, *k->fd, XDP_ZEROCOPY);
+		if (ret == -EOPNOTSUPP && s->zc == FG_ZC_AUTO) {
+			/* A failed zero-copy bind leaves the rings half given to
+			 * the kernel: start again from a new socket. */
+			fg_xsk_sock_close(k);
+			ret = fg_xsk_sock_make(s, k, err, errlen);
+			if (ret)
+				return ret;
+			ret = fg_xsk_sock_bind(s, *k->fd, XDP_COPY);
+		}
+	}
+	if (ret) {
+		if (ret == -EOPNOTSUPP)
+			fg_errf(err, errlen, "queue %u: zero-copy not supported by the driver",
+				s->queue);
+		else if (ret == -EBUSY)
+			fg_errf(err, errlen,
+				"queue %u: Couldn't bind AF_XDP socket: queue busy (another "
+				"AF_XDP socket holds it)",
+				s->queue);
+		/* a receive queue past the device's last is the usual cause */
+		else if (ret == -EINVAL && !s->tx)
+			fg_errf(err, errlen,
+				"queue %u: Couldn't bind AF_XDP socket: %s (no such queue?)",
+				s->queue, strerror(-ret));
+		else
+			fg_errf(err, errlen, "queue %u: Couldn't bind AF_XDP socket: %s", s->queue,
+				strerror(-ret));
+		return ret;
+	}
+	if (getsockopt(*k->fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen)) {
+		ret = -errno;
+		fg_errf(err, errlen, "queue %u: Couldn't read XDP_OPTIONS: %s", s->queue,
+			strerror(errno));
+		return ret;
+	}
+	*zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
+	return 0;
+}
+
+/* The receive socket's rings, for the shared setup. */
+static void fg_xsk_rx_sock(struct fg_xsk *x, struct fg_xsk_sock *k)
+{
+	k->fd = &x->fd;
+	k->fill = &x->fill;
+	k->comp = &x->comp;
+	k->ring = &x->rx;
+}
+
+/* Every frame into the fill ring, before the bind: the kernel can fill the
+ * whole RX ring and still find as many frames again. */
+static int fg_xsk_fill_all(void *ctx, char *err, size_t errlen)
+{
+	struct fg_xsk *x = ctx;
+	uint32_t idx;
+
 	if (fg_xsk_fill_reserve(x, x->nframes, &idx) != x->nframes) {
 		fg_errf(err, errlen, "fill ring smaller than the UMEM");
 		return -EINVAL;
@@ -177,35 +274,11 @@ static int fg_xsk_make_socket(const struct fg_xsk_config *c, struct fg_xsk *x, c
 	return 0;
 }
 
-static int fg_xsk_bind(const struct fg_xsk_config *c, struct fg_xsk *x, uint16_t mode_flag)
-{
-	struct sockaddr_xdp sxdp = {
-		.sxdp_family = AF_XDP,
-		.sxdp_ifindex = (uint32_t)c->ifindex,
-		.sxdp_queue_id = c->queue,
-		.sxdp_flags = mode_flag | (c->need_wakeup ? XDP_USE_NEED_WAKEUP : 0),
-	};
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	unsigned int waited = 0;
-
-	for (;;) {
-		if (!bind(x->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
-			return 0;
-		/* A socket closed a moment ago releases its queue from a work
-		 * item that needs the RTNL lock: seconds when the lock is
-		 * contended (namespaces being deleted, for one). */
-		if (errno != EBUSY || waited >= c->bind_retry_ms)
-			return -errno;
-		nanosleep(&ts, NULL);
-		waited += 10;
-	}
-}
-
 int fg_xsk_open(const struct fg_xsk_config *cfg, struct fg_xsk *x, char *err, size_t errlen)
 {
 	struct fg_xsk_config c = *cfg;
-	struct xdp_options opts = { 0 };
-	socklen_t optlen = sizeof(opts);
+	struct fg_xsk_sock_spec spec;
+	struct fg_xsk_sock k;
 	int ret;
 
 	fg_xsk_config_defaults(&c);
@@ -229,59 +302,37 @@ int fg_xsk_open(const struct fg_xsk_config *cfg, struct fg_xsk *x, char *err, si
 		return ret;
 	}
 
-	ret = fg_xsk_make_socket(&c, x, err, errlen);
+	spec = (struct fg_xsk_sock_spec){
+		.ifindex = c.ifindex,
+		.queue = c.queue,
+		.zc = c.zc,
+		.need_wakeup = c.need_wakeup,
+		.bind_retry_ms = c.bind_retry_ms,
+		.umem = x->umem,
+		.nframes = x->nframes,
+		.frame_size = x->frame_size,
+		.headroom = c.umem_headroom,
+		.fill_size = c.fill_size,
+		/* a receive socket completes nothing, but the kernel wants the ring */
+		.comp_size = 64,
+		.tx = false,
+		.ring_size = c.rx_size,
+		.made = fg_xsk_fill_all,
+		.ctx = x,
+	};
+	fg_xsk_rx_sock(x, &k);
+	ret = fg_xsk_sock_open(&spec, &k, &x->zerocopy, err, errlen);
 	if (ret)
-		goto fail;
-	if (c.zc == FG_ZC_OFF) {
-		ret = fg_xsk_bind(&c, x, XDP_COPY);
-	} else {
-		ret = fg_xsk_bind(&c, x, XDP_ZEROCOPY);
-		if (ret == -EOPNOTSUPP && c.zc == FG_ZC_AUTO) {
-			/* A failed zero-copy bind leaves the rings half given to
-			 * the kernel: start again from a new socket. */
-			fg_xsk_close_socket(x);
-			ret = fg_xsk_make_socket(&c, x, err, errlen);
-			if (ret)
-				goto fail;
-			ret = fg_xsk_bind(&c, x, XDP_COPY);
-		}
-	}
-	if (ret) {
-		if (ret == -EOPNOTSUPP)
-			fg_errf(err, errlen,
-				"queue %u: zero-copy not supported by the driver (use "
-				"--zero-copy auto or off)",
-				c.queue);
-		else if (ret == -EBUSY)
-			fg_errf(err, errlen,
-				"queue %u: Couldn't bind AF_XDP socket: queue busy (another "
-				"AF_XDP socket holds it)",
-				c.queue);
-		else if (ret == -EINVAL)
-			fg_errf(err, errlen,
-				"queue %u: Couldn't bind AF_XDP socket: %s (no such queue?)",
-				c.queue, strerror(-ret));
-		else
-			fg_errf(err, errlen, "queue %u: Couldn't bind AF_XDP socket: %s", c.queue,
-				strerror(-ret));
-		goto fail;
-	}
-	if (getsockopt(x->fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen)) {
-		ret = -errno;
-		fg_errf(err, errlen, "queue %u: Couldn't read XDP_OPTIONS: %s", c.queue,
-			strerror(errno));
-		goto fail;
-	}
-	x->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
-	return 0;
-fail:
-	fg_xsk_close(x);
+		fg_xsk_close(x);
 	return ret;
 }
 
 void fg_xsk_close(struct fg_xsk *x)
 {
-	fg_xsk_close_socket(x);
+	struct fg_xsk_sock k;
+
+	fg_xsk_rx_sock(x, &k);
+	fg_xsk_sock_close(&k);
 	if (x->umem)
 		munmap(x->umem, x->umem_len);
 	x->umem = NULL;

@@ -106,6 +106,46 @@ void fg_xsk_ring_unmap(struct fg_xsk_ring *r);
 /* XDP_STATISTICS of the socket. */
 int fg_xsk_stats(const struct fg_xsk *x, struct xdp_statistics *st);
 
+/*
+ * The setup the receive and the transmit sockets share: an AF_XDP socket
+ * on an existing UMEM with a fill ring, a completion ring and one
+ * descriptor ring (RX, or TX with tx set), all mapped; made() (may be
+ * NULL) runs on every socket made, before its bind; then the bind to the
+ * queue in the zc mode, with EBUSY retried for bind_retry_ms and, in auto,
+ * a new socket in copy mode when the driver refuses zero-copy. The
+ * socket's fd and rings go where k points; *zerocopy gets the mode in use.
+ * 0, or -errno with one line in err; the caller then closes with
+ * fg_xsk_sock_close() (harmless on what was never made).
+ */
+struct fg_xsk_sock_spec {
+	int ifindex;
+	uint32_t queue;
+	enum fg_zc_mode zc;
+	bool need_wakeup; /* bind with XDP_USE_NEED_WAKEUP */
+	unsigned int bind_retry_ms;
+	void *umem;
+	uint32_t nframes;
+	uint32_t frame_size;
+	uint32_t headroom;
+	uint32_t fill_size;
+	uint32_t comp_size;
+	bool tx; /* the descriptor ring transmits */
+	uint32_t ring_size;
+	int (*made)(void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
+struct fg_xsk_sock {
+	int *fd;
+	struct fg_xsk_ring *fill;
+	struct fg_xsk_ring *comp;
+	struct fg_xsk_ring *ring; /* RX or TX */
+};
+
+int fg_xsk_sock_open(const struct fg_xsk_sock_spec *s, const struct fg_xsk_sock *k, bool *zerocopy,
+		     char *err, size_t errlen);
+void fg_xsk_sock_close(const struct fg_xsk_sock *k);
+
 /* --- ring access (hot path) --------------------------------------------------------------- */
 
 static inline uint32_t fg_ring_load_acquire(const uint32_t *p)

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * Transmit-only AF_XDP socket setup, teardown and kick (see fg_xsk_tx.h):
- * UMEM, the TX / completion / fill rings and their mappings, the zero-copy
- * bind with its copy-mode fallback and EBUSY retry, the per-call budget.
+ * UMEM and its free-frame stack, the sizes of the TX / completion / fill
+ * rings, the per-call budget. Socket, rings and bind are the receive
+ * side's (fg_xsk_sock_open): only the rings' sizes and kind differ.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -17,9 +17,6 @@
 #include "fg_log.h"
 #include "fg_xsk_tx.h"
 
-#ifndef AF_XDP
-#define AF_XDP 44
-#endif
 #ifndef SOL_XDP
 #define SOL_XDP 283
 #endif
@@ -58,95 +55,21 @@ void fg_xsk_tx_reset_frames(struct fg_xsk_tx *t)
 		t->free_addrs[t->nfree++] = (uint64_t)i * t->frame_size;
 }
 
-static void fg_xsk_tx_close_socket(struct fg_xsk_tx *t)
+/* The transmit socket's rings, for the setup it shares with the receive one. */
+static void fg_xsk_tx_sock(struct fg_xsk_tx *t, struct fg_xsk_sock *k)
 {
-	fg_xsk_ring_unmap(&t->tx);
-	fg_xsk_ring_unmap(&t->comp);
-	fg_xsk_ring_unmap(&t->fill);
-	if (t->fd >= 0)
-		close(t->fd);
-	t->fd = -1;
-}
-
-/* Socket, UMEM registration, rings and their mappings. */
-static int fg_xsk_tx_make_socket(const struct fg_xsk_tx_config *c, struct fg_xsk_tx *t, char *err,
-				 size_t errlen)
-{
-	struct xdp_umem_reg reg = {
-		.addr = (uintptr_t)t->umem,
-		.len = (uint64_t)t->nframes * t->frame_size,
-		.chunk_size = t->frame_size,
-	};
-	uint32_t fill_size = FG_XSK_TX_FILL_SIZE;
-	struct xdp_mmap_offsets off;
-	socklen_t optlen = sizeof(off);
-	int ret;
-
-	t->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (t->fd < 0) {
-		ret = -errno;
-		fg_errf(err, errlen, "Couldn't create AF_XDP socket: %s", strerror(errno));
-		return ret;
-	}
-	if (setsockopt(t->fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
-	    setsockopt(t->fd, SOL_XDP, XDP_UMEM_FILL_RING, &fill_size, sizeof(fill_size)) ||
-	    setsockopt(t->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &t->nframes, sizeof(t->nframes)) ||
-	    setsockopt(t->fd, SOL_XDP, XDP_TX_RING, &c->tx_size, sizeof(c->tx_size))) {
-		ret = -errno;
-		fg_errf(err, errlen, "Couldn't register UMEM / rings (%u frames of %u): %s",
-			t->nframes, t->frame_size, strerror(errno));
-		return ret;
-	}
-	if (getsockopt(t->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen)) {
-		ret = -errno;
-		fg_errf(err, errlen, "Couldn't read ring offsets: %s", strerror(errno));
-		return ret;
-	}
-	ret = fg_xsk_ring_map(t->fd, &t->tx, &off.tx, c->tx_size, sizeof(struct xdp_desc),
-			      XDP_PGOFF_TX_RING);
-	if (!ret)
-		ret = fg_xsk_ring_map(t->fd, &t->comp, &off.cr, t->nframes, sizeof(uint64_t),
-				      XDP_UMEM_PGOFF_COMPLETION_RING);
-	if (!ret)
-		ret = fg_xsk_ring_map(t->fd, &t->fill, &off.fr, fill_size, sizeof(uint64_t),
-				      XDP_UMEM_PGOFF_FILL_RING);
-	if (ret) {
-		fg_errf(err, errlen, "Couldn't map AF_XDP rings: %s", strerror(-ret));
-		return ret;
-	}
-	t->submitted_prod = t->tx.cached_prod;
-	return 0;
-}
-
-static int fg_xsk_tx_bind(const struct fg_xsk_tx_config *c, struct fg_xsk_tx *t, uint16_t mode_flag)
-{
-	struct sockaddr_xdp sxdp = {
-		.sxdp_family = AF_XDP,
-		.sxdp_ifindex = (uint32_t)c->ifindex,
-		.sxdp_queue_id = c->queue,
-		.sxdp_flags = mode_flag | XDP_USE_NEED_WAKEUP,
-	};
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	unsigned int waited = 0;
-
-	for (;;) {
-		if (!bind(t->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)))
-			return 0;
-		/* a socket closed a moment ago (the previous gen run) gives
-		 * its queue back from a work item that needs the RTNL lock */
-		if (errno != EBUSY || waited >= c->bind_retry_ms)
-			return -errno;
-		nanosleep(&ts, NULL);
-		waited += 10;
-	}
+	k->fd = &t->fd;
+	k->fill = &t->fill;
+	k->comp = &t->comp;
+	k->ring = &t->tx;
 }
 
 int fg_xsk_tx_open(const struct fg_xsk_tx_config *cfg, struct fg_xsk_tx *t, char *err,
 		   size_t errlen)
 {
 	struct fg_xsk_tx_config c = *cfg;
-	struct xdp_options opts = { 0 };
-	socklen_t optlen = sizeof(opts);
+	struct fg_xsk_sock_spec spec;
+	struct fg_xsk_sock k;
 	void *p;
 	int ret;
 
@@ -180,44 +103,26 @@ int fg_xsk_tx_open(const struct fg_xsk_tx_config *cfg, struct fg_xsk_tx *t, char
 	t->umem = p;
 	fg_xsk_tx_reset_frames(t);
 
-	ret = fg_xsk_tx_make_socket(&c, t, err, errlen);
+	spec = (struct fg_xsk_sock_spec){
+		.ifindex = c.ifindex,
+		.queue = c.queue,
+		.zc = c.zc,
+		.need_wakeup = true,
+		.bind_retry_ms = c.bind_retry_ms,
+		.umem = t->umem,
+		.nframes = t->nframes,
+		.frame_size = t->frame_size,
+		.fill_size = FG_XSK_TX_FILL_SIZE,
+		/* a slot for every frame: the completion ring can never overflow */
+		.comp_size = t->nframes,
+		.tx = true,
+		.ring_size = c.tx_size,
+	};
+	fg_xsk_tx_sock(t, &k);
+	ret = fg_xsk_sock_open(&spec, &k, &t->zerocopy, err, errlen);
 	if (ret)
 		goto fail;
-	if (c.zc == FG_ZC_OFF) {
-		ret = fg_xsk_tx_bind(&c, t, XDP_COPY);
-	} else {
-		ret = fg_xsk_tx_bind(&c, t, XDP_ZEROCOPY);
-		if (ret == -EOPNOTSUPP && c.zc == FG_ZC_AUTO) {
-			/* the failed bind left the rings half handed over:
-			 * start again from a new socket */
-			fg_xsk_tx_close_socket(t);
-			ret = fg_xsk_tx_make_socket(&c, t, err, errlen);
-			if (ret)
-				goto fail;
-			ret = fg_xsk_tx_bind(&c, t, XDP_COPY);
-		}
-	}
-	if (ret) {
-		if (ret == -EOPNOTSUPP)
-			fg_errf(err, errlen, "queue %u: zero-copy not supported by the driver",
-				c.queue);
-		else if (ret == -EBUSY)
-			fg_errf(err, errlen,
-				"queue %u: Couldn't bind AF_XDP socket: queue busy (another "
-				"AF_XDP socket holds it)",
-				c.queue);
-		else
-			fg_errf(err, errlen, "queue %u: Couldn't bind AF_XDP socket: %s", c.queue,
-				strerror(-ret));
-		goto fail;
-	}
-	if (getsockopt(t->fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen)) {
-		ret = -errno;
-		fg_errf(err, errlen, "queue %u: Couldn't read XDP_OPTIONS: %s", c.queue,
-			strerror(errno));
-		goto fail;
-	}
-	t->zerocopy = opts.flags & XDP_OPTIONS_ZEROCOPY;
+	t->submitted_prod = t->tx.cached_prod;
 	/* Fewer syscalls per packet in copy mode; kernels before 6.17 do not
 	 * know the option and keep their 32. */
 	t->budget = FG_XSK_TX_KERNEL_BATCH;
@@ -235,7 +140,10 @@ fail:
 
 void fg_xsk_tx_close(struct fg_xsk_tx *t)
 {
-	fg_xsk_tx_close_socket(t);
+	struct fg_xsk_sock k;
+
+	fg_xsk_tx_sock(t, &k);
+	fg_xsk_sock_close(&k);
 	if (t->umem)
 		munmap(t->umem, t->umem_len);
 	t->umem = NULL;
