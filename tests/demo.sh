@@ -139,9 +139,8 @@ for name in sorted(made):
             l["name"], l["packets"], l["messages"], l["duplicates"], l["loss"]))
 lost = 0
 for f in run["feeds"]:
-    # the lines gen sent (not the run's own pass rules for the re-request
-    # replies, which reach its sockets through the stack); each line ends
-    # with one heartbeat that gen sends after its report
+    # the lines gen sent; each line ends with one heartbeat that gen sends
+    # after its report
     if f["group"] in line_sent:
         lost += line_sent[f["group"]] + 1 - f["packets"]
 # the decode stream: per feed, sequence numbers only go up

@@ -724,6 +724,28 @@ struct run {
 
 /* --- the sinks: pipelines, router, decode output ------------------------------------------- */
 
+/*
+ * The rules the run added for itself (the pass rules that let re-request
+ * replies through the filter) taken out of a rule list: they are no feed,
+ * and the summary lists feeds. Returns the new count.
+ */
+static size_t run_drop_own_rules(const struct run_sinks *sk, struct fg_rule_entry *rules,
+				 size_t nrules)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nrules; i++) {
+		bool own = false;
+
+		for (unsigned int j = 0; j < sk->nrr && !own; j++)
+			own = sk->rr_rule[j] &&
+			      !memcmp(&rules[i].key, &sk->rr_key[j], sizeof(sk->rr_key[j]));
+		if (!own)
+			rules[n++] = rules[i];
+	}
+	return n;
+}
+
 /* Where the summary goes: standard error when --decode - owns standard output. */
 static FILE *run_summary_file(const struct run *r)
 {
@@ -1899,6 +1921,7 @@ int do_run(int argc, char **argv)
 	rules = NULL;
 	if (fg_rule_list(&r->h, &rules, &nrules))
 		nrules = 0;
+	nrules = run_drop_own_rules(&r->sk, rules, nrules);
 	fg_backend_summary(r->bk, run_summary_file(r), r->cfg.json, r->cfg.ifname,
 			   (double)(r->end_ns - r->start_ns) / 1e9, rules, nrules, run_summary_head,
 			   run_summary_extra, r);

@@ -146,6 +146,11 @@ if run_ab ab --loss 0.02,0.02 --loss-both 0.01 --serve-rerequest "$SERVER" -- \
 		p99=$(stream ab $f "['recovery_ns']['p99']")
 		[ "${p99:-0}" -gt 0 ] || fg_bad "$f: no recovery latency"
 	done
+	# the summary's feeds are the four lines, not the pass rule the run adds
+	# for the re-request replies
+	groups=$(py "$T/ab.json" "' '.join(sorted(f['group'] for f in d['feeds']))")
+	[ "$(wc -w <<<"$groups")" -eq 4 ] && [[ "$groups" != *0.0.0.0* ]] ||
+		fg_bad "summary feeds are not the 4 lines: $groups"
 	# the live line: per feed, messages and gaps as they come
 	grep -Eq "feeds: F[12] [0-9]+ msgs, gaps [0-9]+ recovered [0-9]+ lost, held [0-9]+" "$T/ab.err" ||
 		fg_bad "no per-feed counters in the live line: $(grep -m1 ' af_xdp ' "$T/ab.err")"
