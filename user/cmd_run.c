@@ -704,7 +704,7 @@ struct run {
 	struct fg_filter_handle h;
 	bool have_handle;
 	bool attached_here;
-	bool iface_gone; /* the interface was deleted under the run (issue 6) */
+	bool iface_gone; /* the interface was deleted under the run */
 	int ifindex;
 	struct pcap_writer *pcap;
 	struct fg_rule_stats *rule_start; /* [FG_MAX_RULES] */

@@ -895,7 +895,7 @@ int fg_filter_detach(const char *ifname)
 	return 0;
 }
 
-/* Issue 6 (faults): an interface deleted under a running filter takes its XDP
+/* An interface deleted under a running filter takes its XDP
  * program with it, but the pins under FG_PIN_ROOT/IFACE keep the maps alive.
  * Only for a name that no longer exists here, so a live filter is never
  * unpinned by mistake. */

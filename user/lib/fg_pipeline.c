@@ -1232,7 +1232,7 @@ void fg_pipeline_summary_json(const struct fg_pipeline *p, FILE *f)
 		fg_pipeline_stream_json(p, s, f);
 	}
 	fprintf(f, "]");
-	/* Issue 6: a full order table must be reported, not only counted. */
+	/* A full order table must be reported, not only counted. */
 	if (p->books) {
 		struct fg_books_stats b;
 
