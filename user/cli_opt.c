@@ -638,21 +638,29 @@ void cli_man_text(FILE *f, const char *s)
 	}
 }
 
+void cli_man_opt(FILE *f, const struct cli_opt *o)
+{
+	char arg[160];
+
+	cli_arg_text(o, arg, sizeof(arg));
+	fputs("\\fB", f);
+	cli_man_text(f, o->name);
+	fputs("\\fR", f);
+	if (arg[0]) {
+		fputs(" \\fI", f);
+		cli_man_text(f, arg);
+		fputs("\\fR", f);
+	}
+}
+
 void cli_man_options(FILE *f, const struct cli_cmd *cmd)
 {
 	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
-		char arg[160], help[512];
+		char help[512];
 
-		cli_arg_text(o, arg, sizeof(arg));
 		opt_help_text(o, help, sizeof(help));
-		fputs(".TP\n\\fB", f);
-		cli_man_text(f, o->name);
-		fputs("\\fR", f);
-		if (arg[0]) {
-			fputs(" \\fI", f);
-			cli_man_text(f, arg);
-			fputs("\\fR", f);
-		}
+		fputs(".TP\n", f);
+		cli_man_opt(f, o);
 		fputc('\n', f);
 		cli_man_text(f, help);
 		fputc('\n', f);

@@ -135,6 +135,8 @@ void cli_arg_text(const struct cli_opt *o, char *buf, size_t len);
 
 /* The command's OPTIONS as troff (.TP paragraphs) for a man page. */
 void cli_man_options(FILE *f, const struct cli_cmd *cmd);
+/* One option as the man page shows it: "\\fB--name\\fR \\fIARG\\fR" (no newline). */
+void cli_man_opt(FILE *f, const struct cli_opt *o);
 
 /* The command's notes as troff paragraphs (.PP); nothing without notes. */
 void cli_man_notes(FILE *f, const struct cli_cmd *cmd);

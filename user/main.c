@@ -50,19 +50,10 @@ static void usage(FILE *f)
 static void man_required(FILE *f, const struct cli_cmd *cmd)
 {
 	for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
-		char arg[160];
-
 		if (!(o->flags & CLI_REQUIRED))
 			continue;
-		cli_arg_text(o, arg, sizeof(arg));
-		fputs(" \\fB", f);
-		cli_man_text(f, o->name);
-		fputs("\\fR", f);
-		if (arg[0]) {
-			fputs(" \\fI", f);
-			cli_man_text(f, arg);
-			fputs("\\fR", f);
-		}
+		fputc(' ', f);
+		cli_man_opt(f, o);
 	}
 }
 
