@@ -425,7 +425,7 @@ static const char *const gen_serve_opts[] = { "--serve-history", "--serve-linger
 					      "--serve-delay" };
 
 /* The checks that span options, in the order of the original parser. */
-static int gen_check_line(struct gen_cfg *c, cli_given_t given)
+static int gen_check_line(struct gen_cfg *c, cli_given_t given, int argc, char **argv)
 {
 	const struct cli_cmd *cmd = &cli_cmd_gen;
 	bool len_given = cli_was_given(cmd, given, "--burst-len");
@@ -494,11 +494,17 @@ static int gen_check_line(struct gen_cfg *c, cli_given_t given)
 			c->loss_arg);
 		return -1;
 	}
-	for (size_t i = 0; !c->serve && i < sizeof(gen_serve_opts) / sizeof(gen_serve_opts[0]);
-	     i++) {
-		if (cli_was_given(cmd, given, gen_serve_opts[i])) {
-			pr_warn("gen: %s needs --serve-rerequest ADDR:PORT\n", gen_serve_opts[i]);
-			return -1;
+	/* the first server option of the command line is the one named */
+	for (int a = 1; !c->serve && a < argc; a++) {
+		for (size_t i = 0; i < sizeof(gen_serve_opts) / sizeof(gen_serve_opts[0]); i++) {
+			size_t n = strlen(gen_serve_opts[i]);
+
+			if (!strncmp(argv[a], gen_serve_opts[i], n) &&
+			    (!argv[a][n] || argv[a][n] == '=')) {
+				pr_warn("gen: %s needs --serve-rerequest ADDR:PORT\n",
+					gen_serve_opts[i]);
+				return -1;
+			}
 		}
 	}
 	if (c->serve && !c->iface) {
@@ -536,7 +542,7 @@ int gen_parse(int argc, char **argv, struct gen_cfg *c)
 		gen_parse_loss(c->loss_arg, c->loss);
 	c->loss_both_set = cli_was_given(&cli_cmd_gen, given, "--loss-both");
 	c->line_mode = c->lines > 1 || c->loss_arg || c->loss_both_set || c->serve;
-	if (gen_check_line(c, given))
+	if (gen_check_line(c, given, argc, argv))
 		return -1;
 	if (c->duration > 0 && !c->count && c->pcap)
 		c->count = (uint64_t)llround(c->duration * c->rate);

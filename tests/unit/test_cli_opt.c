@@ -564,6 +564,11 @@ static void test_gen_refusals(void)
 		    "--help'",
 		    "--count", "5");
 	GEN_REFUSED("gen: --feeds '1.5': want a whole number", "--pcap", "x", "--feeds", "1.5");
+	/* server options without a server: the first one given is named */
+	GEN_REFUSED("gen: --serve-delay needs --serve-rerequest ADDR:PORT", "--pcap", "x",
+		    "--serve-delay", "5", "--serve-linger", "1");
+	GEN_REFUSED("gen: --serve-mode needs --serve-rerequest ADDR:PORT", "--pcap", "x",
+		    "--serve-mode=full", "--serve-history", "4");
 	GEN_REFUSED("gen: --feeds '65': want a number from 1 to 64", "--pcap", "x", "--feeds",
 		    "65");
 	GEN_REFUSED("gen: --rate 'x': want a number from 0 to 1e+08", "--pcap", "x", "--rate", "x");
