@@ -400,8 +400,8 @@ static void on_seq_session(void *ctx, const char *prev, const char *session)
 		session_change(st->p, st->idx, prev, session);
 }
 
-static void gather_one(struct fg_pipeline *p, const uint8_t *msg, uint16_t len, uint16_t feed,
-		       uint64_t seq, uint64_t rx_ns);
+static inline void gather_one(struct fg_pipeline *p, const uint8_t *msg, uint16_t len,
+			      uint16_t feed, uint64_t seq, uint64_t rx_ns);
 
 static void on_seq_message(void *ctx, uint64_t seq, const uint8_t *msg, uint16_t len,
 			   unsigned int line, bool in_packet)
@@ -454,8 +454,11 @@ static void poll_replies(struct stream *st, uint64_t now)
 
 /* --- gathering ----------------------------------------------------------------------------- */
 
-static void gather_one(struct fg_pipeline *p, const uint8_t *msg, uint16_t len, uint16_t feed,
-		       uint64_t seq, uint64_t rx_ns)
+/* Inlined: it runs once per message, and as a call it paid its prologue every time. */
+static inline __attribute__((always_inline)) void gather_one(struct fg_pipeline *p,
+							     const uint8_t *msg, uint16_t len,
+							     uint16_t feed, uint64_t seq,
+							     uint64_t rx_ns)
 {
 	unsigned int n = p->n;
 	size_t want;
