@@ -199,15 +199,30 @@ static uint64_t pow2_at_least(uint64_t n)
  */
 static void *map_zero(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p;
 
-	if (p == MAP_FAILED)
-		return NULL;
 #ifdef MADV_HUGEPAGE
-	if (size >= HUGE_BYTES)
-		madvise(p, size, MADV_HUGEPAGE);
+	if (size >= HUGE_BYTES) {
+		/* On a huge-page boundary, or the kernel backs none of it with huge pages:
+		 * map a huge page more and trim both ends. */
+		uintptr_t a, e;
+		char *m = mmap(NULL, size + HUGE_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return NULL;
+		a = ((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+		e = (uintptr_t)m + size + HUGE_BYTES;
+		if (a > (uintptr_t)m)
+			munmap(m, a - (uintptr_t)m);
+		if (e > a + size)
+			munmap((void *)(a + size), e - (a + size));
+		madvise((void *)a, size, MADV_HUGEPAGE);
+		return (void *)a;
+	}
 #endif
-	return p;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static void unmap(void *p, size_t size)
@@ -216,7 +231,12 @@ static void unmap(void *p, size_t size)
 		munmap(p, size);
 }
 
-/* Double a pool in place or elsewhere (its users hold indexes, never pointers); 0 or -ENOMEM. */
+/*
+ * Double a pool (its users hold indexes, never pointers); 0 or -ENOMEM.
+ * Small pools move with mremap; from HUGE_BYTES on, the pool is copied into
+ * a fresh aligned mapping instead, so that it is backed by huge pages (a
+ * pool grown page by page keeps its small pages wherever it moves).
+ */
 static int pool_grow(void **p, size_t *size, size_t elem, uint32_t *cap, uint32_t limit)
 {
 	size_t nsize = *size * 2;
@@ -224,13 +244,19 @@ static int pool_grow(void **p, size_t *size, size_t elem, uint32_t *cap, uint32_
 
 	if (*cap >= limit)
 		return -ENOMEM;
-	np = mremap(*p, *size, nsize, MREMAP_MAYMOVE);
-	if (np == MAP_FAILED)
-		return -ENOMEM;
-#ifdef MADV_HUGEPAGE
-	if (nsize >= HUGE_BYTES)
-		madvise(np, nsize, MADV_HUGEPAGE);
-#endif
+	if (nsize >= HUGE_BYTES / 8 && nsize < HUGE_BYTES)
+		nsize = HUGE_BYTES;
+	if (nsize >= HUGE_BYTES) {
+		np = map_zero(nsize);
+		if (!np)
+			return -ENOMEM;
+		memcpy(np, *p, *size);
+		munmap(*p, *size);
+	} else {
+		np = mremap(*p, *size, nsize, MREMAP_MAYMOVE);
+		if (np == MAP_FAILED)
+			return -ENOMEM;
+	}
 	*p = np;
 	*size = nsize;
 	*cap = nsize / elem > limit ? limit : (uint32_t)(nsize / elem);
