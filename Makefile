@@ -119,7 +119,7 @@ $(MAN8): $(FEEDGATE)
 $(BUILD)/tests/%: tests/%.c tests/fg_cunit.h $(LIB_A) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests -DFG_SRCDIR='"$(CURDIR)"' -MMD -MP -o $@ $< $(LIB_A) $(LDLIBS) -lcunit
+	$(Q)$(CC) $(CFLAGS) -Itests -DFG_SRCDIR='"$(CURDIR)"' -MMD -MP -MF $(dir $@).$(notdir $@).d -o $@ $< $(LIB_A) $(LDLIBS) -lcunit
 
 test-build: compile $(TEST_BINS)
 
@@ -211,4 +211,4 @@ $(BUILD):
 	$(Q)mkdir -p $(BUILD)/lib $(BUILD)/cmd
 
 -include $(wildcard tests/*.mk bench/*.mk)
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(foreach b,$(TEST_BINS),$(dir $(b)).$(notdir $(b)).d)

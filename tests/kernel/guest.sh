@@ -135,6 +135,8 @@ while read -r -u 4 kind path _; do
 	found=0
 	for p in $path; do # a glob; unmatched, it stays as written
 		[ -e "$p" ] || continue
+		# a CUnit binary, not what lies beside it (dependency files, logs)
+		[ "$kind" != cunit ] || [ -x "$p" ] || continue
 		found=1
 		case $kind in
 		cunit) run_cunit "$p" ;;
