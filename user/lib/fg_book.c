@@ -170,9 +170,15 @@ struct fg_books {
 	size_t levels_size, ladders_size, books_size, symbols_size;
 };
 
+/*
+ * By arithmetic: the side of consecutive adds is a coin toss, and the
+ * compiler made two branches of the nested conditional.
+ */
 static inline int side_of(char c)
 {
-	return c == 'B' ? BID : c == 'S' ? ASK : -1;
+	int ask = c == 'S', ok = (c == 'B') | ask;
+
+	return ask | -!ok;
 }
 
 /*
