@@ -1108,6 +1108,19 @@ void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
 	 * line comes in while the order is looked up. */
 	PREFETCH(&b->books[m->stock_locate]);
 	b->st.messages++;
+	/* D and A (most of a feed) first, as two conditional branches ahead of the switch's
+	 * indirect jump: the replay was about 2% faster so (the type of consecutive messages
+	 * is close to random, and the two branches mispredict less than the jump did). */
+	if (m->type == FG_ITCH_ORDER_DELETE) {
+		on_cancel(b, m->del.order_reference_number, 0, 1);
+		return;
+	}
+	if (m->type == FG_ITCH_ADD_ORDER) {
+		bbo_changed(b, m->stock_locate,
+			    order_add(b, m->add.order_reference_number, m->stock_locate,
+				      side_of(m->add.buy_sell), m->add.shares, m->add.price) > 0);
+		return;
+	}
 	switch (m->type) {
 	case FG_ITCH_ADD_ORDER:
 	case FG_ITCH_ADD_ORDER_MPID: /* m->add reads F too (common initial sequence) */
