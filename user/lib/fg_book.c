@@ -1246,14 +1246,33 @@ HOT void prefetch_near(const struct fg_books *b, const struct fg_itch_msg *m)
 	PREFETCH((const void *)((q & evict) | ((uintptr_t)o & ~evict)));
 }
 
+/* The start of a run: what the stages would have requested for its first messages. */
+static __attribute__((noinline)) void prefetch_start(const struct fg_books *b,
+						     const struct fg_itch_msg *msgs, unsigned int n)
+{
+	for (unsigned int k = 0; k < n && k < PREFETCH_FAR; k++)
+		prefetch_far(b, &msgs[k]);
+	for (unsigned int k = 0; k < n && k < PREFETCH_NEAR && b->read_near; k++)
+		prefetch_near(b, &msgs[k]);
+	/* and the stages' requests for message 0 itself */
+	if (PREFETCH_FAR < n)
+		prefetch_far(b, &msgs[PREFETCH_FAR]);
+	if (PREFETCH_NEAR < n && b->read_near)
+		prefetch_near(b, &msgs[PREFETCH_NEAR]);
+}
+
+/*
+ * Called for every message: the start-up pass is a call of its own that
+ * also does message 0's stages, so that the per-message path keeps nothing
+ * across a call and needs few registers (with the loops inline it saved and
+ * restored six on every call; about 2% of the replay).
+ */
 void fg_books_prefetch(const struct fg_books *b, const struct fg_itch_msg *msgs, unsigned int n,
 		       unsigned int i)
 {
-	if (i == 0) {
-		for (unsigned int k = 0; k < n && k < PREFETCH_FAR; k++)
-			prefetch_far(b, &msgs[k]);
-		for (unsigned int k = 0; k < n && k < PREFETCH_NEAR && b->read_near; k++)
-			prefetch_near(b, &msgs[k]);
+	if (__builtin_expect(i == 0, 0)) {
+		prefetch_start(b, msgs, n);
+		return;
 	}
 	if (i + PREFETCH_FAR < n)
 		prefetch_far(b, &msgs[i + PREFETCH_FAR]);
