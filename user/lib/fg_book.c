@@ -1244,6 +1244,15 @@ HOT void prefetch_near(const struct fg_books *b, const struct fg_itch_msg *m)
 
 	PREFETCH(&b->levels[li < b->level_cap ? li : 0]);
 	PREFETCH((const void *)((q & evict) | ((uintptr_t)o & ~evict)));
+
+	/* An add's ladder slot, from the book's line (requested by the far stage): ladder 0
+	 * (none, or not an add) is the null ladder, a slot outside the window wraps into it. */
+	const struct book *bk = &b->books[m->stock_locate];
+	int side = m->add.buy_sell == 'S';
+	uint32_t ld = bk->ladder[side] & -(uint32_t)(book_type[m->type] == 2);
+	uint32_t d = m->add.price - bk->base[side];
+
+	PREFETCH(&b->ladders[ld].slot[(bk->cents[side] ? d / 100 : d) % LADDER_SLOTS]);
 }
 
 /* The start of a run: what the stages would have requested for its first messages. */
