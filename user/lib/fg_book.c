@@ -1192,11 +1192,15 @@ void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
  * without it, and 11% on a day whose book fits the L2), and it is what
  * keeps a day with millions of live orders fast (15% more time without).
  *
- * Measured and left out (bench/RESULTS.md): prefetching the add's ladder
- * slot (computable from the book line) saved 7% of the CPU time on the
- * 4-million-order day but cost 8% on the generated 20-million-message day,
- * the benchmark's target; prefetching the best level of the add's side, or
- * other distances (8/4, 24/12), changed nothing measurable.
+ * The near stage also requests an add's ladder slot (computable from the
+ * book line, which the far stage requested): in the far stage, for every
+ * day, it cost 8% on the generated 20-million-message day, whose ladders
+ * stay in cache, while a day with 4 million live orders needs it (13% less
+ * elapsed time there); the near stage runs on such days only.
+ *
+ * Measured and left out (bench/RESULTS.md): prefetching the best level of
+ * the add's side, or other distances (8/4, 24/12), changed nothing
+ * measurable.
  */
 static const uint8_t book_type[256] = {
 	/* 2: adds */
