@@ -562,7 +562,8 @@ static __attribute__((noinline)) void sec_remove(struct otable *t, uint64_t i)
 
 static inline void order_release(struct fg_books *b, struct order *o)
 {
-	if (o >= b->pri.o && o <= b->pri.o + b->pri.mask) {
+	/* One compare (an address below the table wraps to a large difference). */
+	if ((uintptr_t)o - (uintptr_t)b->pri.o <= b->pri.mask * sizeof(*o)) {
 		o->level = 0;
 		b->pri.live--;
 	} else {
@@ -819,7 +820,7 @@ HOT uint32_t level_get(struct fg_books *b, struct book *bk, uint16_t locate, int
 	int i = -1;
 
 	/* Most adds join the best or improve on it: no lookup for those. */
-	if (li && bk->best_px[side] == price)
+	if (bk->best_px[side] == price) /* an empty side's is 0, never an add's price */
 		return li;
 	if (bk->ladder[side]) {
 		ld = &b->ladders[bk->ladder[side]];
