@@ -870,6 +870,41 @@ static uint64_t xorshift(uint64_t *x)
  * content mixed in, batches of every size from 1 to 40 must give the same
  * books, lookups, counters and callbacks as single applies.
  */
+/*
+ * Where two books built from the same messages differ: the levels of both
+ * sides of locates 0..maxloc (up to depth each) and the orders of
+ * references first..last. Returns how many differ.
+ */
+static unsigned int books_differ(const struct fg_books *one, const struct fg_books *many,
+				 uint32_t maxloc, unsigned int depth, uint64_t first, uint64_t last)
+{
+	static struct fg_level a[1024], c[1024];
+	unsigned int bad = 0;
+
+	for (uint32_t loc = 0; loc <= maxloc; loc++) {
+		for (int s = 0; s < 2; s++) {
+			unsigned int na = fg_books_top(one, (uint16_t)loc, s ? 'S' : 'B', a, depth);
+			unsigned int nc =
+				fg_books_top(many, (uint16_t)loc, s ? 'S' : 'B', c, depth);
+
+			if (na != nc || memcmp(a, c, na * sizeof(*a)))
+				bad++;
+		}
+	}
+	for (uint64_t ref = first; ref <= last; ref++) {
+		struct fg_order oa, oc;
+		int ra, rc;
+
+		memset(&oa, 0, sizeof(oa));
+		memset(&oc, 0, sizeof(oc));
+		ra = fg_books_order(one, ref, &oa);
+		rc = fg_books_order(many, ref, &oc);
+		if (ra != rc || memcmp(&oa, &oc, sizeof(oa)))
+			bad++;
+	}
+	return bad;
+}
+
 static void test_book_batch_equals_single_on_colliding_table_with_junk(void)
 {
 	const uint32_t n = 60000, cap = 64;
@@ -878,7 +913,6 @@ static void test_book_batch_equals_single_on_colliding_table_with_junk(void)
 	struct fg_book_callbacks c2 = { &h2, dig_level, dig_bbo, dig_trade };
 	struct fg_books *one = new_books(cap, &c1), *many = new_books(cap, &c2);
 	struct fg_itch_msg *m = calloc(n, sizeof(*m));
-	static struct fg_level a[256], c[256];
 	uint64_t live[2 * 64] = { 0 }; /* references live in `one`, oldest first */
 	unsigned int nlive = 0, bad = 0;
 	struct fg_books_stats sa, sc;
@@ -934,26 +968,7 @@ static void test_book_batch_equals_single_on_colliding_table_with_junk(void)
 	}
 	for (uint32_t i = 0, len = 1; i < n; i += len, len = len % 40 + 1)
 		fg_books_apply_batch(many, m + i, n - i < len ? n - i : len);
-	for (uint32_t loc = 0; loc < 65536; loc++) {
-		for (int s = 0; s < 2; s++) {
-			unsigned int na = fg_books_top(one, (uint16_t)loc, s ? 'S' : 'B', a, 256);
-			unsigned int nc = fg_books_top(many, (uint16_t)loc, s ? 'S' : 'B', c, 256);
-
-			if (na != nc || memcmp(a, c, na * sizeof(*a)))
-				bad++;
-		}
-	}
-	for (uint64_t ref = 0; ref <= next; ref++) {
-		struct fg_order oa, oc;
-		int ra, rc;
-
-		memset(&oa, 0, sizeof(oa));
-		memset(&oc, 0, sizeof(oc));
-		ra = fg_books_order(one, ref, &oa);
-		rc = fg_books_order(many, ref, &oc);
-		if (ra != rc || memcmp(&oa, &oc, sizeof(oa)))
-			bad++;
-	}
+	bad = books_differ(one, many, 65535, 256, 0, next);
 	fg_books_get_stats(one, &sa);
 	fg_books_get_stats(many, &sc);
 	CU_ASSERT_EQUAL(bad, 0);
@@ -1028,7 +1043,6 @@ static void test_book_batch_equals_single_with_a_large_secondary(void)
 	const uint32_t n = held + 2 * sweep + tail;
 	struct fg_books *one = new_books(0, NULL), *many = new_books(0, NULL);
 	struct fg_itch_msg *m = calloc(n, sizeof(*m));
-	static struct fg_level a[1024], c[1024];
 	uint64_t x = 0x2545f4914f6cdd1dull, next = 1;
 	struct fg_books_stats sa, sc;
 	unsigned int bad = 0;
@@ -1069,26 +1083,7 @@ static void test_book_batch_equals_single_with_a_large_secondary(void)
 		fg_books_apply(one, &m[i]);
 	for (uint32_t i = 0; i < n; i += 256)
 		fg_books_apply_batch(many, m + i, n - i < 256 ? n - i : 256);
-	for (uint32_t loc = 1; loc <= 51; loc++) {
-		for (int s = 0; s < 2; s++) {
-			unsigned int na = fg_books_top(one, (uint16_t)loc, s ? 'S' : 'B', a, 1024);
-			unsigned int nc = fg_books_top(many, (uint16_t)loc, s ? 'S' : 'B', c, 1024);
-
-			if (na != nc || memcmp(a, c, na * sizeof(*a)))
-				bad++;
-		}
-	}
-	for (uint64_t ref = 1; ref <= held; ref++) {
-		struct fg_order oa, oc;
-		int ra, rc;
-
-		memset(&oa, 0, sizeof(oa));
-		memset(&oc, 0, sizeof(oc));
-		ra = fg_books_order(one, ref, &oa);
-		rc = fg_books_order(many, ref, &oc);
-		if (ra != rc || memcmp(&oa, &oc, sizeof(oa)))
-			bad++;
-	}
+	bad = books_differ(one, many, 51, 1024, 1, held);
 	fg_books_get_stats(one, &sa);
 	fg_books_get_stats(many, &sc);
 	printf("\n    %llu live, %zu bytes of book ", (unsigned long long)sa.orders_live,
