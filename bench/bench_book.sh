@@ -7,8 +7,8 @@
 # <!-- book:begin --> and <!-- book:end --> of bench/RESULTS.md.
 #   bench/bench_book.sh [--runs N] [--cpu N] [--quick]
 # Environment: FEEDGATE, MKDAY, BENCH_PIPELINE (this build), BASE (a baseline feedgate,
-# optional), BASE_LIB (its libfeedgate.a, optional: bench_pipeline is built against it for
-# the baseline curve), DAYS (where the day files go), RESULTS (the file to update).
+# optional), BASE_NAME (what to call it in the results), BASE_LIB (its libfeedgate.a,
+# optional: bench_pipeline is built against it for the baseline curve), DAYS (where the day files go), RESULTS (the file to update).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -116,6 +116,8 @@ md.append("%s: %s%s, %d CPUs, every run pinned to CPU %s (`taskset -c %s`), load
           "feedgate replay DAY --book A --depth 1`." %
           (time.strftime("%Y-%m-%d", time.gmtime()), model, hyper, os.cpu_count(), cpu, cpu,
            " ".join(load), runs, messages // 1000000, format(hold, ","), hold, 2 * hold, cpu))
+if have_base and os.environ.get("BASE_NAME"):
+    md[-1] += " \"before\": %s." % os.environ["BASE_NAME"]
 md.append("")
 md.append("| build | day | live orders at the end | elapsed s | CPU s (user + sys) | "
           "ns/message (elapsed) | peak RSS MB | <= 40 ns |")
@@ -172,57 +174,73 @@ if cur:
     if gnuplot(gp, "bench_book"):
         md.append("![book ns/message over the day](%s)" % png)
         md.append("")
-md.append("""How the book spends a message, and what changed (issue "hot path", item 2):
+md.append("""How the book spends a message, and what changed (target: 40 ns/message whole process, last tenth at most 1.3 times the first):
 
-- Before (perf, the 20M day, `perf record` on the replay above): `fg_books_apply` 64% of the
-  samples, reading the capture 11%, decode 7-10%, and in the kernel the page clearing of the
-  98 MB the book mapped and touched at creation. The book's cost grew with the book (about
-  30 ns/message in the first tenth of the day, 60-70 in the last) because its orders and
-  levels leave the 2 MB L2 early in the day: on this VM a random load that misses L2 costs
-  160-200 ns (pointer chase over 16 MB to 1 GB), so each order or level a message finds
-  outside L2 costs about four messages' budget. Only reading ahead hides that.
+- Start of the work (rev 8d763bd, same command, 5 runs): 84.0 ns/message on the 20M day, 284.5
+  on the large one, 685 MB peak.
+- First round (perf, the 20M day): `fg_books_apply` 64% of the samples, reading the capture
+  11%, decode 7-10%, and in the kernel the page clearing of the 98 MB the book mapped and
+  touched at creation. The book's cost grew with the book because its orders and levels
+  leave the 2 MB L2 early in the day: on this VM a random load that misses L2 costs 160-200
+  ns (pointer chase over 16 MB to 1 GB), about four messages' budget.
 - Order table: 16-byte slots (reference, open shares, level) in a primary table indexed by
   the reference itself (no probing: a newer reference claiming a slot moves the older order
-  to a hashed secondary table), where the old one had 32-byte slots with linear probing (a
-  single old order met by the stream of new references shifted every later one; the probes
-  added up). Levels keep counts, not queues, so deleting an order no longer touches its queue
-  neighbours (two more misses for a deep order); time priority comes from an add stamp that
-  only `fg_books_level_orders()` reads. Stripped of its levels, the table alone costs
-  11-15 ns/message on this day.
-- Memory grows with the live orders: every table starts small and doubles (the order
-  tables are rebuilt, once per power of two of live orders: a pause of tens of ms for the
-  largest rebuilds of this day, visible in the plot as a chunk above its neighbours); nothing is reserved and zeroed up front. The capacity
-  (now 16 M orders by default) is a limit only. The old code mapped 98 MB for at most 1 M
-  orders and lost 7.9 M adds on the large day.
-- Levels: each book is one cache line holding the best and worst of both sides and their
-  prices (57% of the adds join or improve on the best and need no lookup); a side where an
-  add walks past more than 4 levels gets a 256-tick ladder (price -> level, occupancy bits).
-  On the 20M day ladders change nothing measurable; on the 4-million-order day the replay
-  without them took 1.6 times the CPU time.
-- Read-ahead in the replay: the pipeline decodes a run of 256 selected messages before it
-  delivers them, and `fg_books_prefetch()` requests, 16 messages ahead, the order slot and the
-  book, and 8 ahead the order's level and, for an add, the secondary slot an order it
-  displaces will move to (on the large day that move was a fifth of the profile). The
-  prefetches are `asm volatile` on x86, and a unit test counts them in the compiled function.
-- Measured and left out: prefetching the add's ladder slot (7% less CPU on the large day, 8%
-  more on the 20M day), the best level of an add's side, other distances (8/4, 24/12), primary
-  tables of 128 Ki to 2 Mi slots (all within the noise, 3-5%).
+  to a hashed secondary table). Levels keep counts, not queues, so deleting an order no
+  longer touches its queue neighbours; time priority comes from an add stamp that only
+  `fg_books_level_orders()` reads.
+- Memory grows with the live orders: every table starts small and doubles (the order tables
+  are rebuilt once per power of two of live orders: tens of ms for the largest rebuilds of
+  this day, a chunk above its neighbours in the plot); nothing is reserved and zeroed up
+  front. The capacity (16 M orders by default) is a limit only. Level and ladder pools from
+  256 KiB on live in 2 MiB-aligned mappings with MADV_HUGEPAGE (mremap kept small pages).
+- Levels: each book is one cache line with the best and worst of both sides and their prices
+  (57% of the adds join or improve on the best and need no lookup); a side where an add walks
+  past more than 4 levels gets a 256-tick ladder (price -> level, occupancy bits).
+- Read-ahead: the pipeline decodes a run of 256 selected messages before it delivers them, and
+  `fg_books_prefetch()` requests, 16 messages ahead, the order slot and the book, and 8 ahead
+  the order's level; a near stage (for an add, the secondary slot an order it displaces will
+  move to, and the add's ladder slot) runs only once the secondary table outgrows the L2 (2^17
+  slots): on the 20M day it cost more than it saved, on the large day it is worth 13%.
+- Second round, the replay floor (read, sequence, decode; the "no --book" row): the BinaryFILE
+  walk reads its mapping 1 KiB ahead (the chain of length loads stalled at every page), the
+  decoder is inlined into the counting decode, and wire lengths come from a table: 17.1 -> 12.2
+  ns/message (5 alternating runs).
+- Second round, the book: branch-free level unlinking (level 0 takes the writes for a missing
+  neighbour) and best/crossed bookkeeping, the BBO check only with a BBO callback, the side of
+  an add by arithmetic (consecutive adds are B or S at random: cachegrind counted 0.44 M
+  mispredicts there per 2 M messages), Delete and Add tested before the type switch, the
+  run's start-up read-ahead in a call of its own (the per-message prefetch saves one register
+  instead of six). Measured step by step, 5-7 alternating runs each: the 20M day 62.0 -> 47.9
+  ns/message in the first part, 50.0 -> 47.0 in the second (the machine's baseline moved
+  between the two). The large day gains less than those runs showed (138 -> 113): in the
+  run of the table above its user time fell from 2.7 to 2.2 s but its system time rose from
+  0.2 to 0.6 s (the kernel clearing the huge pages of the growing pools and tables), so its
+  elapsed time moved from 146.5 to 142.0 ns/message only.
+- Where a message goes now (cachegrind, 2 M-message day): about 474 instructions a message in
+  the whole process, the book about 250 of them (`fg_books_apply` 159, prefetch 52,
+  `level_drop` 28). On a day whose whole book fits in L2 (812 live orders) the book alone
+  still costs 22-27 ns/message: it is bound by instructions and mispredicted branches (level
+  created or dropped: half the adds create a level, half the removals drop one), not by
+  misses. On the large day, kernel page clearing of the growing tables is 23% of the profile.
+- Measured and left out: primary tables of 2^16 to 2^21 slots; prefetchnta; read-ahead
+  distances 8/4, 24/12, 32; prefetching the add's level or the best level of its side (+22% to
+  +36%: its branches cost more than the misses it saves); a level allocated in its
+  neighbour's cache line (+10%: loses the LIFO reuse); up to 8 levels a book held inline at
+  locate * K in the pool (+0-1% on the 20M day, +3% on the large one); a sorted array of the 8
+  best prices a side in a line of its own (+12%: one more line a message while the level's own
+  line is still needed); prefetch and apply fused in one call (+5.6%); -O3 (+2.9%); a
+  branch-free level drop (+3%, 25 more instructions a message for fewer mispredicts).
 - Correctness: `make bench-book-diff` (bench/book_diff.c) replays a day through the old
-  implementation (rev 8d763bd, message by message) and the new one (in batches) and compares
+  implementation (rev 8d763bd, message by message) and this one (in batches) and compares
   every level of both sides of every book, the BBO and the counters at checkpoints: the same
-  books at 10 checkpoints of the 20M day and 5 of the large one (4.09 M orders, 430,634
-  levels).
-- Where the gain comes from (2026-12-07, 5 alternating runs, median CPU s on the 20M day):
-  old book, message by message 1.61; the old book behind the same read-ahead in the pipeline
-  (its own batch stages) 1.24; the new book 1.18. The read-ahead is most of the gain on this
-  day; the new book adds 5%, 82 MB less memory, no up-front zeroing, and the large day.
-  Book alone on decoded messages (the 50-million-message day of bench-pipeline, seed 1, 2
-  runs): the old batch path is still 5% faster than the new one (43.1 against 45.3
-  ns/message; not explained yet: its read-ahead also takes the queue neighbours and both ends
-  of an add's side, which measured nothing here), the new single path 10% faster than the old.
-- Not reached: 40 ns/message. The rest of the replay (read, sequence, filter, decode) is the
-  "no --book" row; the book adds the difference. With the batch path in bench_pipeline the book
-  alone is 33-48 ns/message over the day; the whole process 60-70.
+  books at 10 checkpoints of the 20M day and 5 of the large one (430,634 levels; run with
+  `--capacity 8388608`, the default 4 M orders is too small for that day).
+- Not reached: 40 ns/message (the table above has the figure), nor a flat day: every change
+  cheapened the first tenth as much as the last, and the last/first ratio of the batch path
+  stays near 1.4-1.6. With the floor at 12-13 ns, the target needs the book at 27-28
+  ns/message over the whole day; in-cache it already costs 22-27. What is left is a different
+  level structure (shares and counts of the top levels in the book's own line, with an
+  order-to-level handle that survives a level moving), not tuning.
 """)
 body = "\n".join(md) + "\n"
 open(os.path.join(out, "section.md"), "w").write(body)

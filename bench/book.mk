@@ -1,11 +1,11 @@
-# The order book on whole generated days, as `feedgate replay DAY --book SYMBOL` runs it
-# (issue "hot path", item 2). bench/mkday.c writes the days (NASDAQ BinaryFILE);
+# The order book on whole generated days, as `feedgate replay DAY --book SYMBOL` runs it.
+# bench/mkday.c writes the days (NASDAQ BinaryFILE);
 # bench/bench_book.sh times replay against a baseline build, on the 20-million-message day
 # and on one with millions of live orders, plots the per-chunk cost that bench_pipeline
 # measures, and writes its section of bench/RESULTS.md; bench/book_diff.c checks that the
 # books are those of an earlier implementation (BOOK_OLD_REV) at checkpoints of a day.
 #   make bench-book                       this build only
-#   make bench-book BOOK_BASE=/tmp/fg-base/build/feedgate \
+#   make bench-book BOOK_BASE=/tmp/fg-base/build/feedgate BOOK_BASE_NAME='rev 5b336fc' \
 #        BOOK_BASE_LIB=/tmp/fg-base/build/libfeedgate.a    side by side with another build
 #   make bench-book-diff                  old and new books compared
 MKDAY := $(BUILD)/bench/mkday
@@ -37,6 +37,7 @@ $(BOOK_DIFF): bench/book_diff.c $(BUILD)/bench/fg_book_old.o $(LIB_A)
 bench-book: $(MKDAY) $(FEEDGATE) $(BUILD)/bench/bench_pipeline
 	$(Q)MKDAY=$(CURDIR)/$(MKDAY) FEEDGATE=$(CURDIR)/$(FEEDGATE) \
 		BENCH_PIPELINE=$(CURDIR)/$(BUILD)/bench/bench_pipeline BASE=$(BOOK_BASE) \
+		BASE_NAME="$(BOOK_BASE_NAME)" \
 		BASE_LIB=$(BOOK_BASE_LIB) DAYS=$(BOOK_DAY_DIR) bench/bench_book.sh $(BENCH_BOOK_ARGS)
 
 bench-book-diff: $(BOOK_DIFF) $(MKDAY)
