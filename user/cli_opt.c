@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,13 +229,13 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o, const c
 			warn_range(cmd, o, v);
 			return -1;
 		}
-		if (o->type == CLI_POW2 && !is_pow2(x) && o->want) {
-			warn_range(cmd, o, v);
-			return -1;
-		}
 		if (o->type == CLI_POW2 && !is_pow2(x)) {
-			pr_warn("%s: %s %s: must be a power of two (%lu-%lu)\n", cmd->name, o->name,
-				v, o->lo, o->hi);
+			/* an option's own wording covers every refusal of it */
+			if (o->want)
+				warn_range(cmd, o, v);
+			else
+				pr_warn("%s: %s %s: must be a power of two (%lu-%lu)\n", cmd->name,
+					o->name, v, o->lo, o->hi);
 			return -1;
 		}
 		store_uint(p, o->size, (unsigned long long)x * (o->scale ? o->scale : 1));
@@ -583,8 +584,27 @@ static void opt_help_text(const struct cli_opt *o, char *buf, size_t len)
 		snprintf(buf + k, len - k, " (repeatable, at most %u)", o->max);
 }
 
+/* The next paragraph of a command's notes (they are separated by blank
+ * lines) into para; *p moves past it. False when none is left. */
+static bool notes_next(const char **p, char *para, size_t len)
+{
+	const char *end;
+	size_t n;
+
+	if (!*p || !**p)
+		return false;
+	end = strstr(*p, "\n\n");
+	n = end ? (size_t)(end - *p) : strlen(*p);
+	snprintf(para, len, "%.*s", (int)n, *p);
+	*p += n;
+	*p += strspn(*p, "\n");
+	return true;
+}
+
 void cli_help(FILE *f, const struct cli_cmd *cmd)
 {
+	char para[2048];
+
 	fputs("usage: feedgate ", f);
 	cli_usage(f, cmd, 96, 15);
 	fputc('\n', f);
@@ -606,18 +626,12 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		wrap_text(&w, help);
 		fputc('\n', f);
 	}
-	for (const char *p = cmd->notes; p && *p;) {
+	for (const char *p = cmd->notes; notes_next(&p, para, sizeof(para));) {
 		struct wrap w = { f, 0, 96, 0, 1 };
-		const char *end = strstr(p, "\n\n");
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char para[2048];
 
-		snprintf(para, sizeof(para), "%.*s", (int)n, p);
 		fputc('\n', f);
 		wrap_text(&w, para);
 		fputc('\n', f);
-		p += n;
-		p += strspn(p, "\n");
 	}
 }
 
@@ -669,16 +683,11 @@ void cli_man_options(FILE *f, const struct cli_cmd *cmd)
 
 void cli_man_notes(FILE *f, const struct cli_cmd *cmd)
 {
-	for (const char *p = cmd->notes; p && *p;) {
-		const char *end = strstr(p, "\n\n");
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		char para[2048];
+	char para[2048];
 
-		snprintf(para, sizeof(para), "%.*s", (int)n, p);
+	for (const char *p = cmd->notes; notes_next(&p, para, sizeof(para));) {
 		fputs(".PP\n", f);
 		cli_man_text(f, para);
 		fputc('\n', f);
-		p += n;
-		p += strspn(p, "\n");
 	}
 }
