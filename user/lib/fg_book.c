@@ -1103,6 +1103,14 @@ HOT void on_replace(struct fg_books *b, const struct fg_itch_order_replace *r)
 	bbo_changed(b, locate, top);
 }
 
+/* An A or F message (m->add reads F too: common initial sequence). */
+static inline void on_add(struct fg_books *b, const struct fg_itch_msg *m)
+{
+	bbo_changed(b, m->stock_locate,
+		    order_add(b, m->add.order_reference_number, m->stock_locate,
+			      side_of(m->add.buy_sell), m->add.shares, m->add.price) > 0);
+}
+
 void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
 {
 	/* The book the message names (its orders' level says the same on a sound feed): its
@@ -1117,17 +1125,12 @@ void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
 		return;
 	}
 	if (m->type == FG_ITCH_ADD_ORDER) {
-		bbo_changed(b, m->stock_locate,
-			    order_add(b, m->add.order_reference_number, m->stock_locate,
-				      side_of(m->add.buy_sell), m->add.shares, m->add.price) > 0);
+		on_add(b, m);
 		return;
 	}
 	switch (m->type) {
-	case FG_ITCH_ADD_ORDER:
-	case FG_ITCH_ADD_ORDER_MPID: /* m->add reads F too (common initial sequence) */
-		bbo_changed(b, m->stock_locate,
-			    order_add(b, m->add.order_reference_number, m->stock_locate,
-				      side_of(m->add.buy_sell), m->add.shares, m->add.price) > 0);
+	case FG_ITCH_ADD_ORDER_MPID:
+		on_add(b, m);
 		break;
 	case FG_ITCH_ORDER_EXECUTED:
 		on_execute(b, m->executed.order_reference_number, m->executed.executed_shares,
@@ -1141,9 +1144,6 @@ void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
 		break;
 	case FG_ITCH_ORDER_CANCEL:
 		on_cancel(b, m->cancel.order_reference_number, m->cancel.cancelled_shares, 0);
-		break;
-	case FG_ITCH_ORDER_DELETE:
-		on_cancel(b, m->del.order_reference_number, 0, 1);
 		break;
 	case FG_ITCH_ORDER_REPLACE:
 		on_replace(b, &m->replace);
