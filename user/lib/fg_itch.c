@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "feedgate/itch.h"
+#include "fg_itch_int.h"
 
-/* Indexed by type byte: wire length, 0 for unknown types. */
-static const uint8_t itch_len[256] = {
+const uint8_t fg_itch_len_tab[256] = {
 	['S'] = FG_ITCH_LEN_S, ['R'] = FG_ITCH_LEN_R, ['H'] = FG_ITCH_LEN_H, ['Y'] = FG_ITCH_LEN_Y,
 	['L'] = FG_ITCH_LEN_L, ['V'] = FG_ITCH_LEN_V, ['W'] = FG_ITCH_LEN_W, ['K'] = FG_ITCH_LEN_K,
 	['J'] = FG_ITCH_LEN_J, ['h'] = FG_ITCH_LEN_h, ['A'] = FG_ITCH_LEN_A, ['F'] = FG_ITCH_LEN_F,
@@ -29,14 +29,14 @@ static const uint8_t itch_len[256] = {
 
 size_t fg_itch_msg_len(uint8_t type)
 {
-	return itch_len[type];
+	return fg_itch_len_tab[type];
 }
 
 int fg_itch_type_index(uint8_t type)
 {
 	const char *p;
 
-	if (!itch_len[type])
+	if (!fg_itch_len_tab[type])
 		return -1;
 	p = strchr(FG_ITCH_TYPE_LETTERS, type);
 	return p ? (int)(p - FG_ITCH_TYPE_LETTERS) : -1;
@@ -285,7 +285,7 @@ __attribute__((constructor)) static void simd_init(void)
 	for (int i = 0; SIMD_TYPES[i]; i++) {
 		uint8_t t = (uint8_t)SIMD_TYPES[i];
 
-		if (!simd_build(simd_fields[i], itch_len[t], &simd_prog[i + 1]))
+		if (!simd_build(simd_fields[i], fg_itch_len_tab[t], &simd_prog[i + 1]))
 			return; /* cannot happen with the tables above: stay on the scalar path */
 	}
 	for (int i = 0; SIMD_TYPES[i]; i++)
@@ -341,7 +341,7 @@ static inline __attribute__((always_inline)) int decode(const uint8_t *p, size_t
 	if (!len)
 		return -EINVAL;
 	t = p[0];
-	want = itch_len[t];
+	want = fg_itch_len_tab[t];
 	if (!want)
 		return -EINVAL;
 	if (len != want)

@@ -22,6 +22,7 @@
 #include "feedgate/filter.h"
 #include "feedgate/pipeline.h"
 #include "feedgate/seqr.h"
+#include "fg_itch_int.h"
 #include "fg_json.h"
 #include "fg_log.h"
 #include "fg_net.h"
@@ -105,7 +106,6 @@ struct fg_pipeline {
 	struct queued_gap gaps[GAP_QUEUE];
 
 	struct fg_pipeline_stats st;
-	uint8_t msg_len[256]; /* fg_itch_msg_len() by type byte, without a call per message */
 	struct fg_books_stats books_prev; /* counters of the books dropped by session resets */
 	char json[FG_ITCH_JSON_MAX + 2];
 	/* A run of the batch decoded ahead of delivery, so that the books read ahead over it. */
@@ -467,7 +467,7 @@ static inline __attribute__((always_inline)) void gather_one(struct fg_pipeline 
 	/* len >= 1: MoldUDP64 parsing and the raw entry reject empty messages. */
 	p->st.messages++;
 	p->st.per_type[msg[0]]++;
-	want = p->msg_len[msg[0]];
+	want = fg_itch_len_tab[msg[0]];
 	if (!want)
 		p->st.unknown_type++;
 	else if (want != len)
@@ -959,8 +959,6 @@ int fg_pipeline_new(const struct fg_pipeline_config *cfg, struct fg_pipeline **o
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	for (unsigned int t = 0; t < 256; t++) /* every wire length is below 256 */
-		p->msg_len[t] = (uint8_t)fg_itch_msg_len((uint8_t)t);
 	p->cfg = *cfg;
 	p->last_feed = -1;
 	p->window_ns = cfg->gap_window_ns ? cfg->gap_window_ns : FG_PIPELINE_DEFAULT_GAP_WINDOW_NS;
