@@ -806,46 +806,16 @@ static uint32_t level_find(const struct fg_books *b, const struct book *bk, int 
 }
 
 /*
- * The level at price on one side of a book, created (from the pool, linked
- * in price order, put on the ladder) when there is none; 0 if the pool
- * cannot grow.
+ * A new level at price between up (better) and down (worse; 0 = that end of
+ * the side), from the pool, linked, and put on the side's ladder at slot i
+ * when i >= 0; 0 if the pool cannot grow.
  */
-HOT uint32_t level_get(struct fg_books *b, struct book *bk, uint16_t locate, int side,
-		       uint32_t price)
+HOT uint32_t level_new(struct fg_books *b, struct book *bk, uint16_t locate, int side,
+		       uint32_t price, uint32_t up, uint32_t down, int i)
 {
-	struct ladder *ld = NULL;
-	uint32_t up = 0, down, li = bk->best[side];
-	unsigned int steps = 0;
 	struct level *l;
-	int i = -1;
+	uint32_t li;
 
-	/* Most adds join the best or improve on it: no lookup for those. */
-	if (bk->best_px[side] == price) /* an empty side's is 0, never an add's price */
-		return li;
-	if (bk->ladder[side]) {
-		ld = &b->ladders[bk->ladder[side]];
-		i = ladder_index(bk, side, price);
-	}
-	if (!li || better(side, price, bk->best_px[side])) {
-		down = li;
-		goto create;
-	}
-	if (ld) {
-		if (i >= 0) {
-			li = ld->slot[i];
-			if (li)
-				return li;
-			if (ladder_place(b, ld, side, i, price, &up, &down))
-				goto create;
-		} else {
-			ladder_miss(b, bk, side);
-			i = ladder_index(bk, side, price); /* the window may have moved */
-		}
-	}
-	li = level_walk(b, bk, side, price, &up, &down, &steps);
-	if (li)
-		goto found;
-create:
 	if (b->level_free) {
 		li = b->level_free;
 		b->level_free = b->levels[li].worse;
@@ -878,12 +848,63 @@ create:
 	}
 	b->st.levels_live++;
 	if (i >= 0)
-		ladder_set(ld, i, li);
-found:
+		ladder_set(&b->ladders[bk->ladder[side]], i, li);
+	return li;
+}
+
+/*
+ * level_get() for a price behind the best: by the ladder, else by a walk.
+ * A call of its own, so that the adds at the touch (most of them) do not
+ * pay for its registers.
+ */
+static __attribute__((noinline)) uint32_t level_get_deep(struct fg_books *b, struct book *bk,
+							 uint16_t locate, int side, uint32_t price)
+{
+	struct ladder *ld = NULL;
+	uint32_t up = 0, down = 0, li;
+	unsigned int steps = 0;
+	int i = -1;
+
+	if (bk->ladder[side]) {
+		ld = &b->ladders[bk->ladder[side]];
+		i = ladder_index(bk, side, price);
+		if (i >= 0) {
+			li = ld->slot[i];
+			if (li)
+				return li;
+			if (ladder_place(b, ld, side, i, price, &up, &down))
+				return level_new(b, bk, locate, side, price, up, down, i);
+		} else {
+			ladder_miss(b, bk, side);
+			i = ladder_index(bk, side, price); /* the window may have moved */
+		}
+	}
+	li = level_walk(b, bk, side, price, &up, &down, &steps);
+	if (!li)
+		li = level_new(b, bk, locate, side, price, up, down, i);
 	/* A long walk: the side is deep, index it (once; it stays until the side empties). */
-	if (steps > LADDER_WALK && !ld)
+	if (li && steps > LADDER_WALK && !ld)
 		ladder_attach(b, bk, side);
 	return li;
+}
+
+/*
+ * The level at price on one side of a book, created (from the pool, linked
+ * in price order, put on the ladder) when there is none; 0 if the pool
+ * cannot grow.
+ */
+HOT uint32_t level_get(struct fg_books *b, struct book *bk, uint16_t locate, int side,
+		       uint32_t price)
+{
+	uint32_t li = bk->best[side];
+
+	/* Most adds join the best or improve on it: no lookup for those. */
+	if (bk->best_px[side] == price) /* an empty side's is 0, never an add's price */
+		return li;
+	if (!li || better(side, price, bk->best_px[side]))
+		return level_new(b, bk, locate, side, price, 0, li,
+				 bk->ladder[side] ? ladder_index(bk, side, price) : -1);
+	return level_get_deep(b, bk, locate, side, price);
 }
 
 static void level_drop(struct fg_books *b, uint32_t li)
@@ -1104,12 +1125,19 @@ HOT void on_replace(struct fg_books *b, const struct fg_itch_order_replace *r)
 }
 
 /* An A or F message (m->add reads F too: common initial sequence). */
-static inline void on_add(struct fg_books *b, const struct fg_itch_msg *m)
+static __attribute__((noinline)) void on_add(struct fg_books *b, const struct fg_itch_msg *m)
 {
 	bbo_changed(b, m->stock_locate,
 		    order_add(b, m->add.order_reference_number, m->stock_locate,
 			      side_of(m->add.buy_sell), m->add.shares, m->add.price) > 0);
 }
+
+static __attribute__((noinline)) void on_delete(struct fg_books *b, uint64_t ref)
+{
+	on_cancel(b, ref, 0, 1);
+}
+
+static __attribute__((noinline)) void on_other(struct fg_books *b, const struct fg_itch_msg *m);
 
 void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
 {
@@ -1121,13 +1149,18 @@ void fg_books_apply(struct fg_books *b, const struct fg_itch_msg *m)
 	 * indirect jump: the replay was about 2% faster so (the type of consecutive messages
 	 * is close to random, and the two branches mispredict less than the jump did). */
 	if (m->type == FG_ITCH_ORDER_DELETE) {
-		on_cancel(b, m->del.order_reference_number, 0, 1);
+		on_delete(b, m->del.order_reference_number);
 		return;
 	}
 	if (m->type == FG_ITCH_ADD_ORDER) {
 		on_add(b, m);
 		return;
 	}
+	on_other(b, m);
+}
+
+static __attribute__((noinline)) void on_other(struct fg_books *b, const struct fg_itch_msg *m)
+{
 	switch (m->type) {
 	case FG_ITCH_ADD_ORDER_MPID:
 		on_add(b, m);
