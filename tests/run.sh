@@ -11,7 +11,10 @@ BUILD=${BUILD:-$here/../build}
 export FEEDGATE=${FEEDGATE:-$BUILD/feedgate}
 tiers=${*:-unit prog integration fuzz}
 pass=0 fail=0 skip=0 failed_names=""
-log=$(mktemp -d /tmp/fg-tests.XXXXXX)
+# Each test's output, kept for reading after the run (replaced by the next run): in the build
+# directory, which `make clean` removes, not in /tmp where it would outlive the run.
+log=$BUILD/test-logs
+rm -rf "$log" && mkdir -p "$log" || { echo "feedgate: tests/run.sh: cannot create $log" >&2; exit 2; }
 
 count_cunit() { # $1 = output file, $2 = name
 	local line p f s
