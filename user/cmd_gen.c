@@ -82,6 +82,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -1919,14 +1920,19 @@ static bool gen_check(const struct gen_cfg *c, const struct gen_result *res)
  * N messages of the day generator as NASDAQ BinaryFILE, the input `replay`
  * and the benchmarks take. A file is written under a temporary name beside
  * it and renamed only once whole: a full disk leaves no file that claims to
- * be a complete day. Progress on stderr when it takes more than a second.
+ * be a complete day (through a symbolic link, the file it names is
+ * replaced, the link stays). A path that is not a regular file (a FIFO, a
+ * device) is written in place, like '-': renaming over it would replace
+ * the device with a file. Progress on stderr when it takes more than a
+ * second.
  */
 static int gen_itch_file(int argc, char **argv)
 {
 	struct fg_itchgen_config ic = { 0 };
 	struct gen_file_cfg fc;
-	const char *path;
-	char tmp[4096] = "";
+	const char *path, *target = NULL;
+	char tmp[4096] = "", *real = NULL;
+	struct stat sb;
 	uint64_t count, done = 0, start = fg_now_ns(), last = start;
 	struct fg_itchgen *ig;
 	int fd, ret = 0, to_stdout;
@@ -1946,15 +1952,36 @@ static int gen_itch_file(int argc, char **argv)
 		return 1;
 	}
 	to_stdout = !strcmp(path, "-");
+	if (!to_stdout && !stat(path, &sb) && S_ISDIR(sb.st_mode)) {
+		pr_warn("gen: --itch-file '%s': is a directory\n", path);
+		fg_itchgen_free(ig);
+		return 1;
+	}
 	if (to_stdout) {
 		fd = STDOUT_FILENO;
+	} else if (!stat(path, &sb) && !S_ISREG(sb.st_mode)) {
+		to_stdout = -1; /* in place, not renamed: cut short on an error */
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			pr_warn("gen: --itch-file '%s': Couldn't open it: %s\n", path,
+				strerror(errno));
+			fg_itchgen_free(ig);
+			return 1;
+		}
 	} else {
-		snprintf(tmp, sizeof(tmp), "%s.part-%d", path, (int)getpid());
+		struct stat lb;
+
+		target = path;
+		/* Through a link, the file it names gets the temporary name beside it. */
+		if (!lstat(path, &lb) && S_ISLNK(lb.st_mode) && (real = realpath(path, NULL)))
+			target = real;
+		snprintf(tmp, sizeof(tmp), "%s.part-%d", target, (int)getpid());
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			pr_warn("gen: --itch-file '%s': Couldn't create it: %s\n", path,
 				strerror(errno));
 			fg_itchgen_free(ig);
+			free(real);
 			return 1;
 		}
 	}
@@ -1968,7 +1995,7 @@ static int gen_itch_file(int argc, char **argv)
 		now = fg_now_ns();
 		if (now - start > 1000000000ull && now - last > 1000000000ull) {
 			fprintf(stderr, "gen: %s: %llu of %llu messages (%.0f%%), %.1f s\n",
-				to_stdout ? "standard output" : path, (unsigned long long)done,
+				to_stdout > 0 ? "standard output" : path, (unsigned long long)done,
 				(unsigned long long)count, 100.0 * (double)done / (double)count,
 				(double)(now - start) / 1e9);
 			last = now;
@@ -1976,12 +2003,14 @@ static int gen_itch_file(int argc, char **argv)
 	}
 	if (!ret && gen_stop)
 		ret = -EINTR;
+	if (to_stdout < 0 && close(fd) && !ret)
+		ret = -errno;
 	if (!to_stdout) {
 		if (!ret && (fsync(fd) || close(fd)))
 			ret = -errno;
 		else if (ret)
 			close(fd);
-		if (!ret && rename(tmp, path))
+		if (!ret && rename(tmp, target))
 			ret = -errno;
 		if (ret)
 			unlink(tmp); /* nothing half written stays behind */
@@ -1995,12 +2024,13 @@ static int gen_itch_file(int argc, char **argv)
 			"gen: %s: %llu messages of BinaryFILE (seed %llu, %u symbols, at most %u "
 			"live "
 			"orders) in %.2f s\n",
-			to_stdout ? "standard output" : path, (unsigned long long)done,
+			to_stdout > 0 ? "standard output" : path, (unsigned long long)done,
 			(unsigned long long)ic.seed, fg_itchgen_symbols(ig),
 			ic.max_live_orders ? ic.max_live_orders : FG_ITCHGEN_DEFAULT_LIVE,
 			(double)(fg_now_ns() - start) / 1e9);
 	}
 	fg_itchgen_free(ig);
+	free(real);
 	return ret ? 1 : 0;
 }
 

@@ -387,8 +387,10 @@ const struct cli_cmd cli_cmd_gen_file = {
 	.unknown = "%s does not go with --itch-file (which takes --count, --seed, --symbols, "
 		   "--max-live)",
 	.notes = "A file is written under a temporary name beside it and renamed only once "
-		 "whole: a full disk leaves no file that claims to be a complete day. Progress "
-		 "goes to standard error when it takes more than a second.",
+		 "whole: a full disk leaves no file that claims to be a complete day (through a "
+		 "symbolic link, the file it names is replaced). A FIFO or a device is written in "
+		 "place, like -. Progress goes to standard error when it takes more than a "
+		 "second.",
 };
 
 /* The defaults below must stay what the library takes 0 for. */

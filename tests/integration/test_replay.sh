@@ -333,6 +333,38 @@ if mkdir -p "$tmp/full" && mount -t tmpfs -o size=64k fgday "$tmp/full" 2>/dev/n
 fi
 "$FEEDGATE" gen --itch-file "$tmp/x.bf" --count 10 --rate 5 2>/dev/null
 [ $? -eq 2 ] || bad="$bad [--rate with --itch-file not refused]"
+# Not a regular file: written in place, never renamed over. A device of the test's own
+# (the full device, 1:7: every write fails with ENOSPC) stays a device, and the failure
+# is said; a FIFO gets the same bytes a file does; a symbolic link stays a link to a
+# whole day; a directory is refused.
+if mknod "$tmp/fulldev" c 1 7 2>/dev/null; then
+	"$FEEDGATE" gen --itch-file "$tmp/fulldev" --count 100000 2>"$tmp/gdev.err"
+	rc=$?
+	[ $rc -eq 1 ] || bad="$bad [full device: exit $rc]"
+	[ -c "$tmp/fulldev" ] || bad="$bad [full device replaced: $(ls -l "$tmp/fulldev")]"
+	grep -q "No space left on device after 0 of 100000 messages; the output is cut short" \
+		"$tmp/gdev.err" || bad="$bad [full device said: $(cat "$tmp/gdev.err")]"
+	ls "$tmp"/fulldev.part-* >/dev/null 2>&1 && bad="$bad [full device: temporary file left]"
+else
+	echo "  (full device case skipped: mknod refused)"
+fi
+mkfifo "$tmp/day.fifo"
+timeout 20 cat "$tmp/day.fifo" >"$tmp/fifo.out" &
+catpid=$!
+"$FEEDGATE" gen --itch-file "$tmp/day.fifo" --count 1000 --seed 5 --symbols 100 --max-live 5000 2>/dev/null ||
+	bad="$bad [FIFO: gen failed]"
+wait $catpid
+[ -p "$tmp/day.fifo" ] || bad="$bad [FIFO replaced by a file]"
+cmp -s "$tmp/fifo.out" "$tmp/day2.bf" || bad="$bad [FIFO: not the bytes of the same day]"
+"$FEEDGATE" gen --itch-file "$tmp/linked.bf" --count 10 2>/dev/null
+ln -s "$tmp/linked.bf" "$tmp/day.link"
+"$FEEDGATE" gen --itch-file "$tmp/day.link" --count 1000 --seed 5 --symbols 100 --max-live 5000 2>/dev/null ||
+	bad="$bad [link: gen failed]"
+[ -L "$tmp/day.link" ] || bad="$bad [link replaced by a file]"
+cmp -s "$tmp/linked.bf" "$tmp/day2.bf" || bad="$bad [link: its file is not the whole day]"
+"$FEEDGATE" gen --itch-file "$tmp" --count 10 2>"$tmp/gdir.err"
+rc=$?
+{ [ $rc -eq 1 ] && grep -q "is a directory" "$tmp/gdir.err"; } || bad="$bad [directory: exit $rc, said: $(cat "$tmp/gdir.err")]"
 if [ -n "$bad" ]; then
 	fg_fail "$bad"
 else
