@@ -20,6 +20,19 @@
 #   busy_b8       + --busy-budget 8: smaller NAPI batches from busy polling
 #   shared_core   --poll spin with the generator on the consumer's core: what
 #                 sharing the receive core costs the tail
+#   spin_wq       --poll spin with the kernel's unbound workqueues kept off
+#                 the consumer's CPU (/sys/devices/virtual/workqueue/cpumask,
+#                 put back after each run): a system knob, not run's
+# What the tail is made of, per configuration, from run's own summary (the
+# `tail` object): of the packets at 10 us or more, the share of their time
+# held before the ring and the consumer's; a spinning thread's stalls (5 us
+# or more away from its ring), how many of them switched out.
+# Then one more spin run with the consumer's CPU traced (perf record of
+# sched_switch and the interrupt entry/exit tracepoints on that CPU, perf
+# itself on the generator's; TAIL_TRACE=0 to leave it out): what took the
+# CPU from the consumer, timer ticks, softirqs, device interrupts, other
+# tasks, against the stall time the consumer measured; the rest is time the
+# guest cannot see (the hypervisor; /proc/stat's steal beside it).
 # Latency: XDP stamp -> consumer (latency_rx_ns) and generator send stamp ->
 # consumer (latency_gen_ns), p50 / p99 / p99.9 / max in microseconds.
 #
@@ -38,7 +51,8 @@ SECS=${TAIL_SECS:-5}
 ROUNDS=${TAIL_ROUNDS:-3}
 CPU_RUN=${TAIL_CPU_RUN:-1}
 CPU_GEN=${TAIL_CPU_GEN:-0}
-CONFIGS=${TAIL_CONFIGS:-spin spin_mlock spin_rt wakeup wakeup_rt wakeup_rt_mlock busy busy_b8 shared_core}
+CONFIGS=${TAIL_CONFIGS:-spin spin_mlock spin_rt wakeup wakeup_rt wakeup_rt_mlock busy busy_b8 shared_core spin_wq}
+TRACE=${TAIL_TRACE:-1}
 F=$FEEDGATE
 OUT=$here/out/tail
 mkdir -p "$OUT"
@@ -62,52 +76,188 @@ args_of() {
 	wakeup_rt_mlock) echo "--poll wakeup --rt-priority 50 --mlock" ;;
 	busy) echo "--poll busy" ;;
 	busy_b8) echo "--poll busy --busy-budget 8" ;;
-	shared_core) echo "--poll spin" ;;
+	shared_core | spin_wq) echo "--poll spin" ;;
 	*) return 1 ;;
 	esac
 }
 
 pps=$((MPS / MPP))
 count=$((pps * SECS))
+all_cpus=$(taskset -pc $$ | sed 's/.*: //')
+WQ=/sys/devices/virtual/workqueue/cpumask
+wq_saved=$(cat "$WQ" 2>/dev/null)
+# wq_off: the unbound workqueues on CPU_GEN only; wq_back: as they were
+wq_off() { [ -n "$wq_saved" ] && printf '%x' $((1 << CPU_GEN)) >"$WQ" 2>/dev/null; }
+wq_back() { [ -z "$wq_saved" ] || echo "$wq_saved" >"$WQ" 2>/dev/null || true; }
+fg_on_exit wq_back
+
+# one run of configuration $1 as $2 (its file names); gen pinned to $3
+one_run() {
+	local c=$1 tag=$2 gcpu=$3 a
+	a=$(args_of "$c") || die "unknown configuration $c"
+	if [ "$c" = spin_wq ] && ! wq_off; then
+		echo "skipped: $WQ not writable" >"$OUT/$tag.err"
+		return
+	fi
+	# shellcheck disable=SC2086
+	if ! fg_run_start "$OUT/$tag.json" "$OUT/$tag.err" --cpus "$CPU_RUN" --json $a; then
+		echo "  $tag: run did not start: $(tail -1 "$OUT/$tag.err")" >&2
+		fg_run_stop KILL
+		wq_back
+		return
+	fi
+	# this script's own processes (sleep, cat, ...) off the consumer's CPU
+	# while it runs (run had to start inside the whole set: --cpus)
+	taskset -pc "$CPU_GEN" $$ >/dev/null
+	${BEFORE_GEN:-:}
+	fg_in_tx taskset -c "$gcpu" "$F" gen --iface "$FG_IF_TX" --feeds 4 \
+		--messages-per-packet "$MPP" --rate "$pps" --count "$count" >"$OUT/$tag.gen" 2>&1
+	sleep 0.3
+	${AFTER_GEN:-:}
+	fg_run_stop
+	taskset -pc "$all_cpus" $$ >/dev/null
+	wq_back
+	echo "  $tag: exit $FG_RUN_RC" >&2
+}
+
 for round in $(seq 1 "$ROUNDS"); do
 	for c in $CONFIGS; do
-		a=$(args_of "$c") || die "unknown configuration $c"
 		gcpu=$CPU_GEN
 		[ "$c" = shared_core ] && gcpu=$CPU_RUN
-		tag="$c.r$round"
-		# shellcheck disable=SC2086
-		if ! fg_run_start "$OUT/$tag.json" "$OUT/$tag.err" --cpus "$CPU_RUN" --json $a; then
-			echo "  $tag: run did not start: $(tail -1 "$OUT/$tag.err")" >&2
-			fg_run_stop KILL
-			continue
-		fi
-		fg_in_tx taskset -c "$gcpu" "$F" gen --iface "$FG_IF_TX" --feeds 4 \
-			--messages-per-packet "$MPP" --rate "$pps" --count "$count" >"$OUT/$tag.gen" 2>&1
-		sleep 0.3
-		fg_run_stop
-		echo "  round $round $c: exit $FG_RUN_RC" >&2
+		one_run "$c" "$c.r$round" "$gcpu"
 	done
 done
 
-python3 - "$OUT" "$here" "$CONFIGS" "$ROUNDS" "$MPS" "$CPU_RUN" "$CPU_GEN" <<'EOF'
-import json, os, statistics, sys
+# The traced spin run: perf on CPU_GEN records CPU_RUN while gen sends.
+# Each tracepoint is tried alone first; one the kernel refuses is left out
+# and named. /proc/stat (steal) and /proc/interrupts around it.
+perf_start() { # perf_start NAME: record CPU_RUN into $OUT/NAME.data
+	# shellcheck disable=SC2086 # one word per event option
+	taskset -c "$CPU_GEN" perf record -q -k CLOCK_MONOTONIC $trace_ev -C "$CPU_RUN" \
+		-o "$OUT/$1.data" >"$OUT/$1.log" 2>&1 &
+	perf_pid=$!
+	sleep 0.5
+}
+perf_stop() { # perf_stop NAME: stop it, $OUT/NAME.txt from the record
+	kill -INT "$perf_pid" 2>/dev/null
+	wait "$perf_pid" 2>/dev/null
+	perf script -i "$OUT/$1.data" --ns -F comm,tid,cpu,time,event,trace >"$OUT/$1.txt" 2>/dev/null
+	rm -f "$OUT/$1".data*
+	[ -s "$OUT/$1.txt" ]
+}
+trace_start() {
+	perf_start trace
+	grep "^cpu$CPU_RUN " /proc/stat >"$OUT/stat.before"
+	local t
+	for t in /proc/"$FG_RUN_PID"/task/*; do
+		echo "${t##*/} $(cat "$t/comm" 2>/dev/null)"
+	done >"$OUT/tasks"
+}
+trace_stop() {
+	grep "^cpu$CPU_RUN " /proc/stat >"$OUT/stat.after"
+	perf_stop trace || true
+}
+rm -f "$OUT"/trace.* "$OUT"/jitter.* "$OUT"/stat.* "$OUT"/tasks
+trace_note=""
+if [ "$TRACE" = 0 ]; then
+	trace_note="left out (TAIL_TRACE=0)"
+elif ! command -v perf >/dev/null; then
+	trace_note="skipped: perf not installed (Debian package linux-perf)"
+else
+	trace_ev="" refused=""
+	for e in sched:sched_switch irq_vectors:local_timer_entry irq_vectors:local_timer_exit \
+		irq_vectors:call_function_entry irq_vectors:call_function_exit \
+		irq_vectors:call_function_single_entry irq_vectors:call_function_single_exit \
+		irq_vectors:reschedule_entry irq_vectors:reschedule_exit \
+		irq_vectors:irq_work_entry irq_vectors:irq_work_exit \
+		irq:irq_handler_entry irq:irq_handler_exit irq:softirq_entry irq:softirq_exit; do
+		if timeout -s INT 2 perf record -q -e "$e" -C "$CPU_RUN" -o "$OUT/trace.probe" \
+			-- sleep 0.05 >/dev/null 2>&1; then
+			trace_ev="$trace_ev -e $e"
+		else
+			refused="$refused $e"
+		fi
+	done
+	rm -f "$OUT"/trace.probe*
+	case $trace_ev in
+	*sched_switch*)
+		BEFORE_GEN=trace_start AFTER_GEN=trace_stop one_run spin spin_traced "$CPU_GEN"
+		if [ -s "$OUT/trace.txt" ]; then
+			trace_note="ok${refused:+; refused by this kernel, left out:$refused}"
+		else
+			trace_note="skipped: perf recorded nothing ($(head -1 "$OUT/trace.log"))"
+		fi
+		# the floor: the same CPU with a spinning thread and no packets
+		if [ -x "${JITTER:-}" ]; then
+			taskset -pc "$CPU_GEN" $$ >/dev/null
+			perf_start jitter
+			"$JITTER" "$CPU_RUN" "$SECS" "$OUT/jitter.gaps" >"$OUT/jitter.out" 2>&1 &
+			jpid=$!
+			echo "$jpid" >"$OUT/jitter.pid"
+			wait "$jpid" || echo "jitter failed: $(cat "$OUT/jitter.out")" >"$OUT/jitter.err"
+			sleep 0.2
+			perf_stop jitter || echo "perf recorded nothing" >"$OUT/jitter.err"
+			taskset -pc "$all_cpus" $$ >/dev/null
+		else
+			echo "bench/jitter.c not built (make bench-tail builds it)" >"$OUT/jitter.err"
+		fi
+		;;
+	*) trace_note="skipped: perf cannot trace sched:sched_switch here" ;;
+	esac
+fi
+log "trace: $trace_note"
+
+python3 - "$OUT" "$here" "$CONFIGS" "$ROUNDS" "$MPS" "$CPU_RUN" "$CPU_GEN" "$SECS" "$trace_note" <<'EOF'
+import bisect, collections, json, os, re, statistics, sys
 out, here, configs, rounds = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4])
-mps, cpu_run, cpu_gen = int(sys.argv[5]), sys.argv[6], sys.argv[7]
+mps, cpu_run, cpu_gen, secs, trace_note = int(sys.argv[5]), sys.argv[6], sys.argv[7], int(sys.argv[8]), sys.argv[9]
 sys.path.insert(0, here)
 from fgbench import splice_results
 
 keys = [("rx", "latency_rx_ns"), ("gen", "latency_gen_ns")]
 pcts = ["p50", "p99", "p999", "max"]
+med = lambda v: statistics.median(v) if v else None
+fmt = lambda v, f="%.2f": f % v if v is not None else "-"
+
+
+def parts(tl, dur):
+    """What the tail of one run was made of (run's `tail` object)."""
+    rx, gen = tl["rx"][1:], tl["gen"][1:]
+    h = sum(b["held_ns"] for b in rx)
+    cns = sum(b["consumer_ns"] for b in rx)
+    gs = sum(b["send_ns"] for b in gen)
+    gh = sum(b["held_ns"] for b in gen)
+    gc = sum(b["consumer_ns"] for b in gen)
+    g = gs + gh + gc
+    return {
+        "n10": sum(b["packets"] for b in rx), "n100": tl["rx"][2]["packets"],
+        "held": 100.0 * h / (h + cns) if h + cns else None,
+        "gsend": 100.0 * gs / g if g else None, "gheld": 100.0 * gh / g if g else None,
+        "gcons": 100.0 * gc / g if g else None,
+        "stalls_s": tl["stalls"] / dur if dur else None, "s50": tl["stalls_50us"],
+        "stall_ms": tl["stall_ns"] / 1e6, "stall_max": tl["stall_max_ns"] / 1e3,
+        "switched": 100.0 * tl["switched_ns"] / tl["stall_ns"] if tl["stall_ns"] else None,
+        "inv": tl["involuntary_switches"],
+    }
+
+
+def load(tag):
+    try:
+        return json.load(open(os.path.join(out, tag + ".json")))
+    except (OSError, ValueError):
+        return None
+
+
 rows = []
 for c in configs:
     got = {k: {p: [] for p in pcts} for k, _ in keys}
+    tp = collections.defaultdict(list)
     n, errs, pk = 0, [], []
     for r in range(1, rounds + 1):
-        try:
-            d = json.load(open(os.path.join(out, "%s.r%d.json" % (c, r))))
-        except (OSError, ValueError):
-            e = open(os.path.join(out, "%s.r%d.err" % (c, r))).read().strip().splitlines() \
-                if os.path.exists(os.path.join(out, "%s.r%d.err" % (c, r))) else []
+        d = load("%s.r%d" % (c, r))
+        if d is None:
+            ef = os.path.join(out, "%s.r%d.err" % (c, r))
+            e = open(ef).read().strip().splitlines() if os.path.exists(ef) else []
             errs.append(e[-1][:100] if e else "no summary")
             continue
         n += 1
@@ -118,30 +268,221 @@ for c in configs:
             for p in pcts:
                 if h.get("count"):
                     got[k][p].append(h[p] / 1000.0)
-    med = lambda v: "%.2f" % statistics.median(v) if v else "-"
-    rows.append((c, n, pk, {k: {p: med(got[k][p]) for p in pcts} for k, _ in keys}, errs))
+        if "tail" in t:
+            for k, v in parts(t["tail"], d.get("duration_s") or secs).items():
+                if v is not None:
+                    tp[k].append(v)
+    rows.append((c, n, pk, {k: {p: med(got[k][p]) for p in pcts} for k, _ in keys},
+                 {k: med(v) for k, v in tp.items()}, errs))
 
 lines = ["| configuration | rounds | packets | XDP->consumer p50 / p99 / p99.9 / max (us) | gen->consumer p50 / p99 / p99.9 / max (us) |",
          "|---|---|---|---|---|"]
-for c, n, pk, m, errs in rows:
+plines = ["| configuration | packets >= 10 us (>= 100 us) | their time: held before the ring / the consumer's | gen->consumer >= 10 us: send path / held / consumer | stalls >= 5 us per s (>= 50 us) | stall time, longest | of it switched out | involuntary switches |",
+          "|---|---|---|---|---|---|---|---|"]
+for c, n, pk, m, tp, errs in rows:
     if not n:
         lines.append("| %s | 0 | - | %s | |" % (c, "; ".join(sorted(set(errs)))))
         continue
     lines.append("| %s | %d | %s | %s | %s |" % (
         c, n, "/".join(str(x) for x in pk),
-        " / ".join(m["rx"][p] for p in pcts), " / ".join(m["gen"][p] for p in pcts)))
+        " / ".join(fmt(m["rx"][p]) for p in pcts), " / ".join(fmt(m["gen"][p]) for p in pcts)))
+    if not tp:
+        continue
+    spin = not c.startswith("wakeup")
+    plines.append("| %s | %s (%s) | %s%% / %s%% | %s%% / %s%% / %s%% | %s | %s | %s | %s |" % (
+        c, fmt(tp.get("n10"), "%.0f"), fmt(tp.get("n100"), "%.0f"),
+        fmt(tp.get("held"), "%.0f"), fmt(100 - tp["held"] if tp.get("held") is not None else None, "%.0f"),
+        fmt(tp.get("gsend"), "%.0f"), fmt(tp.get("gheld"), "%.0f"), fmt(tp.get("gcons"), "%.0f"),
+        ("%s (%s)" % (fmt(tp.get("stalls_s"), "%.0f"), fmt(tp.get("s50"), "%.0f"))) if spin else "-",
+        ("%s ms, %s us" % (fmt(tp.get("stall_ms"), "%.1f"), fmt(tp.get("stall_max"), "%.0f"))) if spin else "-",
+        ("%s%%" % fmt(tp.get("switched"), "%.0f")) if spin else "-",
+        fmt(tp.get("inv"), "%.0f")))
+
+# --- the traced runs ---------------------------------------------------------------------------
+EV = re.compile(r"^\s*(.*?)\s+(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d+):\s+(\S+):\s*(.*)$")
+IPI = {"local_timer": "timer tick", "call_function": "IPI: function call",
+       "call_function_single": "IPI: function call", "reschedule": "IPI: reschedule",
+       "irq_work": "IPI: irq work"}
+
+
+def parse_trace(path, tid):
+    """(start, end, what) of each interrupt that hit thread tid, and of each
+    time tid was switched out (what: the task that took the CPU)."""
+    opened, spans = {}, []
+    off_at = off_who = None
+    for line in open(path):
+        m = EV.match(line)
+        if not m:
+            continue
+        comm, t_id, cpu, sec, frac, name, rest = m.groups()
+        t = int(sec) * 10**9 + int(frac.ljust(9, "0")[:9])
+        if name == "sched:sched_switch":
+            pp = re.search(r"prev_pid=(\d+)", rest)
+            nx = re.search(r"next_comm=(.*) next_pid=(\d+)", rest)
+            if pp and pp.group(1) == tid and nx:
+                off_at, off_who = t, re.sub(r"\d+$", "N", nx.group(1))
+            elif nx and nx.group(2) == tid and off_at is not None:
+                spans.append((off_at, t, "task " + off_who))
+                off_at = None
+            continue
+        if t_id != tid:
+            continue
+        if name.startswith("irq:softirq"):
+            a = re.search(r"action=(\w+)", rest)
+            key = "softirq " + (a.group(1) if a else "?")
+        elif name.startswith("irq:irq_handler"):
+            a = re.search(r"name=(\S+)", rest) or re.search(r"irq=(\d+)", rest)
+            key = "device interrupt " + (a.group(1) if a else "?")
+        else:
+            key = IPI.get(name.split(":", 1)[1].rsplit("_", 1)[0], name)
+        if name.endswith("_entry"):
+            opened[key] = t
+        elif name.endswith("_exit") and key in opened:
+            spans.append((opened.pop(key), t, key))
+    return sorted(spans)
+
+
+q = lambda v, p: sorted(v)[min(len(v) - 1, int(p * len(v)))]
+tr_lines = []
+trace_txt = os.path.join(out, "trace.txt")
+dt = load("spin_traced")
+if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
+    names = dict(l.split(None, 1) for l in open(os.path.join(out, "tasks")).read().splitlines() if " " in l)
+    ctid = ([t for t, nm in names.items() if nm.strip().startswith("fg-")] or [""])[0]
+    spans = parse_trace(trace_txt, ctid)
+    by = collections.defaultdict(list)
+    for a, b, k in spans:
+        by[k].append(b - a)
+    tr_lines = ["| what took CPU %s from the consumer (traced spin run) | times | total ms | median us | max us |" % cpu_run,
+                "|---|---|---|---|---|"]
+    for k, v in sorted(by.items(), key=lambda kv: -sum(kv[1])):
+        tr_lines.append("| %s | %d | %.2f | %.1f | %.1f |" % (k, len(v), sum(v) / 1e6, q(v, .5) / 1e3, max(v) / 1e3))
+    # episodes: back-to-back interruptions (a tick and the softirqs after it)
+    # are one stall for the consumer; those of 5 us or more against its count
+    ep = []
+    for a, b, k in spans:
+        if ep and a - ep[-1][1] < 1000:
+            ep[-1][1] = max(ep[-1][1], b)
+        else:
+            ep.append([a, b])
+    ep5 = [b - a for a, b in ep if b - a >= 5000]
+    tl = dt["total"]["tail"]
+    steal = "-"
+    try:
+        sb = open(os.path.join(out, "stat.before")).read().split()
+        sa = open(os.path.join(out, "stat.after")).read().split()
+        steal = "%.0f ms" % ((int(sa[8]) - int(sb[8])) * 1000.0 / os.sysconf("SC_CLK_TCK"))
+    except (OSError, IndexError, ValueError):
+        pass
+    lat = dt["total"]["latency_rx_ns"]
+    tr_lines.append("")
+    tr_lines.append(
+        "In the traced run (p99.9 %.1f us, max %.1f us XDP->consumer) the consumer counted %d stalls of "
+        "5 us or more, %.2f ms in all, the longest %.0f us; the trace shows %d interruptions of 5 us or "
+        "more (an interrupt with the softirqs right after it, or the thread switched out), %.2f ms. The "
+        "difference, %d stalls and %.2f ms, is time the guest does not see: the stall around a traced "
+        "interrupt is longer than its handler (the hypervisor's share of delivering it), and the vCPU "
+        "stops with no interrupt at all. /proc/stat: %s of steal on CPU %s over the run (10-ms ticks)."
+        % (lat["p999"] / 1e3, lat["max"] / 1e3, tl["stalls"], tl["stall_ns"] / 1e6,
+           tl["stall_max_ns"] / 1e3, len(ep5), sum(ep5) / 1e6, tl["stalls"] - len(ep5),
+           (tl["stall_ns"] - sum(ep5)) / 1e6, steal, cpu_run))
+    # the floor: jitter's gaps put down to what overlaps them
+    jg, jt = os.path.join(out, "jitter.gaps"), os.path.join(out, "jitter.txt")
+    if os.path.exists(os.path.join(out, "jitter.err")):
+        tr_lines += ["", "The floor (bench/jitter.c): skipped: %s." %
+                     open(os.path.join(out, "jitter.err")).read().strip()]
+    elif os.path.exists(jg) and os.path.exists(jt):
+        jpid = open(os.path.join(out, "jitter.pid")).read().strip()
+        js = parse_trace(jt, jpid)
+        starts = [a for a, b, k in js]
+        ticks = [a for a, b, k in js if k == "timer tick"]
+        gaps = [tuple(map(int, l.split())) for l in open(jg) if l.strip()]
+        order = ["task", "device interrupt", "IPI", "timer tick", "softirq"]
+        cls = collections.defaultdict(list)
+        near = []
+
+        for a, d in gaps:
+            b = a + d
+            i = bisect.bisect_left(starts, a - 10**6)
+            hit = [k for s0, s1, k in js[i:i + 2000] if s0 < b and s1 > a]
+            if hit:
+                k = min(hit, key=lambda x: next((n for n, o in enumerate(order) if x.startswith(o)), 9))
+                k = "another task" if k.startswith("task") else k
+            else:
+                k = "nothing the guest sees"
+                j = bisect.bisect_left(ticks, a)
+                near.append(min([abs(ticks[x] - a) for x in (j - 1, j) if 0 <= x < len(ticks)] or [0]))
+            cls[k].append(d)
+        tot = sum(d for _, d in gaps) or 1
+        tr_lines += ["", "The floor: bench/jitter.c, a thread spinning on CPU %s with no packets for %d s, "
+                     "the CPU traced; each of its gaps of 5 us or more put down to what the trace shows "
+                     "inside it (a tick and its softirqs count as the tick):" % (cpu_run, secs), "",
+                     "| gap during | per s | mean us | p99 us | max us | share of the lost time |",
+                     "|---|---|---|---|---|---|"]
+        for k, v in sorted(cls.items(), key=lambda kv: -sum(kv[1])):
+            tr_lines.append("| %s | %.0f | %.1f | %.1f | %.1f | %.0f%% |" % (
+                k, len(v) / secs, sum(v) / len(v) / 1e3, q(v, .99) / 1e3, max(v) / 1e3, 100.0 * sum(v) / tot))
+        if near and len(ticks) > 1:
+            period = (ticks[-1] - ticks[0]) / (len(ticks) - 1)
+            tr_lines += ["", "All gaps: %.2f%% of the CPU's time. The gaps with nothing traced in them lie "
+                         "a median %.0f us from the nearest tick, with ticks every %.0f us (independent of "
+                         "the tick: a median of a quarter period, %.0f us)." % (
+                             100.0 * tot / (secs * 1e9), q(near, .5) / 1e3, period / 1e3, period / 4e3)]
+        # the reading, from the figures above
+        spin_tp = next((tp for c, n, pk, m, tp, errs in rows if c == "spin" and tp), None)
+        spin_m = next((m for c, n, pk, m, tp, errs in rows if c == "spin" and n), None)
+        tick = cls.get("timer tick")
+        nz = "/sys/devices/system/cpu/nohz_full"
+        nohz = ("nohz_full is %s here" % (open(nz).read().strip() or "empty")) if os.path.exists(nz) \
+            else "this kernel has no nohz_full (built without CONFIG_NO_HZ_FULL)"
+        if spin_tp and spin_m and tick:
+            st, fl = spin_tp["stalls_s"], len(gaps) / secs
+            tg = sum(tick) / len(tick) / 1e3
+            p999 = spin_m["rx"]["p999"]
+            rate = ("are the floor's gaps, %.0f/s: it loses what the machine takes from any spinning "
+                    "thread" % fl) if abs(st - fl) <= 0.25 * fl else \
+                   ("against the floor's %.0f/s: %.0f%% %s than a thread with no packets" % (
+                       fl, abs(st - fl) * 100.0 / fl, "more" if st > fl else "fewer"))
+            th = q(by["timer tick"], .5) / 1e3 if by.get("timer tick") else 0
+            where = ("within one tick's stall (a packet that comes during a stall waits out the rest "
+                     "of it)" if p999 <= 2 * tg else
+                     "longer than one tick's stall: the long stops reach into the p99.9 in these rounds")
+            tr_lines += ["", "Reading: the spinning consumer's stalls, %.0f/s (median of the spin rounds), "
+                         "%s. %.0f%% of the time of its packets at 10 us or more is its own (from its previous "
+                         "look at the ring), not the kernel's. The p99.9, %.1f us, is %s (the floor's tick "
+                         "gaps: mean %.1f us, the handler itself a median %.1f us of it in the trace, the rest the "
+                         "hypervisor's share of delivering it); the packets at 100 us or more are the rare "
+                         "long stops: a task switched in (kworkers, rcu_preempt) and vCPU stops the guest "
+                         "cannot see. What `run` can do, it does: `--poll spin` on a CPU given with `--cpus`, "
+                         "its other threads moved off that CPU (the start line says where), the generator "
+                         "elsewhere (`shared_core` is what sharing costs). The tick and the vCPU stops cannot "
+                         "be removed from user space: the tick needs nohz_full and an isolated CPU, and %s; "
+                         "the stops need a host that gives the vCPU a core of its own." % (
+                             st, rate, 100 - spin_tp["held"] if spin_tp.get("held") is not None else 0,
+                             p999, where, tg, th, nohz)]
+else:
+    tr_lines = ["The trace of the consumer's CPU: %s." % trace_note]
+
 rt = open("/proc/sys/kernel/sched_rt_runtime_us").read().strip()
 note = ("\n\nWhat the configurations separate: `spin_rt` is a spinning SCHED_FIFO thread under "
         "the kernel's real-time throttling, stopped for the rest of each period once it has used its "
         "share (its p99 and beyond are the throttled stretch, not the path); `wakeup_rt` against "
         "`wakeup` is the wake-up delay of a sleeping consumer when other work shares its CPU; "
         "`shared_core` is the generator taking the consumer's core; `busy_b8` against `busy` is the "
-        "size of one busy poll. `--mlock` changes nothing here: the UMEM and rings are touched up "
-        "front anyway (MAP_POPULATE).\n")
+        "size of one busy poll; `spin_wq` keeps the kernel's unbound workqueues off the consumer's "
+        "CPU. `--mlock` changes nothing here: the UMEM and rings are touched up front anyway "
+        "(MAP_POPULATE).\n")
 body = ("%d messages/s in 4 feeds on one veth queue, `run` on CPU %s, the generator and the "
         "receive softirq on CPU %s (shared_core: the generator on CPU %s too); median of %d "
         "interleaved rounds of each configuration; sched_rt_runtime_us %s. Produced by "
         "`make bench-tail`.\n\n" % (mps, cpu_run, cpu_gen, cpu_run, rounds, rt)) + "\n".join(lines) + note
+body += ("\n### What the tail is made of\n\nFrom run's own summary (`tail`, medians over the rounds): "
+         "of the packets at 10 us or more XDP->consumer, the share of their time held before the ring "
+         "(stamped, not yet flushed to it) and the consumer's (from its previous look at the ring); "
+         "the same for gen->consumer with the send path; a spinning thread's stalls (an empty look, or "
+         "the time from one burst's end to the next look, of 5 us or more) and the share of their time "
+         "in which it was switched out (the rest: interrupts, or the hypervisor).\n\n"
+         + "\n".join(plines) + "\n\n" + "\n".join(tr_lines) + "\n")
 print(body)
 splice_results(here, "tail", body)
 EOF

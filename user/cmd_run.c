@@ -699,6 +699,7 @@ struct run_sinks {
 
 struct run {
 	struct run_cfg cfg;
+	char others[96]; /* ", other threads on CPU 0" when they were moved off the receive CPUs */
 	const struct fg_backend_ops *ops;
 	bool xdp; /* the af_xdp backend */
 	struct fg_filter_handle h;
@@ -1247,6 +1248,47 @@ static int allowed_cpus(int *cpus, int max)
 	return n;
 }
 
+/*
+ * Keep the receive CPUs to the receive threads: the calling thread (the
+ * main loop: live line, rule changes, signals), and every thread it starts
+ * from now on (the pcap and output writers), go to the CPUs this process
+ * may use that no receive thread is pinned to. Nothing moves when a receive
+ * thread is not pinned or when they take every CPU allowed. Best effort: a
+ * refusal leaves the thread where it was, said in the start line.
+ */
+static void run_move_others(struct run *r, const int *cpus, int n)
+{
+	int allowed[1024], ncpu = allowed_cpus(allowed, 1024), k = 0, len = 0;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < n; i++)
+		if (cpus[i] < 0)
+			return;
+	for (int j = 0; j < ncpu; j++) {
+		bool rx = false;
+
+		for (int i = 0; i < n; i++)
+			rx |= cpus[i] == allowed[j];
+		if (rx)
+			continue;
+		CPU_SET(allowed[j], &set);
+		if (len < (int)sizeof(r->others) - 16)
+			len += snprintf(r->others + len, sizeof(r->others) - (size_t)len, "%s%d",
+					k ? "," : ", other threads on CPU ", allowed[j]);
+		k++;
+	}
+	if (!k)
+		return;
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+		snprintf(r->others, sizeof(r->others),
+			 ", other threads not moved off the receive CPUs");
+		return;
+	}
+	if (k > 1 && len >= (int)sizeof(r->others) - 16)
+		snprintf(r->others + len, sizeof(r->others) - (size_t)len, ",...");
+}
+
 /* Queue and CPU selection. 0 or -1 (printed). */
 static int run_select(struct run *r, int *queues, int *cpus)
 {
@@ -1495,10 +1537,10 @@ static void run_start_line(const struct run *r, unsigned int nfeeds)
 	bool huge;
 
 	if (!r->xdp) {
-		pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s\n", r->cfg.ifname,
+		pr_info("run: %s: backend %s, %u thread%s, %s, %u feed%s%s\n", r->cfg.ifname,
 			r->ops->name, n, n == 1 ? "" : "s",
 			r->cfg.poll != FG_POLL_WAKEUP ? "spinning" : "blocking", nfeeds,
-			nfeeds == 1 ? "" : "s");
+			nfeeds == 1 ? "" : "s", r->others);
 		return;
 	}
 	mode = run_xdp_mode(r, &huge);
@@ -1508,10 +1550,10 @@ static void run_start_line(const struct run *r, unsigned int nfeeds)
 			 !strcmp(r->napi_defer, "0")
 				 ? " (softirqs still run between the busy polls)"
 				 : "");
-	pr_info("run: %s: %u queue%s, %s mode, poll %s, stamp %s%s%s%s\n", r->cfg.ifname, n,
+	pr_info("run: %s: %u queue%s, %s mode, poll %s, stamp %s%s%s%s%s\n", r->cfg.ifname, n,
 		n == 1 ? "" : "s", mode, fg_poll_name(r->cfg.poll),
 		fg_stamp_name(r->xdp_cfg.stamp_mode),
-		huge ? "" : ", UMEM on normal pages (no 2 MB huge pages free)", busy,
+		huge ? "" : ", UMEM on normal pages (no 2 MB huge pages free)", busy, r->others,
 		r->attached_here ? "; filter attached by this run (native, policy pass), detached "
 				   "on exit"
 				 : "");
@@ -1814,6 +1856,7 @@ int do_run(int argc, char **argv)
 	n = run_select(r, queues, cpus);
 	if (n < 0)
 		return EXIT_USAGE;
+	run_move_others(r, cpus, n);
 	if (r->xdp && run_xdp_mtu(r))
 		return EXIT_USAGE;
 	r->rule_start = calloc(FG_MAX_RULES, sizeof(*r->rule_start));

@@ -11,6 +11,14 @@
 #                            exactly what XDP redirected on its queue, all of it
 #   poll_modes               busy and spin deliver everything too; so do the
 #                            tail knobs (--rt-priority, --mlock, --busy-budget)
+#   tail_parts               what the latency is made of: a spinning consumer
+#                            stopped 300 ms shows one stall that long,
+#                            switched out, the packets that waited through it
+#                            in the >= 100 us band as the consumer's time; the
+#                            parts add up to the latencies; blocking: no stalls
+#   receive_cpu_kept         --cpus: the other threads (main loop, pcap
+#                            writer) move off the receive thread's CPU and
+#                            the start line says where; SKIPPED on one CPU
 #   zero_copy                auto falls back to copy on veth and says so; on
 #                            fails with one line, nothing left registered
 #   sigkill_and_restart      SIGKILL while traffic flows: traffic falls back to
@@ -159,6 +167,86 @@ if [ "$(cat /proc/sys/kernel/sched_rt_runtime_us)" != -1 ]; then
 	case $out in *"the kernel throttles real-time threads"*) ;; *) fg_bad "--rt-priority with spin: throttling not said: $out" ;; esac
 fi
 fg_end
+
+# --- what the tail is made of ------------------------------------------------------------------
+# A spinning consumer stopped (SIGSTOP) for 300 ms while 2,000 packets/s flow:
+# the stop is one stall of its own, switched out; the packets that waited
+# through it are in the >= 100 us band and their time is the consumer's; in
+# every band the parts add up to the latencies (mean x count).
+fg_begin tail_parts
+if fg_run_start "$T/r9.json" "$T/r9.err" --poll spin --queues 0-3 --json; then
+	gen --rate 2000 --count 3000 --feeds 4 >"$T/g9.txt" &
+	gpid=$!
+	sleep 0.5
+	kill -STOP "$FG_RUN_PID"
+	sleep 0.3
+	kill -CONT "$FG_RUN_PID"
+	wait "$gpid" || fg_bad "gen failed"
+	sleep 0.2
+	fg_run_stop
+	fg_eq "exit status" "$FG_RUN_RC" 0
+	fg_eq "received" "$(fg_jfile "$T/r9.json" "d['total']['packets']")" 3000
+	tl="d['total']['tail']"
+	fg_eq "rx bands hold every stamped packet" \
+		"$(fg_jfile "$T/r9.json" "sum(b['packets'] for b in $tl['rx']) == d['total']['latency_rx_ns']['count']")" True
+	fg_eq "gen bands hold every gen-stamped packet" \
+		"$(fg_jfile "$T/r9.json" "sum(b['packets'] for b in $tl['gen']) == d['total']['latency_gen_ns']['count'] == 3000")" True
+	# the parts add up to mean x count (the mean is rounded to 1 ns)
+	fg_eq "rx: held + consumer = the latencies" \
+		"$(fg_jfile "$T/r9.json" "abs(sum(b['held_ns'] + b['consumer_ns'] for b in $tl['rx']) - d['total']['latency_rx_ns']['mean'] * d['total']['latency_rx_ns']['count']) <= d['total']['latency_rx_ns']['count']")" True
+	fg_eq "gen: send + held + consumer = the latencies" \
+		"$(fg_jfile "$T/r9.json" "abs(sum(b['send_ns'] + b['held_ns'] + b['consumer_ns'] for b in $tl['gen']) - d['total']['latency_gen_ns']['mean'] * d['total']['latency_gen_ns']['count']) <= d['total']['latency_gen_ns']['count']")" True
+	# about 600 packets came during the stop; at least a third of them
+	# waited 100 us or more, and that wait was the consumer's
+	fg_eq "packets that waited out the stop" "$(fg_jfile "$T/r9.json" "$tl['rx'][2]['packets'] >= 200")" True
+	fg_eq "their time the consumer's" \
+		"$(fg_jfile "$T/r9.json" "$tl['rx'][2]['consumer_ns'] >= 0.9 * ($tl['rx'][2]['consumer_ns'] + $tl['rx'][2]['held_ns'])")" True
+	fg_eq "the stop seen as a stall of 250 ms or more" "$(fg_jfile "$T/r9.json" "$tl['stall_max_ns'] >= 250000000")" True
+	fg_eq "and as switched out" "$(fg_jfile "$T/r9.json" "$tl['switched_ns'] >= 250000000 and 1 <= $tl['stalls_switched'] <= $tl['stalls']")" True
+	fg_eq "stalls of 50 us or more counted among the stalls" "$(fg_jfile "$T/r9.json" "1 <= $tl['stalls_50us'] <= $tl['stalls']")" True
+else
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/r9.err")"
+fi
+# blocking threads are never away from a spinning loop: no stalls, the
+# summary for people says what the tail is made of
+if fg_run_start "$T/r9w.txt" "$T/r9w.err" --poll wakeup --queues 0-3; then
+	gen --rate 10000 --count 1000 --feeds 4 >"$T/g9w.txt" || fg_bad "gen failed"
+	sleep 0.2
+	fg_run_stop
+	grep -q "^tail XDP -> consumer >= 10 us: [0-9]* packets" "$T/r9w.txt" || fg_bad "text summary: no tail line"
+	grep -q "^tail generator -> consumer >= 10 us: .*send path" "$T/r9w.txt" || fg_bad "text summary: no generator tail line"
+	grep -q "^tail context switches [0-9]* voluntary" "$T/r9w.txt" || fg_bad "text summary: no context switches"
+	! grep -q "consumer away" "$T/r9w.txt" || fg_bad "blocking: stalls reported"
+else
+	fg_bad "wakeup: run did not start: $(tr '\n' '|' <"$T/r9w.err")"
+fi
+fg_end
+
+# --- the receive CPU kept to the receive thread ------------------------------------------------
+fg_begin receive_cpu_kept
+if [ "$(nproc)" -lt 2 ]; then
+	fg_skip "one CPU: nowhere to move the other threads"
+else
+	last=$(($(nproc) - 1))
+	if fg_run_start "$T/r10.json" "$T/r10.err" --poll wakeup --queues 0 --cpus "$last" --pcap "$T/r10.pcap" --json; then
+		main=$(awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$FG_RUN_PID/status")
+		rxt="" others=""
+		for t in /proc/"$FG_RUN_PID"/task/*; do
+			case $(cat "$t/comm") in
+			fg-af_xdp*) rxt="$rxt$(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status") " ;;
+			*) others="$others$(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status") " ;;
+			esac
+		done
+		fg_run_stop
+		fg_eq "receive thread's CPUs" "$rxt" "$last "
+		case " $others" in *" $last "* | *"-$last "* | *",$last "*) fg_bad "another thread may run on CPU $last: $others" ;; esac
+		[ "$main" != "$last" ] || fg_bad "main thread on the receive CPU"
+		grep -q "other threads on CPU " "$T/r10.err" || fg_bad "start line: $(grep queue "$T/r10.err")"
+	else
+		fg_bad "run did not start: $(tr '\n' '|' <"$T/r10.err")"
+	fi
+	fg_end
+fi
 
 # --- zero-copy -------------------------------------------------------------------------------
 fg_begin zero_copy

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "fg_backend.h"
 #include "fg_backend_int.h"
@@ -220,31 +221,70 @@ static inline void fg_bk_relax(void)
 #endif
 }
 
-/* One burst's bookkeeping: receive stamp, latencies, per-rule counts. */
-static void fg_bk_account(struct fg_bk_thread *t, unsigned int n)
+static inline unsigned int fg_bk_band(uint64_t ns)
+{
+	return ns < FG_TAIL_BAND1_NS ? 0 : ns < FG_TAIL_BAND2_NS ? 1 : 2;
+}
+
+/*
+ * One burst's bookkeeping: receive stamp, latencies, per-rule counts, and
+ * what each latency is made of (struct fg_tail): look is when the consumer
+ * looked at its ring before this burst (0: never), full whether that look
+ * came back with a whole batch.
+ */
+static void fg_bk_account(struct fg_bk_thread *t, unsigned int n, uint64_t look, bool full)
 {
 	struct fg_rxq_stats *st = &t->st;
 	uint64_t now = fg_now_ns(), bytes = 0, send_ns;
 	uint32_t stamped = 0, no_stamp = 0;
 	const bool itch = t->b->o.itch_stamps;
+	struct fg_tail_band rx[FG_TAIL_BANDS], gen[FG_TAIL_BANDS];
 
+	memset(rx, 0, sizeof(rx));
+	memset(gen, 0, sizeof(gen));
+	if (full)
+		look = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		struct fg_frame *f = &t->frames[i];
+		uint64_t lat = 0, held = 0, glat;
+		bool has_gen = false;
 
 		f->take_ns = now;
 		bytes += f->len;
-		if (f->xdp_ns)
-			fg_hist_record(&st->xdp_lat, now > f->xdp_ns ? now - f->xdp_ns : 0);
-		else
+		if (f->xdp_ns) {
+			lat = now > f->xdp_ns ? now - f->xdp_ns : 0;
+			held = look > f->xdp_ns ? look - f->xdp_ns : 0;
+			if (held > lat)
+				held = lat;
+			fg_hist_record(&st->xdp_lat, lat);
+			rx[fg_bk_band(lat)].packets++;
+			rx[fg_bk_band(lat)].held_ns += held;
+			rx[fg_bk_band(lat)].consumer_ns += lat - held;
+		} else {
 			no_stamp++;
+		}
 		if (f->rule_id < FG_MAX_RULES)
 			FG_BK_ADD(st->rule_packets[f->rule_id], 1);
 		if (fg_gen_trailer_find(f, &send_ns, NULL)) {
-			fg_hist_record(&st->gen_lat, now > send_ns ? now - send_ns : 0);
-			stamped++;
+			glat = now > send_ns ? now - send_ns : 0;
+			has_gen = true;
 		} else if (itch && fg_gen_itch_stamp_find(f, &send_ns)) {
-			fg_hist_record(&st->gen_lat, fg_gen_itch_age(now, send_ns));
+			glat = fg_gen_itch_age(now, send_ns);
+			has_gen = true;
+		}
+		if (has_gen) {
+			struct fg_tail_band *g = &gen[fg_bk_band(glat)];
+
+			fg_hist_record(&st->gen_lat, glat);
 			stamped++;
+			g->packets++;
+			if (f->xdp_ns && glat >= lat) {
+				g->send_ns += glat - lat;
+				g->held_ns += held;
+				g->consumer_ns += lat - held;
+			} else {
+				g->consumer_ns += glat; /* no receive stamp: all of it unsplit */
+			}
 		}
 	}
 	FG_BK_ADD(st->packets, n);
@@ -254,6 +294,52 @@ static void fg_bk_account(struct fg_bk_thread *t, unsigned int n)
 		FG_BK_ADD(st->no_meta, no_stamp);
 	if (stamped)
 		FG_BK_ADD(st->gen_stamped, stamped);
+	for (unsigned int k = 0; k < FG_TAIL_BANDS; k++) {
+		struct fg_tail_band *a = &st->tail.rx[k], *g = &st->tail.gen[k];
+
+		if (rx[k].packets) {
+			FG_BK_ADD(a->packets, rx[k].packets);
+			FG_BK_ADD(a->held_ns, rx[k].held_ns);
+			FG_BK_ADD(a->consumer_ns, rx[k].consumer_ns);
+		}
+		if (gen[k].packets) {
+			FG_BK_ADD(g->packets, gen[k].packets);
+			FG_BK_ADD(g->send_ns, gen[k].send_ns);
+			FG_BK_ADD(g->held_ns, gen[k].held_ns);
+			FG_BK_ADD(g->consumer_ns, gen[k].consumer_ns);
+		}
+	}
+}
+
+/* A thread that never sleeps was away from its ring for ns: was it switched
+ * out (another task ran), or not (an interrupt, or the hypervisor)? One
+ * getrusage() per stall, after it: ~0.3 us, rare. sw: the switches so far. */
+static void fg_bk_stall(struct fg_tail *tl, uint64_t ns, long *sw)
+{
+	struct rusage r;
+
+	FG_BK_ADD(tl->stalls, 1);
+	if (ns >= 50000)
+		FG_BK_ADD(tl->stalls_50us, 1);
+	FG_BK_ADD(tl->stall_ns, ns);
+	if (ns > tl->stall_max_ns)
+		__atomic_store_n(&tl->stall_max_ns, ns, __ATOMIC_RELAXED);
+	if (!getrusage(RUSAGE_THREAD, &r) && r.ru_nvcsw + r.ru_nivcsw != *sw) {
+		*sw = r.ru_nvcsw + r.ru_nivcsw;
+		FG_BK_ADD(tl->stalls_switched, 1);
+		FG_BK_ADD(tl->switched_ns, ns);
+	}
+}
+
+static void fg_bk_rusage(struct fg_tail *tl, const struct rusage *a)
+{
+	struct rusage z;
+
+	if (getrusage(RUSAGE_THREAD, &z))
+		return;
+	__atomic_store_n(&tl->nvcsw, (uint64_t)(z.ru_nvcsw - a->ru_nvcsw), __ATOMIC_RELAXED);
+	__atomic_store_n(&tl->nivcsw, (uint64_t)(z.ru_nivcsw - a->ru_nivcsw), __ATOMIC_RELAXED);
+	__atomic_store_n(&tl->minflt, (uint64_t)(z.ru_minflt - a->ru_minflt), __ATOMIC_RELAXED);
 }
 
 static void *fg_bk_main(void *arg)
@@ -262,16 +348,32 @@ static void *fg_bk_main(void *arg)
 	const struct fg_backend_ops *ops = t->b->ops;
 	const bool spin = t->b->o.spin;
 	const unsigned int batch = t->b->o.batch;
-	uint64_t empty = 0, drained = 0;
+	uint64_t empty = 0, drained = 0, look = 0, end = 0;
+	bool full = false;
+	struct rusage ru0;
 
+	long sw;
+
+	if (getrusage(RUSAGE_THREAD, &ru0))
+		memset(&ru0, 0, sizeof(ru0));
+	sw = ru0.ru_nvcsw + ru0.ru_nivcsw;
 	for (;;) {
-		int n = ops->rx_burst(t->rx, t->frames, batch);
+		/* every look is timed: the tail's parts (fg_bk_account) and,
+		 * spinning, the stalls (one clock read, ~20 ns with the vDSO) */
+		const uint64_t t0 = fg_now_ns();
+		int n;
 
+		if (spin && end && t0 - end >= FG_TAIL_STALL_NS)
+			fg_bk_stall(&t->st.tail, t0 - end, &sw);
+		n = ops->rx_burst(t->rx, t->frames, batch);
 		if (n < 0) {
 			__atomic_store_n(&t->err, n, __ATOMIC_RELAXED);
 			break;
 		}
 		if (!n) {
+			look = t0;
+			end = t0;
+			full = false;
 			if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
 				break;
 			FG_BK_ADD(t->st.empty_polls, 1);
@@ -284,16 +386,21 @@ static void *fg_bk_main(void *arg)
 				t->sink.on_idle(t->sink.ctx, fg_now_ns());
 			continue;
 		}
-		fg_bk_account(t, (unsigned int)n);
+		fg_bk_account(t, (unsigned int)n, look, full);
 		if (t->sink.on_batch)
 			t->sink.on_batch(t->sink.ctx, t->frames, (unsigned int)n);
 		ops->rx_release(t->rx);
+		look = t0;
+		full = (unsigned int)n >= batch;
+		if (spin)
+			end = fg_now_ns();
 		if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 			drained += (uint64_t)n;
 			if (drained > FG_BK_DRAIN_MAX)
 				break;
 		}
 	}
+	fg_bk_rusage(&t->st.tail, &ru0);
 	return NULL;
 }
 
@@ -532,6 +639,142 @@ void fg_backend_kstats(const struct fg_backend *b, unsigned int t, struct fg_bac
 		b->ops->kstats(b->rx[t], out);
 }
 
+static void fg_bk_band_read(struct fg_tail_band *o, const struct fg_tail_band *a)
+{
+	o->packets = FG_BK_RD(a->packets);
+	o->send_ns = FG_BK_RD(a->send_ns);
+	o->held_ns = FG_BK_RD(a->held_ns);
+	o->consumer_ns = FG_BK_RD(a->consumer_ns);
+}
+
+static void fg_bk_tail_read(struct fg_tail *o, const struct fg_tail *a)
+{
+	for (unsigned int k = 0; k < FG_TAIL_BANDS; k++) {
+		fg_bk_band_read(&o->rx[k], &a->rx[k]);
+		fg_bk_band_read(&o->gen[k], &a->gen[k]);
+	}
+	o->stalls = FG_BK_RD(a->stalls);
+	o->stalls_50us = FG_BK_RD(a->stalls_50us);
+	o->stall_ns = FG_BK_RD(a->stall_ns);
+	o->stall_max_ns = FG_BK_RD(a->stall_max_ns);
+	o->stalls_switched = FG_BK_RD(a->stalls_switched);
+	o->switched_ns = FG_BK_RD(a->switched_ns);
+	o->nvcsw = FG_BK_RD(a->nvcsw);
+	o->nivcsw = FG_BK_RD(a->nivcsw);
+	o->minflt = FG_BK_RD(a->minflt);
+}
+
+static void fg_bk_tail_add(struct fg_tail *o, const struct fg_tail *a)
+{
+	for (unsigned int k = 0; k < FG_TAIL_BANDS; k++) {
+		const struct fg_tail_band *x[2] = { &a->rx[k], &a->gen[k] };
+		struct fg_tail_band *y[2] = { &o->rx[k], &o->gen[k] };
+
+		for (unsigned int j = 0; j < 2; j++) {
+			y[j]->packets += x[j]->packets;
+			y[j]->send_ns += x[j]->send_ns;
+			y[j]->held_ns += x[j]->held_ns;
+			y[j]->consumer_ns += x[j]->consumer_ns;
+		}
+	}
+	o->stalls += a->stalls;
+	o->stalls_50us += a->stalls_50us;
+	o->stall_ns += a->stall_ns;
+	o->stalls_switched += a->stalls_switched;
+	o->switched_ns += a->switched_ns;
+	if (a->stall_max_ns > o->stall_max_ns)
+		o->stall_max_ns = a->stall_max_ns;
+	o->nvcsw += a->nvcsw;
+	o->nivcsw += a->nivcsw;
+	o->minflt += a->minflt;
+}
+
+static void fg_bk_json_bands(FILE *f, const char *name, const struct fg_tail_band *b, bool send)
+{
+	fprintf(f, "\"%s\":[", name);
+	for (unsigned int k = 0; k < FG_TAIL_BANDS; k++) {
+		fprintf(f, "%s{\"packets\":%llu,", k ? "," : "", (unsigned long long)b[k].packets);
+		if (send)
+			fprintf(f, "\"send_ns\":%llu,", (unsigned long long)b[k].send_ns);
+		fprintf(f, "\"held_ns\":%llu,\"consumer_ns\":%llu}",
+			(unsigned long long)b[k].held_ns, (unsigned long long)b[k].consumer_ns);
+	}
+	fputc(']', f);
+}
+
+/* "tail":{"bands_ns":[10000,100000],"rx":[...],"gen":[...],"stalls":..} */
+static void fg_bk_json_tail(FILE *f, const struct fg_tail *t)
+{
+	fprintf(f, "\"tail\":{\"bands_ns\":[%u,%u],", FG_TAIL_BAND1_NS, FG_TAIL_BAND2_NS);
+	fg_bk_json_bands(f, "rx", t->rx, false);
+	fputc(',', f);
+	fg_bk_json_bands(f, "gen", t->gen, true);
+	fprintf(f,
+		",\"stall_min_ns\":%u,\"stalls\":%llu,\"stalls_50us\":%llu,\"stall_ns\":%llu,"
+		"\"stall_max_ns\":%llu,\"stalls_switched\":%llu,\"switched_ns\":%llu,"
+		"\"voluntary_switches\":%llu,"
+		"\"involuntary_switches\":%llu,\"minor_faults\":%llu}",
+		FG_TAIL_STALL_NS, (unsigned long long)t->stalls, (unsigned long long)t->stalls_50us,
+		(unsigned long long)t->stall_ns, (unsigned long long)t->stall_max_ns,
+		(unsigned long long)t->stalls_switched, (unsigned long long)t->switched_ns,
+		(unsigned long long)t->nvcsw, (unsigned long long)t->nivcsw,
+		(unsigned long long)t->minflt);
+}
+
+static double fg_bk_pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/*
+ * For people: the packets at or over 10 us, what their time was made of,
+ * and how often a thread that never sleeps was away from its ring.
+ */
+static void fg_bk_print_tail(FILE *f, const struct fg_tail *t, bool spin, bool xdp)
+{
+	const char *stamp = xdp ? "XDP" : "kernel";
+	uint64_t n = 0, h = 0, c = 0, gn = 0, gs = 0, gh = 0, gc = 0;
+	char a[32];
+
+	for (unsigned int k = 1; k < FG_TAIL_BANDS; k++) {
+		n += t->rx[k].packets;
+		h += t->rx[k].held_ns;
+		c += t->rx[k].consumer_ns;
+		gn += t->gen[k].packets;
+		gs += t->gen[k].send_ns;
+		gh += t->gen[k].held_ns;
+		gc += t->gen[k].consumer_ns;
+	}
+	fprintf(f,
+		"tail %s -> consumer >= 10 us: %llu packets (%llu >= 100 us), %.0f%% of their time "
+		"held before the ring, %.0f%% the consumer's\n",
+		stamp, (unsigned long long)n, (unsigned long long)t->rx[2].packets,
+		fg_bk_pct(h, h + c), fg_bk_pct(c, h + c));
+	if (gn)
+		fprintf(f,
+			"tail generator -> consumer >= 10 us: %llu packets (%llu >= 100 us), "
+			"%.0f%% "
+			"send path, %.0f%% held before the ring, %.0f%% the consumer's\n",
+			(unsigned long long)gn, (unsigned long long)t->gen[2].packets,
+			fg_bk_pct(gs, gs + gh + gc), fg_bk_pct(gh, gs + gh + gc),
+			fg_bk_pct(gc, gs + gh + gc));
+	if (spin) {
+		fg_fmt_ns(a, sizeof(a), t->stall_max_ns);
+		fprintf(f,
+			"tail consumer away >= 5 us: %llu times (%llu >= 50 us), %.3f ms in all, "
+			"longest %s; %llu of them switched out (%.3f ms), the rest interrupts or "
+			"the hypervisor; ",
+			(unsigned long long)t->stalls, (unsigned long long)t->stalls_50us,
+			(double)t->stall_ns / 1e6, t->stalls ? a : "-",
+			(unsigned long long)t->stalls_switched, (double)t->switched_ns / 1e6);
+	} else {
+		fprintf(f, "tail ");
+	}
+	fprintf(f, "context switches %llu voluntary, %llu involuntary; %llu minor faults\n",
+		(unsigned long long)t->nvcsw, (unsigned long long)t->nivcsw,
+		(unsigned long long)t->minflt);
+}
+
 void fg_backend_snapshot(const struct fg_backend *b, unsigned int t, struct fg_rxq_stats *out)
 {
 	const struct fg_rxq_stats *s;
@@ -551,6 +794,7 @@ void fg_backend_snapshot(const struct fg_backend *b, unsigned int t, struct fg_r
 		out->rule_packets[i] = FG_BK_RD(s->rule_packets[i]);
 	fg_hist_snapshot(&out->xdp_lat, &s->xdp_lat);
 	fg_hist_snapshot(&out->gen_lat, &s->gen_lat);
+	fg_bk_tail_read(&out->tail, &s->tail);
 	b->ops->kstats(b->rx[t], &ks);
 	out->syscalls = ks.syscalls;
 	out->bad_desc = ks.bad;
@@ -815,6 +1059,7 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 			tot->rule_packets[k] += s->rule_packets[k];
 		fg_hist_merge(&tot->xdp_lat, &s->xdp_lat);
 		fg_hist_merge(&tot->gen_lat, &s->gen_lat);
+		fg_bk_tail_add(&tot->tail, &s->tail);
 		if (json) {
 			fprintf(f,
 				"%s{\"thread\":%u,\"queue\":%d,\"cpu\":%d,\"mode\":\"%s\","
@@ -833,6 +1078,8 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 			fg_bk_json_lat(f, "latency_rx_ns", &s->xdp_lat);
 			fputc(',', f);
 			fg_bk_json_lat(f, "latency_gen_ns", &s->gen_lat);
+			fputc(',', f);
+			fg_bk_json_tail(f, &s->tail);
 			fputc('}', f);
 		} else {
 			char p99[32] = "-", g99[32] = "-";
@@ -870,6 +1117,8 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 		fg_bk_json_buckets(f, "latency_rx_buckets", &tot->xdp_lat);
 		fputc(',', f);
 		fg_bk_json_buckets(f, "latency_gen_buckets", &tot->gen_lat);
+		fputc(',', f);
+		fg_bk_json_tail(f, &tot->tail);
 		fprintf(f, "},\"feeds\":[");
 	} else {
 		fprintf(f, "%-18s %12llu %14llu %10llu %12llu %12llu %10llu\n", "total",
@@ -922,6 +1171,7 @@ void fg_backend_summary(struct fg_backend *b, FILE *f, bool json, const char *if
 				(unsigned long long)kt.bad);
 		fg_bk_print_lat(f, xdp ? "XDP -> consumer" : "kernel -> consumer", &tot->xdp_lat);
 		fg_bk_print_lat(f, "generator -> consumer", &tot->gen_lat);
+		fg_bk_print_tail(f, &tot->tail, b->o.spin, xdp);
 		if (extra)
 			extra(ctx, f, false);
 	}

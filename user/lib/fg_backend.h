@@ -253,6 +253,50 @@ struct fg_rule_entry; /* fg_loader.h */
  * the moment the consumer took the frame; gen_lat: the generator's send
  * stamp to the same moment.
  */
+/*
+ * What the latency tail is made of. A frame's receive stamp -> consumer time
+ * is cut at the consumer's previous look at its ring (the burst before the
+ * one that took the frame): before that look the frame was stamped but not
+ * yet readable ("held": the kernel had not flushed it to the ring, the rest
+ * of a NAPI poll or the receive softirq interrupted; on the socket backends,
+ * not yet queued), after it the time is the consumer's (polling, the
+ * previous burst, a wake-up, or off its CPU). When the previous burst came
+ * back full the frame may have been waiting behind it, and all of its time
+ * is the consumer's. A generator send stamp adds the send part (send stamp ->
+ * receive stamp: the sender's system call, the device, the softirq). Sums by
+ * band of the latency the band is cut by: rx by receive stamp -> consumer,
+ * gen by send stamp -> consumer.
+ */
+#define FG_TAIL_BANDS 3 /* < 10 us, 10 us to 100 us, >= 100 us */
+#define FG_TAIL_BAND1_NS 10000u
+#define FG_TAIL_BAND2_NS 100000u
+#define FG_TAIL_STALL_NS 5000u /* an empty look this long, or this long between looks */
+
+struct fg_tail_band {
+	uint64_t packets;
+	uint64_t send_ns; /* gen only: send stamp -> receive stamp */
+	uint64_t held_ns; /* stamped, not yet readable when the consumer last looked */
+	uint64_t consumer_ns; /* from that look to taken */
+};
+
+struct fg_tail {
+	struct fg_tail_band rx[FG_TAIL_BANDS];
+	struct fg_tail_band gen[FG_TAIL_BANDS];
+	/* Threads that never sleep (spin, busy): the loop away from its ring,
+	 * an empty look that took FG_TAIL_STALL_NS or more, or as long from
+	 * the end of a burst to the next look: an interrupt, another task on
+	 * the CPU, a page fault (or, busy polling, the kernel's own poll). */
+	uint64_t stalls;
+	uint64_t stalls_50us;
+	uint64_t stall_ns;
+	uint64_t stall_max_ns;
+	uint64_t stalls_switched; /* of them, those in which the thread was switched out */
+	uint64_t switched_ns;
+	/* the thread's getrusage over its run: voluntary and involuntary
+	 * context switches, minor page faults (written when it ends) */
+	uint64_t nvcsw, nivcsw, minflt;
+};
+
 struct fg_rxq_stats {
 	uint64_t packets;
 	uint64_t bytes;
@@ -265,6 +309,7 @@ struct fg_rxq_stats {
 	uint64_t rule_packets[FG_MAX_RULES]; /* by XDP rule id */
 	struct fg_hist xdp_lat; /* receive stamp -> taken off the ring ("latency_rx_ns") */
 	struct fg_hist gen_lat; /* generator send stamp -> taken off the ring */
+	struct fg_tail tail;
 } __attribute__((aligned(64)));
 
 /*
