@@ -248,7 +248,7 @@ def load(tag):
         return None
 
 
-rows = []
+rows, each = [], {}
 for c in configs:
     got = {k: {p: [] for p in pcts} for k, _ in keys}
     tp = collections.defaultdict(list)
@@ -272,20 +272,22 @@ for c in configs:
             for k, v in parts(t["tail"], d.get("duration_s") or secs).items():
                 if v is not None:
                     tp[k].append(v)
+    each[c] = got["rx"]["p999"]
     rows.append((c, n, pk, {k: {p: med(got[k][p]) for p in pcts} for k, _ in keys},
                  {k: med(v) for k, v in tp.items()}, errs))
 
-lines = ["| configuration | rounds | packets | XDP->consumer p50 / p99 / p99.9 / max (us) | gen->consumer p50 / p99 / p99.9 / max (us) |",
-         "|---|---|---|---|---|"]
+lines = ["| configuration | rounds | packets | XDP->consumer p50 / p99 / p99.9 / max (us) | gen->consumer p50 / p99 / p99.9 / max (us) | XDP->consumer p99.9 of each round (us) |",
+         "|---|---|---|---|---|---|"]
 plines = ["| configuration | packets >= 10 us (>= 100 us) | their time: held before the ring / the consumer's | gen->consumer >= 10 us: send path / held / consumer | stalls >= 5 us per s (>= 50 us) | stall time, longest | of it switched out | involuntary switches |",
           "|---|---|---|---|---|---|---|---|"]
 for c, n, pk, m, tp, errs in rows:
     if not n:
         lines.append("| %s | 0 | - | %s | |" % (c, "; ".join(sorted(set(errs)))))
         continue
-    lines.append("| %s | %d | %s | %s | %s |" % (
+    lines.append("| %s | %d | %s | %s | %s | %s |" % (
         c, n, "/".join(str(x) for x in pk),
-        " / ".join(fmt(m["rx"][p]) for p in pcts), " / ".join(fmt(m["gen"][p]) for p in pcts)))
+        " / ".join(fmt(m["rx"][p]) for p in pcts), " / ".join(fmt(m["gen"][p]) for p in pcts),
+        ", ".join("%.1f" % v for v in each[c])))
     if not tp:
         continue
     spin = not c.startswith("wakeup")
@@ -444,14 +446,15 @@ if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
                    ("against the floor's %.0f/s: %.0f%% %s than a thread with no packets" % (
                        fl, abs(st - fl) * 100.0 / fl, "more" if st > fl else "fewer"))
             th = q(by["timer tick"], .5) / 1e3 if by.get("timer tick") else 0
-            where = ("within one tick's stall (a packet that comes during a stall waits out the rest "
-                     "of it)" if p999 <= 2 * tg else
-                     "longer than one tick's stall: the long stops reach into the p99.9 in these rounds")
+            tickgap = ("the floor's tick gaps average %.1f us, the handler itself a median %.1f us of "
+                       "it in the trace, the rest the hypervisor's share of delivering it" % (tg, th))
+            where = ("within one tick's stall: a packet that comes during a stall waits out the rest of "
+                     "it, and %s" % tickgap) if p999 <= 2 * tg else \
+                    ("longer than one tick's stall (%s): in these rounds the long stops reach into "
+                     "it" % tickgap)
             tr_lines += ["", "Reading: the spinning consumer's stalls, %.0f/s (median of the spin rounds), "
                          "%s. %.0f%% of the time of its packets at 10 us or more is its own (from its previous "
-                         "look at the ring), not the kernel's. The p99.9, %.1f us, is %s (the floor's tick "
-                         "gaps: mean %.1f us, the handler itself a median %.1f us of it in the trace, the rest the "
-                         "hypervisor's share of delivering it); the packets at 100 us or more are the rare "
+                         "look at the ring), not the kernel's. The p99.9, %.1f us, is %s. The packets at 100 us or more are the rare "
                          "long stops: a task switched in (kworkers, rcu_preempt) and vCPU stops the guest "
                          "cannot see. What `run` can do, it does: `--poll spin` on a CPU given with `--cpus`, "
                          "its other threads moved off that CPU (the start line says where), the generator "
@@ -459,7 +462,7 @@ if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
                          "be removed from user space: the tick needs nohz_full and an isolated CPU, and %s; "
                          "the stops need a host that gives the vCPU a core of its own." % (
                              st, rate, 100 - spin_tp["held"] if spin_tp.get("held") is not None else 0,
-                             p999, where, tg, th, nohz)]
+                             p999, where, nohz)]
 else:
     tr_lines = ["The trace of the consumer's CPU: %s." % trace_note]
 
@@ -471,11 +474,16 @@ note = ("\n\nWhat the configurations separate: `spin_rt` is a spinning SCHED_FIF
         "`shared_core` is the generator taking the consumer's core; `busy_b8` against `busy` is the "
         "size of one busy poll; `spin_wq` keeps the kernel's unbound workqueues off the consumer's "
         "CPU. `--mlock` changes nothing here: the UMEM and rings are touched up front anyway "
-        "(MAP_POPULATE).\n")
+        "(MAP_POPULATE). The p99.9 of 100,000 packets is the 100th slowest: one long stop more or "
+        "less in a round moves it; compare the rounds side by side before reading a knob's effect "
+        "into it.\n")
 body = ("%d messages/s in 4 feeds on one veth queue, `run` on CPU %s, the generator and the "
         "receive softirq on CPU %s (shared_core: the generator on CPU %s too); median of %d "
         "interleaved rounds of each configuration; sched_rt_runtime_us %s. Produced by "
-        "`make bench-tail`.\n\n" % (mps, cpu_run, cpu_gen, cpu_run, rounds, rt)) + "\n".join(lines) + note
+        "`make bench-tail`. Before (the figures the hot-path issue was filed with, spin on a "
+        "quiet machine, before the breakdown and before run moved its other threads off the "
+        "receive CPU): XDP->consumer p50 0.40 / p99 0.69 / p99.9 20.6 / max 578 us, gen->consumer "
+        "p99 8.3 / p99.9 63 us.\n\n" % (mps, cpu_run, cpu_gen, cpu_run, rounds, rt)) + "\n".join(lines) + note
 body += ("\n### What the tail is made of\n\nFrom run's own summary (`tail`, medians over the rounds): "
          "of the packets at 10 us or more XDP->consumer, the share of their time held before the ring "
          "(stamped, not yet flushed to it) and the consumer's (from its previous look at the ring); "
