@@ -1638,12 +1638,31 @@ static int gen_heartbeats(const struct gen_cfg *c, struct fg_gen *g, int ifindex
 	return ret;
 }
 
-/* After the last packet: answer requests for --serve-linger seconds (a signal ends it). */
-static void gen_srv_linger(const struct gen_cfg *c)
+/*
+ * After the last packet: answer requests for --serve-linger seconds (a
+ * signal ends it), and, as a quiet feed does, send a heartbeat per feed and
+ * line every GEN_HEARTBEAT_NS meanwhile: a consumer that lost the closing
+ * ones too (a ring overflowed while it was starved of its CPU) still learns
+ * where the feed ends, and can ask for the rest while the server answers.
+ */
+#define GEN_HEARTBEAT_NS 1000000000ull
+
+static void gen_srv_linger(const struct gen_cfg *c, struct fg_gen *g, int ifindex)
 {
+	uint64_t now = fg_now_ns(), end = now + (uint64_t)(c->serve_linger * 1e9);
+
 	if (!c->srv)
 		return;
-	gen_srv_wait(c->srv, fg_now_ns() + (uint64_t)(c->serve_linger * 1e9), 0);
+	for (;;) {
+		uint64_t next = now + GEN_HEARTBEAT_NS;
+
+		gen_srv_wait(c->srv, next < end ? next : end, 0);
+		now = fg_now_ns();
+		if (now >= end || gen_stop)
+			return;
+		if (c->line_mode && gen_heartbeats(c, g, ifindex))
+			return;
+	}
 }
 
 /* --- what the device did ------------------------------------------------------------------ */
@@ -2114,7 +2133,7 @@ int do_gen(int argc, char **argv)
 		if (!ret && c.line_mode && !gen_stop)
 			ret = gen_heartbeats(&c, g, ifindex);
 		if (!ret && !gen_stop)
-			gen_srv_linger(&c);
+			gen_srv_linger(&c, g, ifindex);
 	}
 	if (!ret || res.sent)
 		gen_report(&c, g, &res);

@@ -22,6 +22,10 @@
 #                          never merged: the lost ranges end as gaps
 #   no_server_same_stream  no --rerequest: A/B arbitration alone, gaps for
 #                          what both lines lost, each message once
+#   starved_tail           the consumer stopped through the end of the stream
+#                          (its ring overflows, the last packets and closing
+#                          heartbeats lost on both lines): the server's next
+#                          heartbeat shows the end, the tail is recovered
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib.sh
@@ -200,5 +204,30 @@ if run_ab nosrv --loss 0.03,0.03 --loss-both 0.01 --; then
 	[ "$v" = ok ] || fg_bad "${v:-the stream check crashed}"
 fi
 fg_end "$(tr '\n' ' ' <"$T/nosrv.check" 2>/dev/null)"
+# A consumer starved of its CPU (SIGSTOP) through the end of the stream: its
+# 256-entry ring overflows, and the last packets and the closing heartbeats
+# are dropped on both lines. The heartbeat the server's feed sends a second
+# later shows where the feed ends: the tail is asked for and delivered.
+fg_begin starved_tail
+if fg_run_start "$T/tail.json" "$T/tail.err" --poll wakeup --json --decode "$T/tail.decode" --ring 256 \
+	--rerequest "F1=$SERVER" --rerequest "F2=$SERVER"; then
+	gen --rate "$RATE" --count "$COUNT" --serve-rerequest "$SERVER" --serve-linger 3 >"$T/tail.gen" 2>&1 &
+	gpid=$!
+	sleep 0.5
+	kill -STOP "$FG_RUN_PID"
+	sleep 1.2 # past the last packet and the closing heartbeats, before the next
+	kill -CONT "$FG_RUN_PID"
+	wait "$gpid" || fg_bad "gen failed: $(tail -2 "$T/tail.gen" | tr '\n' '|')"
+	sleep 0.5
+	fg_run_stop
+	fg_eq "run exit status" "$FG_RUN_RC" 0
+	drops=$(py "$T/tail.json" "d['total']['kstats']['rx_dropped'] + d['total']['kstats']['rx_ring_full']")
+	[ "${drops:-0}" -gt 0 ] || fg_bad "the ring did not overflow (drops ${drops:-?}): the case proves nothing"
+	v=$(check_stream tail none 2>"$T/tail.check")
+	[ "$v" = ok ] || fg_bad "${v:-the stream check crashed}"
+else
+	fg_bad "run did not start: $(tr '\n' '|' <"$T/tail.err")"
+fi
+fg_end "$(tr '\n' ' ' <"$T/tail.check" 2>/dev/null)drops ${drops:-?}"
 rx detach "$IF" >/dev/null 2>&1
 exit 0
