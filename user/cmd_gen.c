@@ -1647,21 +1647,24 @@ static int gen_heartbeats(const struct gen_cfg *c, struct fg_gen *g, int ifindex
  */
 #define GEN_HEARTBEAT_NS 1000000000ull
 
-static void gen_srv_linger(const struct gen_cfg *c, struct fg_gen *g, int ifindex)
+static int gen_srv_linger(const struct gen_cfg *c, struct fg_gen *g, int ifindex)
 {
 	uint64_t now = fg_now_ns(), end = now + (uint64_t)(c->serve_linger * 1e9);
+	int ret = 0;
 
 	if (!c->srv)
-		return;
+		return 0;
 	for (;;) {
 		uint64_t next = now + GEN_HEARTBEAT_NS;
 
 		gen_srv_wait(c->srv, next < end ? next : end, 0);
 		now = fg_now_ns();
 		if (now >= end || gen_stop)
-			return;
-		if (c->line_mode && gen_heartbeats(c, g, ifindex))
-			return;
+			return ret;
+		/* a heartbeat that cannot go (said) fails the run, but the
+		 * server goes on answering until the linger ends */
+		if (c->line_mode && !ret)
+			ret = gen_heartbeats(c, g, ifindex);
 	}
 }
 
@@ -2133,7 +2136,7 @@ int do_gen(int argc, char **argv)
 		if (!ret && c.line_mode && !gen_stop)
 			ret = gen_heartbeats(&c, g, ifindex);
 		if (!ret && !gen_stop)
-			gen_srv_linger(&c, g, ifindex);
+			ret = gen_srv_linger(&c, g, ifindex);
 	}
 	if (!ret || res.sent)
 		gen_report(&c, g, &res);

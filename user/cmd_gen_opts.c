@@ -294,7 +294,8 @@ static const struct cli_opt gen_opts[] = {
 	  .dlo = 0,
 	  .dhi = 3600,
 	  .def = "2",
-	  .help = "go on answering this many seconds after the last packet" },
+	  .help = "go on answering this many seconds after the last packet, with a heartbeat "
+		  "per feed and line every second" },
 	{ .name = "--serve-mode",
 	  .type = CLI_ENUM,
 	  CLI_AT(struct gen_cfg, serve_mode),
