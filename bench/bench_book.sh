@@ -230,6 +230,25 @@ md.append("""How the book spends a message, and what changed (target: 40 ns/mess
   best prices a side in a line of its own (+12%: one more line a message while the level's own
   line is still needed); prefetch and apply fused in one call (+5.6%); -O3 (+2.9%); a
   branch-free level drop (+3%, 25 more instructions a message for fewer mispredicts).
+- Third round (this session's build; callgrind, `perf`, bench_pipeline per chunk):
+  `fg_books_apply` became a dispatcher that tail-calls one handler per kind (delete, add, the
+  rest) and adds behind the best went to a call of their own, so the common paths save fewer
+  registers: 936.6 M -> 905.9 M instructions on the 2 M-message day (-3.3%), the 20M replay
+  0.87 -> 0.86 s (median of 7 alternating pinned runs: within the noise). Where the growth
+  over the day comes from, one variable at a time on 10 M-message days: with the generator's
+  live orders capped at 5,000 (`--max-live 5000`) the book costs 25-27 ns/message flat from
+  the first chunk to the last; uncapped it climbs to 37 ns by 10 M messages (39,000 live); 80
+  symbols with 5,000 live (deep books, ladders in use) 23-24 ns; 800 symbols with 40,000 live
+  about 31. The growth follows the live orders (the memory the deletes and executions reach),
+  not the depth of the books; the instructions a message do not grow (462 over the 2 M day,
+  453 over the 20 M one), mispredicted branches a little (cachegrind's model: 1.53 -> 1.87 a
+  message). `perf` on the 20M day: `level_get_deep` 15% of the samples, a quarter of them on
+  the load of the ladder slot, `fg_books_prefetch` 9%. Tried and left out (20M day, pinned,
+  alternating): prefetch and apply fused in one hidden call (6 instructions a message fewer,
+  time unchanged); primary spread 2 slots a live order (+8%) and 16 (+0-7%); the near stage
+  always on (+16%); the near stage with only the order's level (unchanged); the ladder slot
+  of an add prefetched from the book's line (+11%). On this machine the 20M replay takes
+  0.87-1.02 s from one day to the next (43.5-51 ns/message): the table above is one run.
 - Correctness: `make bench-book-diff` (bench/book_diff.c) replays a day through the old
   implementation (rev 8d763bd, message by message) and this one (in batches) and compares
   every level of both sides of every book, the BBO and the counters at checkpoints: the same
