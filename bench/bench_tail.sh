@@ -132,15 +132,17 @@ done
 # Each tracepoint is tried alone first; one the kernel refuses is left out
 # and named. /proc/stat (steal) and /proc/interrupts around it.
 perf_start() { # perf_start NAME: record CPU_RUN into $OUT/NAME.data
+	# (fg_bg: the lab's teardown stops it if this script dies first)
 	# shellcheck disable=SC2086 # one word per event option
-	taskset -c "$CPU_GEN" perf record -q -k CLOCK_MONOTONIC $trace_ev -C "$CPU_RUN" \
-		-o "$OUT/$1.data" >"$OUT/$1.log" 2>&1 &
-	perf_pid=$!
+	fg_bg taskset -c "$CPU_GEN" perf record -q -k CLOCK_MONOTONIC $trace_ev -C "$CPU_RUN" \
+		-o "$OUT/$1.data" >"$OUT/$1.log" 2>&1
+	perf_pid=$FG_BG_PID
 	sleep 0.5
 }
 perf_stop() { # perf_stop NAME: stop it, $OUT/NAME.txt from the record
 	kill -INT "$perf_pid" 2>/dev/null
 	wait "$perf_pid" 2>/dev/null
+	fg_bg_forget "$perf_pid"
 	perf script -i "$OUT/$1.data" --ns -F comm,tid,cpu,time,event,trace >"$OUT/$1.txt" 2>/dev/null
 	rm -f "$OUT/$1".data*
 	[ -s "$OUT/$1.txt" ]
