@@ -429,8 +429,8 @@ if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
         if near and len(ticks) > 1:
             period = (ticks[-1] - ticks[0]) / (len(ticks) - 1)
             tr_lines += ["", "All gaps: %.2f%% of the CPU's time. The gaps with nothing traced in them lie "
-                         "a median %.0f us from the nearest tick, with ticks every %.0f us (independent of "
-                         "the tick: a median of a quarter period, %.0f us)." % (
+                         "a median %.0f us from the nearest tick, with ticks every %.0f us (were they independent of "
+                         "the tick, the median would be a quarter period, %.0f us)." % (
                              100.0 * tot / (secs * 1e9), q(near, .5) / 1e3, period / 1e3, period / 4e3)]
         # the reading, from the figures above
         spin_tp = next((tp for c, n, pk, m, tp, errs in rows if c == "spin" and tp), None)
