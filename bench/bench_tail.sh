@@ -20,9 +20,13 @@
 #   busy_b8       + --busy-budget 8: smaller NAPI batches from busy polling
 #   shared_core   --poll spin with the generator on the consumer's core: what
 #                 sharing the receive core costs the tail
-#   spin_wq       --poll spin with the kernel's unbound workqueues kept off
-#                 the consumer's CPU (/sys/devices/virtual/workqueue/cpumask,
-#                 put back after each run): a system knob, not run's
+#   spin_quiet    --poll spin with the kernel's housekeeping kept off the
+#                 consumer's CPU for the run: the unbound workqueues
+#                 (/sys/devices/virtual/workqueue/cpumask) and every kernel
+#                 thread that may run anywhere (kdamond, kcompactd, ...: the
+#                 ones allowed every CPU and letting their affinity be set),
+#                 all put back after each run and by the EXIT trap: system
+#                 knobs, not run's (what isolcpus does at boot)
 # What the tail is made of, per configuration, from run's own summary (the
 # `tail` object): of the packets at 10 us or more, the share of their time
 # held before the ring and the consumer's; a spinning thread's stalls (5 us
@@ -45,18 +49,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 fg_require_root
 fgb_require_lab
 
+for v in TAIL_MPS TAIL_MPP TAIL_SECS TAIL_ROUNDS TAIL_CPU_RUN TAIL_CPU_GEN; do
+	case ${!v:-1} in '' | *[!0-9]*) die "$v: a whole number, not '${!v}'" ;; esac
+done
 MPS=${TAIL_MPS:-200000}
 MPP=${TAIL_MPP:-10}
 SECS=${TAIL_SECS:-5}
 ROUNDS=${TAIL_ROUNDS:-3}
 CPU_RUN=${TAIL_CPU_RUN:-1}
 CPU_GEN=${TAIL_CPU_GEN:-0}
-CONFIGS=${TAIL_CONFIGS:-spin spin_mlock spin_rt wakeup wakeup_rt wakeup_rt_mlock busy busy_b8 shared_core spin_wq}
+CONFIGS=${TAIL_CONFIGS:-spin spin_mlock spin_rt wakeup wakeup_rt wakeup_rt_mlock busy busy_b8 shared_core spin_quiet}
 TRACE=${TAIL_TRACE:-1}
 F=$FEEDGATE
 OUT=$here/out/tail
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.gen
+rm -f "$OUT"/*.json "$OUT"/*.err "$OUT"/*.gen "$OUT"/kthreads.moved
 
 fg_lab_setup 1 || die "couldn't make the veth lab"
 IF=$FG_IF_RX
@@ -76,7 +83,7 @@ args_of() {
 	wakeup_rt_mlock) echo "--poll wakeup --rt-priority 50 --mlock" ;;
 	busy) echo "--poll busy" ;;
 	busy_b8) echo "--poll busy --busy-budget 8" ;;
-	shared_core | spin_wq) echo "--poll spin" ;;
+	shared_core | spin_quiet) echo "--poll spin" ;;
 	*) return 1 ;;
 	esac
 }
@@ -86,16 +93,34 @@ count=$((pps * SECS))
 all_cpus=$(taskset -pc $$ | sed 's/.*: //')
 WQ=/sys/devices/virtual/workqueue/cpumask
 wq_saved=$(cat "$WQ" 2>/dev/null)
-# wq_off: the unbound workqueues on CPU_GEN only; wq_back: as they were
-wq_off() { [ -n "$wq_saved" ] && printf '%x' $((1 << CPU_GEN)) >"$WQ" 2>/dev/null; }
-wq_back() { [ -z "$wq_saved" ] || echo "$wq_saved" >"$WQ" 2>/dev/null || true; }
-fg_on_exit wq_back
+# quiet_on: the unbound workqueues and the movable kernel threads on CPU_GEN
+# only (the threads moved listed in $OUT/kthreads.moved); quiet_off: as they were
+quiet_moved=0 kthreads_moved=""
+quiet_on() {
+	local p
+	[ -n "$wq_saved" ] && printf '%x' $((1 << CPU_GEN)) >"$WQ" 2>/dev/null || return 1
+	quiet_moved=1
+	kthreads_moved=""
+	for p in $(ps -e -o pid=,ppid= | awk '$2 == 2 {print $1}'); do
+		[ "$(taskset -pc "$p" 2>/dev/null | sed 's/.*: //')" = "$all_cpus" ] || continue
+		taskset -pc "$CPU_GEN" "$p" >/dev/null 2>&1 && kthreads_moved="$kthreads_moved $p"
+	done
+	for p in $kthreads_moved; do cat /proc/"$p"/comm 2>/dev/null; done >"$OUT/kthreads.moved"
+}
+quiet_off() {
+	local p
+	[ "$quiet_moved" = 1 ] || return 0
+	echo "$wq_saved" >"$WQ" 2>/dev/null || true
+	for p in $kthreads_moved; do taskset -pc "$all_cpus" "$p" >/dev/null 2>&1; done
+	quiet_moved=0 kthreads_moved=""
+}
+fg_on_exit quiet_off
 
 # one run of configuration $1 as $2 (its file names); gen pinned to $3
 one_run() {
 	local c=$1 tag=$2 gcpu=$3 a
 	a=$(args_of "$c") || die "unknown configuration $c"
-	if [ "$c" = spin_wq ] && ! wq_off; then
+	if [ "$c" = spin_quiet ] && ! quiet_on; then
 		echo "skipped: $WQ not writable" >"$OUT/$tag.err"
 		return
 	fi
@@ -103,7 +128,7 @@ one_run() {
 	if ! fg_run_start "$OUT/$tag.json" "$OUT/$tag.err" --cpus "$CPU_RUN" --json $a; then
 		echo "  $tag: run did not start: $(tail -1 "$OUT/$tag.err")" >&2
 		fg_run_stop KILL
-		wq_back
+		quiet_off
 		return
 	fi
 	# this script's own processes (sleep, cat, ...) off the consumer's CPU
@@ -116,7 +141,7 @@ one_run() {
 	${AFTER_GEN:-:}
 	fg_run_stop
 	taskset -pc "$all_cpus" $$ >/dev/null
-	wq_back
+	quiet_off
 	echo "  $tag: exit $FG_RUN_RC" >&2
 }
 
@@ -284,7 +309,7 @@ plines = ["| configuration | packets >= 10 us (>= 100 us) | their time: held bef
           "|---|---|---|---|---|---|---|---|"]
 for c, n, pk, m, tp, errs in rows:
     if not n:
-        lines.append("| %s | 0 | - | %s | |" % (c, "; ".join(sorted(set(errs)))))
+        lines.append("| %s | 0 | - | %s | | |" % (c, "; ".join(sorted(set(errs))) or "no round"))
         continue
     lines.append("| %s | %d | %s | %s | %s | %s |" % (
         c, n, "/".join(str(x) for x in pk),
@@ -351,7 +376,8 @@ tr_lines = []
 trace_txt = os.path.join(out, "trace.txt")
 dt = load("spin_traced")
 if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
-    names = dict(l.split(None, 1) for l in open(os.path.join(out, "tasks")).read().splitlines() if " " in l)
+    names = dict(w for w in (l.split(None, 1) for l in open(os.path.join(out, "tasks")).read().splitlines())
+                 if len(w) == 2)
     ctid = ([t for t, nm in names.items() if nm.strip().startswith("fg-")] or [""])[0]
     spans = parse_trace(trace_txt, ctid)
     by = collections.defaultdict(list)
@@ -379,6 +405,7 @@ if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
     except (OSError, IndexError, ValueError):
         pass
     lat = dt["total"]["latency_rx_ns"]
+    lat = {"p999": lat.get("p999", 0), "max": lat.get("max", 0)}
     tr_lines.append("")
     tr_lines.append(
         "In the traced run (p99.9 %.1f us, max %.1f us XDP->consumer) the consumer counted %d stalls of "
@@ -439,7 +466,7 @@ if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
         nz = "/sys/devices/system/cpu/nohz_full"
         nohz = ("nohz_full is %s here" % (open(nz).read().strip() or "empty")) if os.path.exists(nz) \
             else "this kernel has no nohz_full (built without CONFIG_NO_HZ_FULL)"
-        if spin_tp and spin_m and tick:
+        if spin_tp and spin_m and spin_m["rx"]["p999"] is not None and tick:
             st, fl = spin_tp["stalls_s"], len(gaps) / secs
             tg = sum(tick) / len(tick) / 1e3
             p999 = spin_m["rx"]["p999"]
@@ -465,20 +492,33 @@ if trace_note.startswith("ok") and dt and os.path.exists(trace_txt):
                          "the stops need a host that gives the vCPU a core of its own." % (
                              st, rate, 100 - spin_tp["held"] if spin_tp.get("held") is not None else 0,
                              p999, where, nohz)]
+            quiet = next((m for c, n, pk, m, tp, errs in rows if c == "spin_quiet" and n), None)
+            if quiet and quiet["rx"]["p999"] is not None:
+                tr_lines[-1] += (" What the system can give back, `spin_quiet` measures: its housekeeping "
+                                 "moved off the consumer's CPU, p99.9 %.1f us against spin's %.1f (each "
+                                 "round: %s against %s)." % (
+                                     quiet["rx"]["p999"], p999, ", ".join("%.1f" % v for v in each["spin_quiet"]),
+                                     ", ".join("%.1f" % v for v in each["spin"])))
 else:
     tr_lines = ["The trace of the consumer's CPU: %s." % trace_note]
 
+try:
+    kt = [re.sub(r"\d+$", "N", l.strip()) for l in open(os.path.join(out, "kthreads.moved")) if l.strip()]
+    kt_desc = "%d kernel threads free to run anywhere: %s" % (
+        len(kt), ", ".join("%s x%d" % (k, v) if v > 1 else k for k, v in sorted(collections.Counter(kt).items())))
+except OSError:
+    kt_desc = "the kernel threads free to run anywhere"
 rt = open("/proc/sys/kernel/sched_rt_runtime_us").read().strip()
 note = ("\n\nWhat the configurations separate: `spin_rt` is a spinning SCHED_FIFO thread under "
         "the kernel's real-time throttling, stopped for the rest of each period once it has used its "
         "share (its p99 and beyond are the throttled stretch, not the path); `wakeup_rt` against "
         "`wakeup` is the wake-up delay of a sleeping consumer when other work shares its CPU; "
         "`shared_core` is the generator taking the consumer's core; `busy_b8` against `busy` is the "
-        "size of one busy poll; `spin_wq` keeps the kernel's unbound workqueues off the consumer's "
-        "CPU. `--mlock` changes nothing here: the UMEM and rings are touched up front anyway "
-        "(MAP_POPULATE). The p99.9 of 100,000 packets is the 100th slowest: one long stop more or "
-        "less in a round moves it; compare the rounds side by side before reading a knob's effect "
-        "into it.\n")
+        "size of one busy poll; `spin_quiet` keeps the kernel's housekeeping off the consumer's CPU "
+        "(the unbound workqueues and %s). `--mlock` changes nothing here: the UMEM and rings are "
+        "touched up front anyway (MAP_POPULATE). The p99.9 of 100,000 packets is the 100th slowest: "
+        "one long stop more or less in a round moves it; compare the rounds side by side before "
+        "reading a knob's effect into it.\n" % kt_desc)
 body = ("%d messages/s in 4 feeds on one veth queue, `run` on CPU %s, the generator and the "
         "receive softirq on CPU %s (shared_core: the generator on CPU %s too); median of %d "
         "interleaved rounds of each configuration; sched_rt_runtime_us %s. Produced by "
@@ -491,7 +531,8 @@ body += ("\n### What the tail is made of\n\nFrom run's own summary (`tail`, medi
          "(stamped, not yet flushed to it) and the consumer's (from its previous look at the ring); "
          "the same for gen->consumer with the send path; a spinning thread's stalls (an empty look, or "
          "the time from one burst's end to the next look, of 5 us or more) and the share of their time "
-         "in which it was switched out (the rest: interrupts, or the hypervisor).\n\n"
+         "in which it was switched out (the rest: interrupts, or the hypervisor; busy polling: also "
+         "the kernel's own poll inside the empty look).\n\n"
          + "\n".join(plines) + "\n\n" + "\n".join(tr_lines) + "\n")
 print(body)
 splice_results(here, "tail", body)

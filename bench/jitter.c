@@ -78,6 +78,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jitter: %s\n", strerror(ENOMEM));
 		return 1;
 	}
+	/* every page of the records touched now, not as a gap in the loop */
+	memset(start, 0, MAX_GAPS * sizeof(*start));
+	memset(dur, 0, MAX_GAPS * sizeof(*dur));
 	prev = now_ns();
 	end = prev + (uint64_t)(secs * 1e9);
 	for (;;) {

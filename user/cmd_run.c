@@ -1259,6 +1259,7 @@ static int allowed_cpus(int *cpus, int max)
 static void run_move_others(struct run *r, const int *cpus, int n)
 {
 	int allowed[1024], ncpu = allowed_cpus(allowed, 1024), k = 0, len = 0;
+	bool cut = false;
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
@@ -1276,6 +1277,8 @@ static void run_move_others(struct run *r, const int *cpus, int n)
 		if (len < (int)sizeof(r->others) - 16)
 			len += snprintf(r->others + len, sizeof(r->others) - (size_t)len, "%s%d",
 					k ? "," : ", other threads on CPU ", allowed[j]);
+		else
+			cut = true;
 		k++;
 	}
 	if (!k)
@@ -1285,7 +1288,7 @@ static void run_move_others(struct run *r, const int *cpus, int n)
 			 ", other threads not moved off the receive CPUs");
 		return;
 	}
-	if (k > 1 && len >= (int)sizeof(r->others) - 16)
+	if (cut)
 		snprintf(r->others + len, sizeof(r->others) - (size_t)len, ",...");
 }
 
@@ -1856,7 +1859,6 @@ int do_run(int argc, char **argv)
 	n = run_select(r, queues, cpus);
 	if (n < 0)
 		return EXIT_USAGE;
-	run_move_others(r, cpus, n);
 	if (r->xdp && run_xdp_mtu(r))
 		return EXIT_USAGE;
 	r->rule_start = calloc(FG_MAX_RULES, sizeof(*r->rule_start));
@@ -1929,6 +1931,8 @@ int do_run(int argc, char **argv)
 			"added "
 			"(feedgate rule add %s GROUP:PORT)\n",
 			r->cfg.ifname, r->cfg.ifname);
+	/* before any thread starts: they inherit the CPUs left */
+	run_move_others(r, cpus, n);
 	if (r->pcap) {
 		if (pthread_create(&r->pcap->tid, NULL, pcap_writer_main, r->pcap)) {
 			pr_warn("run: Couldn't start the pcap writer thread\n");

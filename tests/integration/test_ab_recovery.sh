@@ -211,13 +211,14 @@ fg_end "$(tr '\n' ' ' <"$T/nosrv.check" 2>/dev/null)"
 fg_begin starved_tail
 if fg_run_start "$T/tail.json" "$T/tail.err" --poll wakeup --json --decode "$T/tail.decode" --ring 256 \
 	--rerequest "F1=$SERVER" --rerequest "F2=$SERVER"; then
-	gen --rate "$RATE" --count "$COUNT" --serve-rerequest "$SERVER" --serve-linger 3 >"$T/tail.gen" 2>&1 &
-	gpid=$!
+	fg_bg gen --rate "$RATE" --count "$COUNT" --serve-rerequest "$SERVER" --serve-linger 3 >"$T/tail.gen" 2>&1
+	gpid=$FG_BG_PID
 	sleep 0.5
 	kill -STOP "$FG_RUN_PID"
 	sleep 1.2 # past the last packet and the closing heartbeats, before the next
 	kill -CONT "$FG_RUN_PID"
 	wait "$gpid" || fg_bad "gen failed: $(tail -2 "$T/tail.gen" | tr '\n' '|')"
+	fg_bg_forget "$gpid"
 	sleep 0.5
 	fg_run_stop
 	fg_eq "run exit status" "$FG_RUN_RC" 0
@@ -225,6 +226,25 @@ if fg_run_start "$T/tail.json" "$T/tail.err" --poll wakeup --json --decode "$T/t
 	[ "${drops:-0}" -gt 0 ] || fg_bad "the ring did not overflow (drops ${drops:-?}): the case proves nothing"
 	v=$(check_stream tail none 2>"$T/tail.check")
 	[ "$v" = ok ] || fg_bad "${v:-the stream check crashed}"
+	# and the tail came back through the server: a recovered range ending
+	# at the last message made, per feed (not merely a late closing heartbeat)
+	t=$(python3 - "$T/tail.decode" "$T/tail.gen" <<'PYEOF'
+import json, re, sys
+made = {}
+for line in open(sys.argv[2]):
+    m = re.match(r"feed (\d+) \S+ session \S+ packets \d+ messages (\d+)", line)
+    if m:
+        made["F" + m.group(1)] = int(m.group(2))
+end = {f: False for f in made}
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d.get("event") == "gap" and d.get("state") == "recovered" and d.get("feed") in made \
+            and d["last"] == made[d["feed"]]:
+        end[d["feed"]] = True
+print(" ".join(sorted(f for f, ok in end.items() if not ok)) if made else "no feed in the report")
+PYEOF
+)
+	[ -z "$t" ] || fg_bad "the tail was not recovered through the server for: $t"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/tail.err")"
 fi

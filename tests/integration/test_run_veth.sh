@@ -175,13 +175,14 @@ fg_end
 # every band the parts add up to the latencies (mean x count).
 fg_begin tail_parts
 if fg_run_start "$T/r9.json" "$T/r9.err" --poll spin --queues 0-3 --json; then
-	gen --rate 2000 --count 3000 --feeds 4 >"$T/g9.txt" &
-	gpid=$!
+	fg_bg gen --rate 2000 --count 3000 --feeds 4 >"$T/g9.txt"
+	gpid=$FG_BG_PID
 	sleep 0.5
 	kill -STOP "$FG_RUN_PID"
 	sleep 0.3
 	kill -CONT "$FG_RUN_PID"
 	wait "$gpid" || fg_bad "gen failed"
+	fg_bg_forget "$gpid"
 	sleep 0.2
 	fg_run_stop
 	fg_eq "exit status" "$FG_RUN_RC" 0
@@ -224,10 +225,10 @@ fg_end
 
 # --- the receive CPU kept to the receive thread ------------------------------------------------
 fg_begin receive_cpu_kept
-if [ "$(nproc)" -lt 2 ]; then
+if [ "$(python3 -c 'import os; print(len(os.sched_getaffinity(0)))')" -lt 2 ]; then
 	fg_skip "one CPU: nowhere to move the other threads"
 else
-	last=$(($(nproc) - 1))
+	last=$(python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
 	if fg_run_start "$T/r10.json" "$T/r10.err" --poll wakeup --queues 0 --cpus "$last" --pcap "$T/r10.pcap" --json; then
 		main=$(awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$FG_RUN_PID/status")
 		rxt="" others=""
