@@ -205,6 +205,10 @@ if fg_run_start "$T/r9.json" "$T/r9.err" --poll spin --queues 0-3 --json; then
 	fg_eq "the stop seen as a stall of 250 ms or more" "$(fg_jfile "$T/r9.json" "$tl['stall_max_ns'] >= 250000000")" True
 	fg_eq "and as switched out" "$(fg_jfile "$T/r9.json" "$tl['switched_ns'] >= 250000000 and 1 <= $tl['stalls_switched'] <= $tl['stalls']")" True
 	fg_eq "stalls of 50 us or more counted among the stalls" "$(fg_jfile "$T/r9.json" "1 <= $tl['stalls_50us'] <= $tl['stalls']")" True
+	# and the live line of the second it came in shows it
+	most=$(grep -o 'stalls [0-9]* ([0-9.]* ms)' "$T/r9.err" | sed 's/.*(\([0-9.]*\) ms)/\1/' | sort -n | tail -1)
+	python3 -c "import sys; sys.exit(0 if float('${most:-0}') >= 250 else 1)" ||
+		fg_bad "no live line with the stop's stall (most ${most:-none} ms): $(grep -m1 ' af_xdp ' "$T/r9.err")"
 else
 	fg_bad "run did not start: $(tr '\n' '|' <"$T/r9.err")"
 fi

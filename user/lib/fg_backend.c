@@ -939,6 +939,17 @@ void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs, const char
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " p50 %s p99 %s p99.9 %s",
 					p50, p99, p999);
 	}
+	if (b->o.spin) {
+		/* threads that never sleep: how often they were away from their rings */
+		uint64_t n = 0, ns = 0;
+
+		for (unsigned int i = 0; i < b->n; i++) {
+			n += b->snap[i].tail.stalls - b->prev[i].tail.stalls;
+			ns += b->snap[i].tail.stall_ns - b->prev[i].tail.stall_ns;
+		}
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " stalls %llu (%.1f ms)",
+					(unsigned long long)n, (double)ns / 1e6);
+	}
 	for (unsigned int i = 0; b->n > 1 && i < b->n && off < sizeof(line) - 64; i++) {
 		fg_fmt_rate(r1, sizeof(r1),
 			    (double)(b->snap[i].packets - b->prev[i].packets) / interval);

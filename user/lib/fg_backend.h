@@ -371,6 +371,8 @@ void fg_backend_json(const struct fg_backend *b, FILE *f);
  * For `feedgate run`. The live line (one line on f) with the rates and the
  * kernel -> consumer latency over the interval since the previous call:
  *   run: 3s af_packet 20.0kpps 12.3Mb/s kdrop 0 p50 4.1us p99 9.8us p99.9 21us | t0 10.0kpps ...
+ * with, for threads that never sleep, their stalls over the interval ("stalls 370 (11.2 ms)":
+ * struct fg_tail) after the latencies.
  */
 void fg_backend_live_line(struct fg_backend *b, FILE *f, double secs, const char *note);
 
