@@ -155,7 +155,7 @@ done
 
 # The traced spin run: perf on CPU_GEN records CPU_RUN while gen sends.
 # Each tracepoint is tried alone first; one the kernel refuses is left out
-# and named. /proc/stat (steal) and /proc/interrupts around it.
+# and named. /proc/stat (steal) around it.
 perf_start() { # perf_start NAME: record CPU_RUN into $OUT/NAME.data
 	# (fg_bg: the lab's teardown stops it if this script dies first)
 	# shellcheck disable=SC2086 # one word per event option

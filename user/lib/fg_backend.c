@@ -252,14 +252,17 @@ static void fg_bk_account(struct fg_bk_thread *t, unsigned int n, uint64_t look,
 		f->take_ns = now;
 		bytes += f->len;
 		if (f->xdp_ns) {
+			struct fg_tail_band *r;
+
 			lat = now > f->xdp_ns ? now - f->xdp_ns : 0;
 			held = look > f->xdp_ns ? look - f->xdp_ns : 0;
 			if (held > lat)
 				held = lat;
+			r = &rx[fg_bk_band(lat)];
 			fg_hist_record(&st->xdp_lat, lat);
-			rx[fg_bk_band(lat)].packets++;
-			rx[fg_bk_band(lat)].held_ns += held;
-			rx[fg_bk_band(lat)].consumer_ns += lat - held;
+			r->packets++;
+			r->held_ns += held;
+			r->consumer_ns += lat - held;
 		} else {
 			no_stamp++;
 		}
@@ -314,33 +317,37 @@ static void fg_bk_account(struct fg_bk_thread *t, unsigned int n, uint64_t look,
 /* A burst this long may hold a context switch (a ~6 us burst of 64 frames does not). */
 #define FG_BK_LONG_BURST_NS 20000u
 
-/* A thread that never sleeps was away from its ring for ns: was it switched
- * out (another task ran), or not (an interrupt, or the hypervisor)? One
- * getrusage() per stall, after it: ~0.3 us, rare. sw: the switches so far. */
-static void fg_bk_stall(struct fg_tail *tl, uint64_t ns, long *sw)
+/* Has the thread been switched out since *sw (its context switches so far)?
+ * *sw is brought up to date. One getrusage(), ~0.3 us. */
+static bool fg_bk_switched(long *sw)
 {
 	struct rusage r;
+	long now;
 
+	if (getrusage(RUSAGE_THREAD, &r))
+		return false;
+	now = r.ru_nvcsw + r.ru_nivcsw;
+	if (now == *sw)
+		return false;
+	*sw = now;
+	return true;
+}
+
+/* A thread that never sleeps was away from its ring for ns: was it switched
+ * out (another task ran), or not (an interrupt, or the hypervisor)? Asked
+ * once per stall, after it: rare. */
+static void fg_bk_stall(struct fg_tail *tl, uint64_t ns, long *sw)
+{
 	FG_BK_ADD(tl->stalls, 1);
 	if (ns >= 50000)
 		FG_BK_ADD(tl->stalls_50us, 1);
 	FG_BK_ADD(tl->stall_ns, ns);
 	if (ns > tl->stall_max_ns)
 		__atomic_store_n(&tl->stall_max_ns, ns, __ATOMIC_RELAXED);
-	if (!getrusage(RUSAGE_THREAD, &r) && r.ru_nvcsw + r.ru_nivcsw != *sw) {
-		*sw = r.ru_nvcsw + r.ru_nivcsw;
+	if (fg_bk_switched(sw)) {
 		FG_BK_ADD(tl->stalls_switched, 1);
 		FG_BK_ADD(tl->switched_ns, ns);
 	}
-}
-
-/* The thread's context switches so far into *sw. */
-static void fg_bk_switches(long *sw)
-{
-	struct rusage r;
-
-	if (!getrusage(RUSAGE_THREAD, &r))
-		*sw = r.ru_nvcsw + r.ru_nivcsw;
 }
 
 static void fg_bk_rusage(struct fg_tail *tl, const struct rusage *a)
@@ -363,7 +370,6 @@ static void *fg_bk_main(void *arg)
 	uint64_t empty = 0, drained = 0, look = 0, end = 0;
 	bool full = false;
 	struct rusage ru0;
-
 	long sw;
 
 	if (getrusage(RUSAGE_THREAD, &ru0))
@@ -414,7 +420,7 @@ static void *fg_bk_main(void *arg)
 			 * take it into the count now, or the next stall, often a
 			 * mere interrupt, would be called switched out. */
 			if (end - t0 >= FG_BK_LONG_BURST_NS)
-				fg_bk_switches(&sw);
+				(void)fg_bk_switched(&sw);
 		}
 		if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 			drained += (uint64_t)n;
@@ -686,18 +692,19 @@ static void fg_bk_tail_read(struct fg_tail *o, const struct fg_tail *a)
 	o->minflt = FG_BK_RD(a->minflt);
 }
 
+static void fg_bk_band_add(struct fg_tail_band *o, const struct fg_tail_band *a)
+{
+	o->packets += a->packets;
+	o->send_ns += a->send_ns;
+	o->held_ns += a->held_ns;
+	o->consumer_ns += a->consumer_ns;
+}
+
 static void fg_bk_tail_add(struct fg_tail *o, const struct fg_tail *a)
 {
 	for (unsigned int k = 0; k < FG_TAIL_BANDS; k++) {
-		const struct fg_tail_band *x[2] = { &a->rx[k], &a->gen[k] };
-		struct fg_tail_band *y[2] = { &o->rx[k], &o->gen[k] };
-
-		for (unsigned int j = 0; j < 2; j++) {
-			y[j]->packets += x[j]->packets;
-			y[j]->send_ns += x[j]->send_ns;
-			y[j]->held_ns += x[j]->held_ns;
-			y[j]->consumer_ns += x[j]->consumer_ns;
-		}
+		fg_bk_band_add(&o->rx[k], &a->rx[k]);
+		fg_bk_band_add(&o->gen[k], &a->gen[k]);
 	}
 	o->stalls += a->stalls;
 	o->stalls_50us += a->stalls_50us;

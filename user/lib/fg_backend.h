@@ -247,13 +247,6 @@ int fg_backend_feed_format(const struct fg_backend_feed *f, char *buf, size_t le
 struct fg_rule_entry; /* fg_loader.h */
 
 /*
- * The counters every receive thread keeps, whatever the backend: written by
- * the thread only (relaxed atomic stores), read by the live line and the
- * summary. rx_lat: receive stamp (the XDP program's, or the kernel's) to
- * the moment the consumer took the frame; gen_lat: the generator's send
- * stamp to the same moment.
- */
-/*
  * What the latency tail is made of. A frame's receive stamp -> consumer time
  * is cut at the consumer's previous look at its ring (the burst before the
  * one that took the frame): before that look the frame was stamped but not
@@ -297,6 +290,13 @@ struct fg_tail {
 	uint64_t nvcsw, nivcsw, minflt;
 };
 
+/*
+ * The counters every receive thread keeps, whatever the backend: written by
+ * the thread only (relaxed atomic stores), read by the live line and the
+ * summary. rx_lat: receive stamp (the XDP program's, or the kernel's) to
+ * the moment the consumer took the frame; gen_lat: the generator's send
+ * stamp to the same moment.
+ */
 struct fg_rxq_stats {
 	uint64_t packets;
 	uint64_t bytes;
