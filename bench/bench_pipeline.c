@@ -15,10 +15,16 @@
  * neighbour's burst should not move the result. The book is also measured
  * over the day: the mean of each tenth of it (the book grows, and its cost
  * should not), and with --csv every chunk's figures (for the plot that
- * bench/bench_book.sh draws).
+ * bench/bench_book.sh draws). With --whole, last, replay's own path over
+ * the whole day: the day made in memory first (about 31 bytes a message,
+ * small pages, as replay's mapping of the file), then walked and fed to a
+ * pipeline that keeps every symbol's book (fg_pipeline_raw(), as `feedgate
+ * replay DAY --book SYMBOL` does), timed per chunk in one run: the day's
+ * tenths as the whole process sees them, file reading aside.
  *
  *   bench_pipeline [--quick] [--messages N] [--symbols N] [--seed S] [--max-live N]
  *                  [--batch N] [--subscribe N] [--cpu N] [--out FILE] [--csv FILE]
+ *                  [--whole]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -36,9 +43,12 @@
 #include "feedgate/filter.h"
 #include "feedgate/itch.h"
 #include "feedgate/itchgen.h"
+#include "feedgate/pipeline.h"
 
 #define CHUNK 1000000u
 #define MAX_CHUNKS 4096
+#define REPLAY_BATCH 1024 /* messages replay hands fg_pipeline_raw() at a time (RAW_BATCH) */
+#define WALK_AHEAD 1024 /* bytes fg_capfile_next() asks for ahead of a BinaryFILE record */
 #define BOOK_TYPES "AFECXDU"
 
 struct opts {
@@ -51,6 +61,7 @@ struct opts {
 	uint32_t max_live;
 	const char *out;
 	const char *csv;
+	int whole;
 };
 
 /* Per-chunk ns/message of one measurement. */
@@ -104,7 +115,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_pipeline [--quick] [--messages N] [--symbols N] [--seed S] "
 		   "[--max-live N] [--batch N] [--subscribe N] [--cpu N] [--out FILE] "
-		   "[--csv FILE]\n");
+		   "[--csv FILE] [--whole]\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -121,6 +132,10 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(a, "--quick")) {
 			o->messages = 5000000;
+			continue;
+		}
+		if (!strcmp(a, "--whole")) {
+			o->whole = 1;
 			continue;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -260,6 +275,7 @@ static inline unsigned int walk_batch(const struct chunk *c, size_t *off, const 
 
 static volatile uint64_t sink; /* keeps results alive */
 static uint64_t live_at[MAX_CHUNKS]; /* orders live in the book after each chunk */
+static uint64_t levels_at[MAX_CHUNKS]; /* price levels live after each chunk */
 static double mem_at[MAX_CHUNKS]; /* MiB the book uses after each chunk */
 
 /* Mean of the per-chunk figures [from, to). */
@@ -282,6 +298,74 @@ static double tenth(const struct series *s, unsigned int t)
 	return mean_of(s, t * s->n / 10, (t + 1) * s->n / 10);
 }
 
+/*
+ * --whole: the day in memory, then replay's path over it (walk + fg_pipeline_raw() with every
+ * book), one figure a chunk. 0, or -1 after saying why.
+ */
+static int whole_day(const struct opts *o, const struct fg_itchgen_config *gcfg, struct series *s)
+{
+	size_t cap = (size_t)o->messages * (FG_ITCH_MAX_LEN + 16), len = 0;
+	struct fg_pipeline_config pc = { .books = 1 };
+	struct fg_pipeline *pl = NULL;
+	struct fg_itchgen *g = NULL;
+	const uint8_t *msgs[REPLAY_BATCH];
+	uint16_t lens[REPLAY_BATCH];
+	uint8_t *day = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int rc = -1;
+
+	if (day == MAP_FAILED) {
+		fprintf(stderr, "feedgate: bench_pipeline: --whole: %s\n", strerror(errno));
+		return -1;
+	}
+	if (fg_itchgen_new(gcfg, &g) || fg_pipeline_new(&pc, &pl)) {
+		fprintf(stderr, "feedgate: bench_pipeline: --whole: setup failed\n");
+		goto out;
+	}
+	for (uint64_t i = 0; i < o->messages; i++) {
+		size_t l = fg_itchgen_next(g, day + len + 2, FG_ITCH_MAX_LEN + 14);
+
+		day[len] = (uint8_t)(l >> 8);
+		day[len + 1] = (uint8_t)l;
+		len += 2 + l;
+	}
+	for (uint64_t done = 0, off = 0; done < o->messages;) {
+		uint64_t n = o->messages - done < CHUNK ? o->messages - done : CHUNK, got = 0;
+		uint64_t t0 = now_ns();
+
+		while (got < n) {
+			unsigned int k = 0;
+
+			/* The walk as fg_capfile_next() does it, a kilobyte of the day asked for
+			 * ahead (the hardware prefetcher stops at every page). */
+			while (k < REPLAY_BATCH && got + k < n && off + 2 <= len) {
+				uint16_t l = be16(day + off);
+
+				__builtin_prefetch(day + off + WALK_AHEAD, 0, 3);
+				msgs[k] = day + off + 2;
+				lens[k++] = l;
+				off += 2 + (size_t)l;
+			}
+			if (!k)
+				break; /* never: the day holds every message */
+			fg_pipeline_raw(pl, msgs, lens, k);
+			got += k;
+		}
+		add(s, (double)(now_ns() - t0), n);
+		done += n;
+		fprintf(stderr, "\r  whole day: %llu / %llu messages", (unsigned long long)done,
+			(unsigned long long)o->messages);
+	}
+	fg_pipeline_finish(pl);
+	fprintf(stderr, "\n");
+	rc = 0;
+out:
+	fg_pipeline_free(pl);
+	fg_itchgen_free(g);
+	munmap(day, cap);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -292,7 +376,7 @@ int main(int argc, char **argv)
 	struct fg_filter *fsym[FG_FILTER_NIMPL] = { 0 }, *ftyp[FG_FILTER_NIMPL] = { 0 },
 			 *fpipe = NULL;
 	struct fg_books *book_all = NULL, *book_sub = NULL, *book_batch = NULL;
-	static struct series walk, dec, hwalk, hdec, decsel, pipe, book, bookb,
+	static struct series walk, dec, hwalk, hdec, decsel, pipe, book, bookb, whole,
 		fsel[FG_FILTER_NIMPL], ftsel[FG_FILTER_NIMPL], gen;
 	const uint8_t **msgs = NULL;
 	uint16_t *lens = NULL, *out = NULL;
@@ -489,6 +573,7 @@ int main(int argc, char **argv)
 
 			fg_books_get_stats(book_all, &cs);
 			live_at[ci] = cs.orders_live;
+			levels_at[ci] = cs.levels_live;
 			mem_at[ci] = (double)fg_books_memory(book_all) / 1048576.0;
 		}
 		for (int v = 0; v < FG_FILTER_NIMPL; v++) {
@@ -548,6 +633,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "\n");
 	getrusage(RUSAGE_SELF, &ru);
+	if (o.whole && whole_day(&o, &gcfg, &whole))
+		goto out;
 	load_end = load1();
 	sink = checksum;
 
@@ -679,7 +766,16 @@ int main(int argc, char **argv)
 			l1 <= 1.3 * f1 ? "yes" : "NO");
 		for (unsigned int t = 0; t < 10; t++)
 			fprintf(md, " %.1f |", tenth(&bookb, t));
-		fprintf(md, " %.2f | %s |\n\n", lb / fb, lb <= 1.3 * fb ? "yes" : "NO");
+		fprintf(md, " %.2f | %s |\n", lb / fb, lb <= 1.3 * fb ? "yes" : "NO");
+		if (whole.n >= 10) {
+			double fw = tenth(&whole, 0), lw = tenth(&whole, 9);
+
+			fprintf(md, "| replay's path: fg_pipeline_raw(), every book (--whole) |");
+			for (unsigned int t = 0; t < 10; t++)
+				fprintf(md, " %.1f |", tenth(&whole, t));
+			fprintf(md, " %.2f | %s |\n", lw / fw, lw <= 1.3 * fw ? "yes" : "NO");
+		}
+		fprintf(md, "\n");
 	}
 	if (o.csv) {
 		FILE *f = fopen(o.csv, "w");
@@ -688,12 +784,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "feedgate: bench_pipeline: %s: %s\n", o.csv,
 				strerror(errno));
 		} else {
-			fprintf(f, "# chunk messages book_ns batch_ns orders_live book_mb\n");
+			fprintf(f, "# chunk messages book_ns batch_ns orders_live book_mb "
+				   "levels_live replay_ns\n");
 			for (unsigned int i = 0; i < book.n; i++)
-				fprintf(f, "%u %llu %.2f %.2f %llu %.2f\n", i,
+				fprintf(f, "%u %llu %.2f %.2f %llu %.2f %llu %.2f\n", i,
 					(unsigned long long)(i + 1) * CHUNK, book.v[i],
 					i < bookb.n ? bookb.v[i] : 0.0,
-					(unsigned long long)live_at[i], mem_at[i]);
+					(unsigned long long)live_at[i], mem_at[i],
+					(unsigned long long)levels_at[i],
+					i < whole.n ? whole.v[i] : 0.0);
 			fclose(f);
 		}
 	}

@@ -9,6 +9,7 @@
 #        BOOK_BASE_LIB=/tmp/fg-base/build/libfeedgate.a    side by side with another build
 #   make bench-book-diff                  old and new books compared
 MKDAY := $(BUILD)/bench/mkday
+MEMPROBE := $(BUILD)/bench/memprobe
 BOOK_DIFF := $(BUILD)/bench/book_diff
 BOOK_OLD_REV ?= 8d763bd
 BOOK_DAY_DIR ?= bench/out/book
@@ -19,6 +20,13 @@ $(MKDAY): bench/mkday.c $(LIB_A) | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
 # The earlier book, its public names prefixed old_ (bench/book_old_names.h).
+# What a line beyond the caches costs here (dependent and independent loads), printed beside
+# the book's figures.
+$(MEMPROBE): bench/memprobe.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
 $(BUILD)/bench/fg_book_old.c: | $(BUILD)
 	$(call msg,GIT,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -34,8 +42,8 @@ $(BOOK_DIFF): bench/book_diff.c $(BUILD)/bench/fg_book_old.o $(LIB_A)
 
 .PHONY: bench-book bench-book-diff
 # (bench_pipeline by its path: pipeline.mk, which names it, is read after this file)
-bench-book: $(MKDAY) $(FEEDGATE) $(BUILD)/bench/bench_pipeline
-	$(Q)MKDAY=$(CURDIR)/$(MKDAY) FEEDGATE=$(CURDIR)/$(FEEDGATE) \
+bench-book: $(MKDAY) $(MEMPROBE) $(FEEDGATE) $(BUILD)/bench/bench_pipeline
+	$(Q)MKDAY=$(CURDIR)/$(MKDAY) MEMPROBE=$(CURDIR)/$(MEMPROBE) FEEDGATE=$(CURDIR)/$(FEEDGATE) \
 		BENCH_PIPELINE=$(CURDIR)/$(BUILD)/bench/bench_pipeline BASE=$(BOOK_BASE) \
 		BASE_NAME="$(BOOK_BASE_NAME)" \
 		BASE_LIB=$(BOOK_BASE_LIB) DAYS=$(BOOK_DAY_DIR) bench/bench_book.sh $(BENCH_BOOK_ARGS)
