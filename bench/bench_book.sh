@@ -167,8 +167,9 @@ if cur:
     md.append("The book over the same day (bench_pipeline: mean ns/message of each tenth of the "
               "day; target: the last tenth at most 1.3 times the first). The book alone, on "
               "decoded messages, one at a time and in batches; and replay's whole path, file "
-              "reading aside (`--whole`: the day made in memory, then walked a kilobyte ahead "
-              "and fed to `fg_pipeline_raw()` with every symbol's book, 1024 messages a call, "
+              "reading aside (`--whole`: the day made in memory, then read by replay's own "
+              "reader, `fg_capfile_next()` over `fg_capfile_open_mem()`, and fed to "
+              "`fg_pipeline_raw()` with every symbol's book, 1024 messages a call, "
               "as `feedgate replay DAY --book SYMBOL` does; one run, timed per million "
               "messages):")
     md.append("")
@@ -301,35 +302,39 @@ md.append("""How the book spends a message, and what changed (target: 40 ns/mess
   about 16 ns early and 40 late: its ladder slot and its level are loads whose addresses come
   from lines the same message loads, and by then the book's lines (levels, ladders, book lines,
   76,595 orders) are several times the 2 MB L2, where the memprobe table above puts a dependent
-  load at 36-74 ns (4-16 MiB) against 5-6 ns within 1 MiB. Tried and left out: every message's
-  level prefetched 8 messages ahead (batch path, first / last two chunks, 26.1 / 40.0 and 26.3 /
-  40.7 ns against 24.8 / 38.5 and 24.2 / 38.3: no gain); every add's ladder slot prefetched 8
-  ahead from its book's line (29.1 / 43.0 and 28.1 / 39.9 against 24.2 / 39.4 and 23.0 / 38.9:
-  worse); a ladder after one step of walk instead of four (25.4 / 43.1, 25.2 / 41.2: worse, more
-  ladder memory); no ladders (the last chunks 5-6 ns slower); ladders of 64 or 128 slots (within
-  the runs' noise of about 2 ns). The order table is not where the growth is: with the primary
-  at its full 8 MiB from the first message, the first chunk of the unbatched path went from 22.6
-  to 35.1 ns but the batched path's stayed at 24.3 (24.2 before): the read-ahead hides the order
-  slots' misses. Also left out: replay taking a BinaryFILE's messages a batch at a time from one
-  call instead of one call a message (0.93-0.98 s against 0.91-0.97, 5 alternating runs; without
-  the book 0.25-0.26 against 0.26: the walk's cost is its loads, not the calls). The large day's
-  elapsed time moves with its system time, the kernel clearing the pages the growing tables
-  touch: 0.06-0.8 s a run for either build (one run each, swapped: before 0.72 s, after 0.21),
-  while its user time is lower after (2.03-2.18 s against 2.44-2.55 in the table's runs). This
-  revises the third round's reading: on this day the live orders and the books' depth grow
-  together, and what grows with them is the adds behind the best, not the removals that reach
-  old orders.
-- Not reached: 40 ns/message whole process (the first table has the figure, 45.5-49 on this
+  load at 36-92 ns at 4-16 MiB (over this session's runs) against 5-7 ns within 1 MiB. Tried and
+  left out: every message's level prefetched 8 messages ahead (batch path, first / last two
+  chunks, 26.1 / 40.0 and 26.3 / 40.7 ns against 24.8 / 38.5 and 24.2 / 38.3: no gain); every
+  add's ladder slot prefetched 8 ahead from its book's line (29.1 / 43.0 and 28.1 / 39.9 against
+  24.2 / 39.4 and 23.0 / 38.9: worse); a ladder after one step of walk instead of four (25.4 /
+  43.1, 25.2 / 41.2: worse, more ladder memory); no ladders (the last chunks 5-6 ns slower);
+  ladders of 64 or 128 slots (within the runs' noise of about 2 ns). The order table is not
+  where the growth is: with the primary at its full 8 MiB from the first message, the first
+  chunk of the unbatched path went from 22.6 to 35.1 ns but the batched path's stayed at 24.3
+  (24.2 before): the read-ahead hides the order slots' misses. Also left out: replay taking a
+  BinaryFILE's messages a batch at a time from one call instead of one call a message (0.93-0.98
+  s against 0.91-0.97, 5 alternating runs; without the book 0.25-0.26 against 0.26: the walk's
+  cost is its loads, not the calls). The large day's elapsed time moves with its system time,
+  the kernel clearing the pages the growing tables touch. In the table's alternation the after
+  build's large-day runs follow the before build's 20M runs and pay 0.77-0.83 s of it (before:
+  0.22-0.25); run back to back, 4 pairs, after then before: after 0.79 s the first time, then
+  0.21-0.29, before 0.23-0.30, and elapsed 2.41-3.02 s against 2.77-3.09. The user time is lower
+  after in every run (2.18-2.36 s against 2.66-2.86 in the table's). This revises the third
+  round's reading: on this day the live orders and the books' depth grow together, and what
+  grows with them is the adds behind the best, not the removals that reach old orders.
+- Not reached: 40 ns/message whole process (the first table has the figure, 45.5-49.5 on this
   machine over the day's runs). Flat: replay's whole path (the third row of the tenths) has its
-  last tenth at 1.25 times its first in the run above, 1.23, 1.29 and 1.33 in three other runs
-  the same day: at the limit, not reliably within it; the book alone's is not (the batch path's
-  last / first stays at 1.4-1.7; the build before is flatter, 1.27-1.41, because its first tenth
-  is slower, not its last faster). With the floor at 12-13 ns, 40 needs the book at 28
-  ns/message over the day; in cache it costs 22-27. What remains is the adds behind the best: an
-  index from price to level whose address the message alone gives (prefetched with the order
-  slot) would take their ladder-slot miss, not their level's nor the neighbours' on a new level;
-  the 2.15 M that find an existing level would save about 24 ns each, 2.6 ns/message over the
-  day, a third of what 40 needs. Not attempted.
+  last tenth at 1.12 times its first in the run above, and 0.92, 1.23, 1.25, 1.29, 1.33 and 1.34
+  in other runs the same day; its first tenth is two chunks of a million messages, the first of
+  them with the start, and one slow chunk moves the ratio (0.92: a first chunk at 68 ns against
+  44 for the second; the run above: 44 against 40). At the limit, not reliably within it. The
+  book alone's is not (the batch path's last / first stays at 1.4-1.7; the build before is
+  flatter, 1.27-1.43, because its first tenth is slower, not its last faster). With the floor at
+  12-13 ns, 40 needs the book at 28 ns/message over the day; in cache it costs 22-27. What
+  remains is the adds behind the best: an index from price to level whose address the message
+  alone gives (prefetched with the order slot) would take their ladder-slot miss, not their
+  level's nor the neighbours' on a new level; the 2.15 M that find an existing level would save
+  about 24 ns each, 2.6 ns/message over the day, a third of what 40 needs. Not attempted.
 """)
 body = "\n".join(md) + "\n"
 open(os.path.join(out, "section.md"), "w").write(body)

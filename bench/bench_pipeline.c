@@ -17,10 +17,12 @@
  * should not), and with --csv every chunk's figures (for the plot that
  * bench/bench_book.sh draws). With --whole, last, replay's own path over
  * the whole day: the day made in memory first (about 31 bytes a message,
- * small pages, as replay's mapping of the file), then walked and fed to a
+ * small pages, as replay's mapping of the file), then read by replay's own
+ * reader (fg_capfile_next() over fg_capfile_open_mem()) and fed to a
  * pipeline that keeps every symbol's book (fg_pipeline_raw(), as `feedgate
  * replay DAY --book SYMBOL` does), timed per chunk in one run: the day's
- * tenths as the whole process sees them, file reading aside.
+ * tenths as the whole process sees them, opening and mapping the file
+ * aside.
  *
  *   bench_pipeline [--quick] [--messages N] [--symbols N] [--seed S] [--max-live N]
  *                  [--batch N] [--subscribe N] [--cpu N] [--out FILE] [--csv FILE]
@@ -40,6 +42,7 @@
 #include <unistd.h>
 
 #include "feedgate/book.h"
+#include "feedgate/capfile.h"
 #include "feedgate/filter.h"
 #include "feedgate/itch.h"
 #include "feedgate/itchgen.h"
@@ -48,7 +51,6 @@
 #define CHUNK 1000000u
 #define MAX_CHUNKS 4096
 #define REPLAY_BATCH 1024 /* messages replay hands fg_pipeline_raw() at a time (RAW_BATCH) */
-#define WALK_AHEAD 1024 /* bytes fg_capfile_next() asks for ahead of a BinaryFILE record */
 #define BOOK_TYPES "AFECXDU"
 
 struct opts {
@@ -308,6 +310,8 @@ static int whole_day(const struct opts *o, const struct fg_itchgen_config *gcfg,
 	struct fg_pipeline_config pc = { .books = 1 };
 	struct fg_pipeline *pl = NULL;
 	struct fg_itchgen *g = NULL;
+	struct fg_capfile *cf = NULL;
+	struct fg_cap_record r;
 	const uint8_t *msgs[REPLAY_BATCH];
 	uint16_t lens[REPLAY_BATCH];
 	uint8_t *day = mmap(NULL, cap, PROT_READ | PROT_WRITE,
@@ -329,22 +333,21 @@ static int whole_day(const struct opts *o, const struct fg_itchgen_config *gcfg,
 		day[len + 1] = (uint8_t)l;
 		len += 2 + l;
 	}
-	for (uint64_t done = 0, off = 0; done < o->messages;) {
+	if (fg_capfile_open_mem(day, len, &cf) || fg_capfile_format(cf) != FG_CAPFILE_BINARYFILE) {
+		fprintf(stderr, "feedgate: bench_pipeline: --whole: the day is not BinaryFILE\n");
+		goto out;
+	}
+	for (uint64_t done = 0; done < o->messages;) {
 		uint64_t n = o->messages - done < CHUNK ? o->messages - done : CHUNK, got = 0;
 		uint64_t t0 = now_ns();
 
+		/* replay_records() (cmd_replay.c): the file's records, RAW_BATCH at a time. */
 		while (got < n) {
 			unsigned int k = 0;
 
-			/* The walk as fg_capfile_next() does it, a kilobyte of the day asked for
-			 * ahead (the hardware prefetcher stops at every page). */
-			while (k < REPLAY_BATCH && got + k < n && off + 2 <= len) {
-				uint16_t l = be16(day + off);
-
-				__builtin_prefetch(day + off + WALK_AHEAD, 0, 3);
-				msgs[k] = day + off + 2;
-				lens[k++] = l;
-				off += 2 + (size_t)l;
+			while (k < REPLAY_BATCH && got + k < n && fg_capfile_next(cf, &r) == 1) {
+				msgs[k] = r.data;
+				lens[k++] = (uint16_t)r.caplen;
 			}
 			if (!k)
 				break; /* never: the day holds every message */
@@ -360,6 +363,7 @@ static int whole_day(const struct opts *o, const struct fg_itchgen_config *gcfg,
 	fprintf(stderr, "\n");
 	rc = 0;
 out:
+	fg_capfile_close(cf);
 	fg_pipeline_free(pl);
 	fg_itchgen_free(g);
 	munmap(day, cap);
